@@ -1,0 +1,52 @@
+//! The audit log: who did what to which target, when, with before/after snapshots.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::id::TenantId;
+use crate::page::{Page, PageRequest};
+
+/// One recorded mutation. Snapshots never contain secrets: callers redact before recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// UUIDv7, so ids sort by time and serve as the pagination cursor.
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    /// Who acted: `user:{id}`, `client:{client_id}`, `cli`, `system`.
+    pub actor: String,
+    /// A domain action such as `client.create`.
+    pub action: String,
+    /// What was acted on, e.g. `client:{client_id}`.
+    pub target: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub request_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Filters for listing audit events; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Durable audit events, append-only.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends a batch; the caller batches off the request path.
+    async fn append(&self, events: &[AuditEvent]) -> Result<(), StoreError>;
+    /// Newest first; the cursor is the id of the last event seen.
+    async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError>;
+}

@@ -1,0 +1,58 @@
+//! The ephemeral-state port: short-lived values with TTL, atomic single-use take, counters,
+//! revoked-id sets and cross-node invalidation messages. keyward-cache implements it in
+//! memory (one node) and on Redis (any number of nodes).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+/// What the ephemeral store can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum EphemeralError {
+    /// The backend (Redis) could not be reached or failed; the message is for logs.
+    #[error("cache backend: {0}")]
+    Unavailable(String),
+}
+
+/// A stream of invalidation messages published on one channel, from every node.
+pub type Invalidations = BoxStream<'static, String>;
+
+/// Ephemeral, TTL-bound state shared by every node.
+///
+/// Contract (checked by keyward-testkit's cache suite against every implementation):
+/// - a value is gone after its TTL; `take` returns it at most once, even under concurrency;
+/// - `put_if_absent` succeeds for exactly one of several concurrent callers;
+/// - `incr` counts within a window that starts at the first increment;
+/// - a revoked id stays revoked until its TTL, then is forgotten;
+/// - a message published on a channel reaches every subscriber of that channel, including
+///   the publishing node's own.
+#[async_trait]
+pub trait EphemeralStore: Send + Sync {
+    /// Stores `value` under `key` for `ttl`, replacing any previous value.
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), EphemeralError>;
+    /// Stores `value` only if `key` is absent; true if this call stored it (replay caches).
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError>;
+    /// Atomically reads and deletes (GETDEL): of several concurrent takers, one wins.
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError>;
+    /// Deletes `key`; true if it existed.
+    async fn delete(&self, key: &str) -> Result<bool, EphemeralError>;
+    /// Increments the counter `key` and returns the new count; the first increment starts a
+    /// window of `window`, after which the counter starts again from zero (rate limits).
+    async fn incr(&self, key: &str, window: Duration) -> Result<u64, EphemeralError>;
+    /// Adds `id` to the revoked set `set` until `ttl` has passed.
+    async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError>;
+    async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError>;
+    /// Sends `message` to every subscriber of `channel` on every node.
+    async fn publish(&self, channel: &str, message: &str) -> Result<(), EphemeralError>;
+    /// Receives the messages published on `channel` from now on.
+    async fn subscribe(&self, channel: &str) -> Result<Invalidations, EphemeralError>;
+    /// Answers when the backend is reachable.
+    async fn ping(&self) -> Result<(), EphemeralError>;
+}

@@ -1,0 +1,10 @@
+//! keyward-identity: end-user authentication — users and their password credentials
+//! (Argon2id), and later second factors, browser sessions, sign-up, e-mail verification and
+//! password reset. It declares the `UserStore` port and may use keyward-core only; never
+//! actix-web, sea-orm, redis, lettre or leptos.
+
+pub mod password;
+pub mod user;
+
+pub use password::{PasswordError, PasswordHasher};
+pub use user::{NewUser, User, UserQuery, UserStore};

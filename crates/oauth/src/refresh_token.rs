@@ -1,0 +1,84 @@
+//! Refresh-token families (RFC 9700 §4.14): every use rotates the token; presenting a
+//! rotated-out token revokes the family and the access tokens issued from it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::{ClientId, Scope, StoreError, TenantId};
+use uuid::Uuid;
+
+/// One grant's chain of refresh tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenFamily {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub client_id: ClientId,
+    /// The end user's subject, or `None` for grants without one.
+    pub subject: Option<String>,
+    pub scope: Scope,
+    /// The browser session the grant came from, if any (for logout).
+    pub session_id: Option<String>,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One refresh token of a family; only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: Uuid,
+    pub tenant_id: TenantId,
+    pub generation: i32,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Set when the token was exchanged for its successor.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// The access token issued together with this refresh token, to revoke with the family.
+    pub access_token_jti: Option<String>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// What happened when a token was presented for rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The old token was current; it is now rotated out and `next` is stored.
+    Rotated,
+    /// The old token had already been rotated (or its family revoked): a replay. Nothing stored.
+    AlreadyUsed,
+    /// No such token in this tenant.
+    Unknown,
+}
+
+/// Durable refresh tokens.
+#[async_trait]
+pub trait RefreshTokenStore: Send + Sync {
+    async fn create_family(
+        &self,
+        family: &RefreshTokenFamily,
+        first: &RefreshToken,
+    ) -> Result<(), StoreError>;
+    async fn find(
+        &self,
+        tenant: TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, RefreshTokenFamily)>, StoreError>;
+    /// Atomically marks `old_hash` rotated at `at` and stores `next`, only if `old_hash` was
+    /// current and its family unrevoked. Of two concurrent rotations of one token, one wins.
+    async fn rotate(
+        &self,
+        tenant: TenantId,
+        old_hash: &str,
+        next: &RefreshToken,
+        at: DateTime<Utc>,
+    ) -> Result<RotateOutcome, StoreError>;
+    /// Revokes the family; returns the (jti, expiry) of its access tokens not yet expired at `at`.
+    async fn revoke_family(
+        &self,
+        tenant: TenantId,
+        family: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+    /// Deletes families that expired before `before`, in every tenant; returns how many.
+    async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,10 @@
+//! keyward-testkit (dev-only): port contract suites that every backend runs, fresh isolated
+//! databases and Redis prefixes for them, a fixed clock and builders. Never a dependency of
+//! production code.
+
+pub mod cache_contract;
+pub mod clock;
+pub mod db;
+pub mod store_contract;
+
+pub use clock::FixedClock;

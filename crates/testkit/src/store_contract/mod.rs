@@ -1,0 +1,4 @@
+//! Contract suites for the durable ports. Each function takes a fresh, migrated store and
+//! panics (it is test code) when the implementation breaks the port's contract. Every suite
+//! includes tenant isolation: a row of tenant A can be neither read, changed nor deleted
+//! through tenant B.
