@@ -1,6 +1,7 @@
 //! keyward-testkit (dev-only): port contract suites that every backend runs, fresh isolated
 //! databases and Redis prefixes for them, a fixed clock and builders. Never a dependency of
-//! production code.
+//! production code, so it may panic: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod cache_contract;
 pub mod clock;
