@@ -81,8 +81,12 @@ pub enum TokenEndpointAuthMethod {
 }
 
 impl TokenEndpointAuthMethod {
-    pub const ALL: [TokenEndpointAuthMethod; 4] =
-        [Self::ClientSecretBasic, Self::ClientSecretPost, Self::PrivateKeyJwt, Self::None];
+    pub const ALL: [TokenEndpointAuthMethod; 4] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+        Self::None,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -137,7 +141,10 @@ mod tests {
         for g in GrantType::ALL {
             assert_eq!(g.as_str().parse::<GrantType>().ok(), Some(g));
         }
-        assert_eq!("device_code".parse::<GrantType>().ok(), Some(GrantType::DeviceCode));
+        assert_eq!(
+            "device_code".parse::<GrantType>().ok(),
+            Some(GrantType::DeviceCode)
+        );
         assert!("magic".parse::<GrantType>().is_err());
     }
 
@@ -146,6 +153,10 @@ mod tests {
         for m in TokenEndpointAuthMethod::ALL {
             assert_eq!(m.as_str().parse::<TokenEndpointAuthMethod>().ok(), Some(m));
         }
-        assert!("client_secret_jwt".parse::<TokenEndpointAuthMethod>().is_err());
+        assert!(
+            "client_secret_jwt"
+                .parse::<TokenEndpointAuthMethod>()
+                .is_err()
+        );
     }
 }

@@ -122,10 +122,16 @@ pub struct ClientId(String);
 impl ClientId {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         if s.is_empty() || s.len() > 255 {
-            return Err(ParseError::new("client_id", "must be 1 to 255 characters long"));
+            return Err(ParseError::new(
+                "client_id",
+                "must be 1 to 255 characters long",
+            ));
         }
         if !s.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-            return Err(ParseError::new("client_id", "must be printable ASCII without spaces"));
+            return Err(ParseError::new(
+                "client_id",
+                "must be printable ASCII without spaces",
+            ));
         }
         Ok(Self(s.to_owned()))
     }

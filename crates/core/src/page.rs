@@ -11,11 +11,17 @@ impl PageRequest {
     pub const MAX_LIMIT: u64 = 500;
 
     pub fn first(limit: u64) -> Self {
-        Self { after: None, limit: limit.clamp(1, Self::MAX_LIMIT) }
+        Self {
+            after: None,
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
     }
 
     pub fn after(cursor: impl Into<String>, limit: u64) -> Self {
-        Self { after: Some(cursor.into()), limit: limit.clamp(1, Self::MAX_LIMIT) }
+        Self {
+            after: Some(cursor.into()),
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
     }
 }
 
@@ -38,7 +44,11 @@ impl<T> Page<T> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next = if more { rows.last().map(&cursor_of) } else { None };
+        let next = if more {
+            rows.last().map(&cursor_of)
+        } else {
+            None
+        };
         Self { items: rows, next }
     }
 }

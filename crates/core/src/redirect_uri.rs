@@ -17,16 +17,23 @@ pub struct RedirectUri(String);
 
 impl RedirectUri {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let url = Url::parse(s)
-            .map_err(|_| ParseError::new("redirect_uri", format!("{s:?} is not an absolute URI")))?;
+        let url = Url::parse(s).map_err(|_| {
+            ParseError::new("redirect_uri", format!("{s:?} is not an absolute URI"))
+        })?;
         if url.fragment().is_some() {
-            return Err(ParseError::new("redirect_uri", "may not contain a fragment"));
+            return Err(ParseError::new(
+                "redirect_uri",
+                "may not contain a fragment",
+            ));
         }
         if url.cannot_be_a_base() && !s.contains(':') {
             return Err(ParseError::new("redirect_uri", "must be an absolute URI"));
         }
         if matches!(url.scheme(), "javascript" | "data" | "vbscript" | "file") {
-            return Err(ParseError::new("redirect_uri", "this scheme is not allowed"));
+            return Err(ParseError::new(
+                "redirect_uri",
+                "this scheme is not allowed",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -75,7 +82,9 @@ mod tests {
 
     #[test]
     fn redirect_uri_matches_only_the_exact_string() {
-        let Ok(uri) = RedirectUri::parse("https://rp.test/cb") else { return };
+        let Ok(uri) = RedirectUri::parse("https://rp.test/cb") else {
+            return;
+        };
         assert!(uri.matches_exactly("https://rp.test/cb"));
         assert!(!uri.matches_exactly("https://rp.test/cb/"));
         assert!(!uri.matches_exactly("https://RP.test/cb"));

@@ -21,7 +21,10 @@ impl Scope {
                 .bytes()
                 .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
             if !valid {
-                return Err(ParseError::new("scope", format!("invalid scope token {token:?}")));
+                return Err(ParseError::new(
+                    "scope",
+                    format!("invalid scope token {token:?}"),
+                ));
             }
             set.insert(token.to_owned());
         }
@@ -35,7 +38,10 @@ impl Scope {
     {
         let joined: Vec<String> = tokens.into_iter().map(|t| t.as_ref().to_owned()).collect();
         if joined.iter().any(|t| t.contains(' ') || t.is_empty()) {
-            return Err(ParseError::new("scope", "a scope token may not be empty or contain spaces"));
+            return Err(ParseError::new(
+                "scope",
+                "a scope token may not be empty or contain spaces",
+            ));
         }
         Self::parse(&joined.join(" "))
     }

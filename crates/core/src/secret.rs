@@ -40,7 +40,9 @@ impl MasterKey {
     /// A fresh random key.
     pub fn generate() -> Result<Self, SecretError> {
         let mut key = [0u8; KEY_LEN];
-        SystemRandom::new().fill(&mut key).map_err(|_| SecretError::Random)?;
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| SecretError::Random)?;
         Ok(Self { key })
     }
 
@@ -51,8 +53,9 @@ impl MasterKey {
             .decode(text)
             .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
             .map_err(|_| SecretError::MalformedKey("not base64"))?;
-        let key: [u8; KEY_LEN] =
-            bytes.try_into().map_err(|_| SecretError::MalformedKey("wrong length"))?;
+        let key: [u8; KEY_LEN] = bytes
+            .try_into()
+            .map_err(|_| SecretError::MalformedKey("wrong length"))?;
         Ok(Self { key })
     }
 
@@ -69,7 +72,9 @@ impl MasterKey {
     /// Encrypts and authenticates `plaintext`, bound to `context`.
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<Vec<u8>, SecretError> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| SecretError::Random)?;
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| SecretError::Random)?;
         let mut buf = plaintext.to_vec();
         self.aead()?
             .seal_in_place_append_tag(
@@ -92,8 +97,9 @@ impl MasterKey {
             return Err(SecretError::WrongKeyOrCorrupt);
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] =
-            nonce.try_into().map_err(|_| SecretError::WrongKeyOrCorrupt)?;
+        let nonce: [u8; NONCE_LEN] = nonce
+            .try_into()
+            .map_err(|_| SecretError::WrongKeyOrCorrupt)?;
         let mut buf = ciphertext.to_vec();
         let plain = self
             .aead()?
@@ -106,6 +112,22 @@ impl MasterKey {
         Ok(plain.to_vec())
     }
 
+    /// A 256-bit subkey for one purpose (HKDF-SHA256, RFC 5869), e.g. the client-secret MAC key.
+    pub fn derive(&self, purpose: &str) -> Result<[u8; 32], SecretError> {
+        struct Len32;
+        impl ring::hkdf::KeyType for Len32 {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"keyward").extract(&self.key);
+        let info = [purpose.as_bytes()];
+        let okm = prk.expand(&info, Len32).map_err(|_| SecretError::Random)?;
+        let mut out = [0u8; 32];
+        okm.fill(&mut out).map_err(|_| SecretError::Random)?;
+        Ok(out)
+    }
+
     /// The value stored once per database so start-up can tell a wrong master key at once.
     pub fn check_value(&self) -> Result<String, SecretError> {
         Ok(STANDARD.encode(self.seal(CHECK_PLAINTEXT, CHECK_CONTEXT)?))
@@ -113,7 +135,9 @@ impl MasterKey {
 
     /// Whether `stored` (from [`MasterKey::check_value`]) was made with this key.
     pub fn verify_check_value(&self, stored: &str) -> Result<(), SecretError> {
-        let sealed = STANDARD.decode(stored).map_err(|_| SecretError::WrongKeyOrCorrupt)?;
+        let sealed = STANDARD
+            .decode(stored)
+            .map_err(|_| SecretError::WrongKeyOrCorrupt)?;
         let plain = self.open(&sealed, CHECK_CONTEXT)?;
         if constant_time_eq(&plain, CHECK_PLAINTEXT) {
             Ok(())
@@ -143,7 +167,9 @@ pub fn random_token(bytes: usize) -> String {
 /// `bytes` random bytes from the system RNG, URL-safe base64 without padding.
 pub fn try_random_token(bytes: usize) -> Result<String, SecretError> {
     let mut buf = vec![0u8; bytes];
-    SystemRandom::new().fill(&mut buf).map_err(|_| SecretError::Random)?;
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| SecretError::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
@@ -163,9 +189,18 @@ mod tests {
         let other = MasterKey::generate()?;
         let sealed = key.seal(b"private key", "signing_key:t:k1")?;
         assert_eq!(key.open(&sealed, "signing_key:t:k1")?, b"private key");
-        assert_eq!(other.open(&sealed, "signing_key:t:k1"), Err(SecretError::WrongKeyOrCorrupt));
-        assert_eq!(key.open(&sealed, "signing_key:t:k2"), Err(SecretError::WrongKeyOrCorrupt));
-        assert_eq!(key.open(&sealed[..5], "signing_key:t:k1"), Err(SecretError::WrongKeyOrCorrupt));
+        assert_eq!(
+            other.open(&sealed, "signing_key:t:k1"),
+            Err(SecretError::WrongKeyOrCorrupt)
+        );
+        assert_eq!(
+            key.open(&sealed, "signing_key:t:k2"),
+            Err(SecretError::WrongKeyOrCorrupt)
+        );
+        assert_eq!(
+            key.open(&sealed[..5], "signing_key:t:k1"),
+            Err(SecretError::WrongKeyOrCorrupt)
+        );
         Ok(())
     }
 
@@ -174,8 +209,14 @@ mod tests {
         let key = MasterKey::generate()?;
         let again = MasterKey::from_base64(&key.to_base64())?;
         assert_eq!(again.key, key.key);
-        assert!(matches!(MasterKey::from_base64("short"), Err(SecretError::MalformedKey(_))));
-        assert!(matches!(MasterKey::from_base64("!!!"), Err(SecretError::MalformedKey(_))));
+        assert!(matches!(
+            MasterKey::from_base64("short"),
+            Err(SecretError::MalformedKey(_))
+        ));
+        assert!(matches!(
+            MasterKey::from_base64("!!!"),
+            Err(SecretError::MalformedKey(_))
+        ));
         assert_eq!(format!("{key:?}"), "MasterKey(..)");
         Ok(())
     }
@@ -186,7 +227,18 @@ mod tests {
         let check = key.check_value()?;
         key.verify_check_value(&check)?;
         let other = MasterKey::generate()?;
-        assert_eq!(other.verify_check_value(&check), Err(SecretError::WrongKeyOrCorrupt));
+        assert_eq!(
+            other.verify_check_value(&check),
+            Err(SecretError::WrongKeyOrCorrupt)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn derived_subkeys_differ_by_purpose_and_are_stable() -> Result<(), SecretError> {
+        let key = MasterKey::generate()?;
+        assert_eq!(key.derive("a")?, key.derive("a")?);
+        assert_ne!(key.derive("a")?, key.derive("b")?);
         Ok(())
     }
 

@@ -16,10 +16,16 @@ impl Username {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
         if s.is_empty() || s.chars().count() > 128 {
-            return Err(ParseError::new("username", "must be 1 to 128 characters long"));
+            return Err(ParseError::new(
+                "username",
+                "must be 1 to 128 characters long",
+            ));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ParseError::new("username", "may not contain spaces or control characters"));
+            return Err(ParseError::new(
+                "username",
+                "may not contain spaces or control characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -118,7 +124,10 @@ impl DisplayName {
             return Err(ParseError::new("name", "must be 1 to 200 characters long"));
         }
         if s.chars().any(char::is_control) {
-            return Err(ParseError::new("name", "may not contain control characters"));
+            return Err(ParseError::new(
+                "name",
+                "may not contain control characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -162,7 +171,10 @@ mod tests {
 
     #[test]
     fn username_is_trimmed_and_refuses_inner_spaces() {
-        assert_eq!(Username::parse("  ada ").map(|u| u.canonical()).ok(), Some("ada".into()));
+        assert_eq!(
+            Username::parse("  ada ").map(|u| u.canonical()).ok(),
+            Some("ada".into())
+        );
         assert!(Username::parse("a b").is_err());
         assert!(Username::parse("").is_err());
     }

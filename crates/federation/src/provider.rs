@@ -32,7 +32,11 @@ pub struct IdentityProvider {
 pub trait IdentityProviderStore: Send + Sync {
     /// `Conflict` if the alias is taken in this tenant.
     async fn create(&self, provider: &IdentityProvider) -> Result<(), StoreError>;
-    async fn get(&self, tenant: TenantId, alias: &TenantSlug) -> Result<Option<IdentityProvider>, StoreError>;
+    async fn get(
+        &self,
+        tenant: TenantId,
+        alias: &TenantSlug,
+    ) -> Result<Option<IdentityProvider>, StoreError>;
     /// Sorted by alias.
     async fn list(&self, tenant: TenantId) -> Result<Vec<IdentityProvider>, StoreError>;
     /// `NotFound` if absent in `provider.tenant_id`.
@@ -63,7 +67,16 @@ pub trait LinkedIdentityStore: Send + Sync {
         provider: Uuid,
         subject: &str,
     ) -> Result<Option<LinkedIdentity>, StoreError>;
-    async fn list_for_user(&self, tenant: TenantId, user: UserId) -> Result<Vec<LinkedIdentity>, StoreError>;
+    async fn list_for_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<LinkedIdentity>, StoreError>;
     /// `NotFound` if absent in this tenant.
-    async fn unlink(&self, tenant: TenantId, provider: Uuid, subject: &str) -> Result<(), StoreError>;
+    async fn unlink(
+        &self,
+        tenant: TenantId,
+        provider: Uuid,
+        subject: &str,
+    ) -> Result<(), StoreError>;
 }

@@ -48,7 +48,9 @@ impl PasswordHasher {
 
     /// Whether `password` matches `phc`; a malformed stored hash never matches.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
-        self.argon2().verify_password(password.as_bytes(), phc).is_ok()
+        self.argon2()
+            .verify_password(password.as_bytes(), phc)
+            .is_ok()
     }
 }
 
@@ -70,8 +72,14 @@ mod tests {
     #[test]
     fn refuses_passwords_outside_the_policy() -> Result<(), PasswordError> {
         let hasher = PasswordHasher::recommended()?;
-        assert!(matches!(hasher.hash("short", 8), Err(PasswordError::TooShort(8))));
-        assert!(matches!(hasher.hash(&"x".repeat(2000), 8), Err(PasswordError::TooLong)));
+        assert!(matches!(
+            hasher.hash("short", 8),
+            Err(PasswordError::TooShort(8))
+        ));
+        assert!(matches!(
+            hasher.hash(&"x".repeat(2000), 8),
+            Err(PasswordError::TooLong)
+        ));
         Ok(())
     }
 }

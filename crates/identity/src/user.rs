@@ -59,7 +59,11 @@ pub trait UserStore: Send + Sync {
     /// `Conflict` when the username or e-mail is taken in this tenant.
     async fn create(&self, user: &User) -> Result<(), StoreError>;
     async fn get(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError>;
-    async fn by_username(&self, tenant: TenantId, username: &Username) -> Result<Option<User>, StoreError>;
+    async fn by_username(
+        &self,
+        tenant: TenantId,
+        username: &Username,
+    ) -> Result<Option<User>, StoreError>;
     async fn by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, StoreError>;
     /// Sorted by username (canonical form); the cursor is the last canonical username seen.
     async fn list(

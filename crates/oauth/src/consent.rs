@@ -24,7 +24,16 @@ pub trait ConsentStore: Send + Sync {
         user: UserId,
         client: &ClientId,
     ) -> Result<Option<Consent>, StoreError>;
-    async fn list_for_user(&self, tenant: TenantId, user: UserId) -> Result<Vec<Consent>, StoreError>;
+    async fn list_for_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<Consent>, StoreError>;
     /// `NotFound` if there was none.
-    async fn revoke(&self, tenant: TenantId, user: UserId, client: &ClientId) -> Result<(), StoreError>;
+    async fn revoke(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        client: &ClientId,
+    ) -> Result<(), StoreError>;
 }

@@ -10,7 +10,10 @@
 //! and browser-flow issues.
 
 pub mod client;
+pub mod client_registration;
+pub mod client_secret;
 pub mod consent;
+pub mod key_rotation;
 pub mod refresh_token;
 pub mod signing_key;
 

@@ -32,7 +32,10 @@ impl FromStr for SigningAlg {
             "ES256" => Ok(Self::Es256),
             "RS256" => Ok(Self::Rs256),
             "EdDSA" => Ok(Self::EdDsa),
-            _ => Err(ParseError::new("alg", format!("unsupported signing algorithm {s:?}"))),
+            _ => Err(ParseError::new(
+                "alg",
+                format!("unsupported signing algorithm {s:?}"),
+            )),
         }
     }
 }
@@ -72,7 +75,10 @@ impl FromStr for KeyStatus {
             "next" => Ok(Self::Next),
             "active" => Ok(Self::Active),
             "retired" => Ok(Self::Retired),
-            _ => Err(ParseError::new("status", format!("unknown key status {s:?}"))),
+            _ => Err(ParseError::new(
+                "status",
+                format!("unknown key status {s:?}"),
+            )),
         }
     }
 }
