@@ -13,6 +13,7 @@ pub mod client;
 pub mod client_registration;
 pub mod client_secret;
 pub mod consent;
+pub mod jwks;
 pub mod key_rotation;
 pub mod refresh_token;
 pub mod signing_key;
