@@ -1,0 +1,161 @@
+//! `keyward client create|list|delete|rotate-secret`.
+
+use keyward_core::{ClientId, PageRequest, Tenant};
+use keyward_oauth::client_registration::{ClientRegistration, RegistrationError, register};
+use keyward_oauth::{Client, ClientStore};
+use serde_json::{Value, json};
+
+use crate::cli::ClientCommand;
+use crate::failure::Failure;
+use crate::output::print;
+use crate::startup::Platform;
+
+pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Failure> {
+    match command {
+        ClientCommand::Create {
+            tenant,
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            scopes,
+            auth_method,
+            public,
+            first_party,
+            out,
+        } => {
+            let tenant = platform.tenant(&tenant.tenant).await?;
+            let reg = ClientRegistration {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                scopes,
+                auth_method,
+                public,
+                first_party,
+            };
+            let (client, secret) = create(platform, &tenant, &reg).await?;
+            let mut value = describe(&tenant, &client);
+            value["client_secret"] = secret.clone().map_or(Value::Null, Value::String);
+            print(out.json, &value, || {
+                let mut s = format!("client_id:     {}", client.client_id);
+                if let Some(secret) = &secret {
+                    s.push_str(&format!("\nclient_secret: {secret}\n(shown once: store it now)"));
+                }
+                s
+            });
+        }
+        ClientCommand::List { tenant, out } => {
+            let tenant = platform.tenant(&tenant.tenant).await?;
+            let clients = list_all(platform, &tenant).await?;
+            let value = Value::Array(clients.iter().map(|c| describe(&tenant, c)).collect());
+            print(out.json, &value, || {
+                clients
+                    .iter()
+                    .map(|c| {
+                        let grants: Vec<_> = c.grant_types.iter().map(|g| g.as_str()).collect();
+                        format!("{:<24} {:<24} {}", c.client_id, c.name, grants.join(","))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        ClientCommand::Delete { tenant, client_id, out } => {
+            let tenant = platform.tenant(&tenant.tenant).await?;
+            let client = find(platform, &tenant, &client_id).await?;
+            ClientStore::delete(&platform.store, tenant.id, &client.client_id)
+                .await
+                .map_err(|e| Failure::store("deleting the client", e))?;
+            let before = describe(&tenant, &client);
+            super::audit::record(platform, tenant.id, "client.delete", format!("client:{client_id}"), Some(before), None).await?;
+            print(out.json, &json!({ "deleted": client_id }), || format!("deleted client {client_id}"));
+        }
+        ClientCommand::RotateSecret { tenant, client_id, out } => {
+            let tenant = platform.tenant(&tenant.tenant).await?;
+            let secret = rotate_secret(platform, &tenant, &client_id).await?;
+            print(out.json, &json!({ "client_id": client_id, "client_secret": secret }), || {
+                format!("client_id:     {client_id}\nclient_secret: {secret}\n(shown once: store it now)")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Validates and stores a client; returns it with its one-time secret.
+pub async fn create(
+    platform: &Platform,
+    tenant: &Tenant,
+    reg: &ClientRegistration,
+) -> Result<(Client, Option<String>), Failure> {
+    let registered = register(tenant.id, reg, &platform.secrets, platform.clock.now()).map_err(|e| match e {
+        RegistrationError::Invalid(errors) => Failure::Invalid(
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        ),
+        RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
+    })?;
+    ClientStore::create(&platform.store, &registered.client)
+        .await
+        .map_err(|e| Failure::store("registering the client", e))?;
+    let after = describe(tenant, &registered.client);
+    let target = format!("client:{}", registered.client.client_id);
+    super::audit::record(platform, tenant.id, "client.create", target, None, Some(after)).await?;
+    Ok((registered.client, registered.secret))
+}
+
+/// Replaces a secret-based client's secret; returns the new one.
+pub async fn rotate_secret(platform: &Platform, tenant: &Tenant, client_id: &str) -> Result<String, Failure> {
+    let mut client = find(platform, tenant, client_id).await?;
+    if !client.auth_method.uses_secret() {
+        return Err(Failure::Invalid(format!(
+            "client {client_id} authenticates with {}, not with a client secret",
+            client.auth_method
+        )));
+    }
+    let (secret, hash) = platform.secrets.generate().map_err(|e| Failure::Internal(e.to_string()))?;
+    client.secret_hash = Some(hash);
+    client.updated_at = platform.clock.now();
+    ClientStore::update(&platform.store, &client).await.map_err(|e| Failure::store("rotating the secret", e))?;
+    super::audit::record(platform, tenant.id, "client.rotate_secret", format!("client:{client_id}"), None, None).await?;
+    Ok(secret)
+}
+
+async fn find(platform: &Platform, tenant: &Tenant, client_id: &str) -> Result<Client, Failure> {
+    let id = ClientId::parse(client_id).map_err(|e| Failure::Invalid(e.to_string()))?;
+    ClientStore::get(&platform.store, tenant.id, &id)
+        .await
+        .map_err(|e| Failure::store("looking up the client", e))?
+        .ok_or_else(|| Failure::NotFound(format!("client {client_id:?} does not exist in tenant {}", tenant.slug)))
+}
+
+async fn list_all(platform: &Platform, tenant: &Tenant) -> Result<Vec<Client>, Failure> {
+    let mut all = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let batch = ClientStore::list(&platform.store, tenant.id, &page)
+            .await
+            .map_err(|e| Failure::store("listing clients", e))?;
+        all.extend(batch.items);
+        match batch.next {
+            Some(cursor) => page = PageRequest::after(cursor, PageRequest::MAX_LIMIT),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// The client's public description: never the secret or its hash.
+fn describe(tenant: &Tenant, c: &Client) -> Value {
+    json!({
+        "tenant": tenant.slug,
+        "client_id": c.client_id,
+        "name": c.name,
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "grant_types": c.grant_types,
+        "scope": c.scopes,
+        "auth_method": c.auth_method,
+        "public": c.public,
+        "first_party": c.first_party,
+        "created_at": c.created_at,
+    })
+}

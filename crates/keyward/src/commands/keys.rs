@@ -1,0 +1,77 @@
+//! `keyward keys rotate|list`.
+
+use keyward_oauth::key_rotation::{published, rotate};
+use keyward_oauth::{SigningAlg, SigningKeyStore};
+use serde_json::{Value, json};
+
+use crate::cli::KeysCommand;
+use crate::failure::Failure;
+use crate::output::print;
+use crate::startup::Platform;
+
+/// The cache channel on which every node hears that a tenant's keys changed.
+pub const KEYS_CHANNEL: &str = "invalidate:keys";
+
+pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failure> {
+    match command {
+        KeysCommand::Rotate { tenant, out } => {
+            let tenant = platform.tenant(&tenant.tenant).await?;
+            let alg = tenant
+                .settings
+                .signing_alg
+                .parse::<SigningAlg>()
+                .map_err(|e| Failure::Invalid(format!("tenant setting signing_alg: {e}")))?;
+            let window = super::tenant::retirement_window(&tenant);
+            let report = rotate(&platform.store, tenant.id, alg, &platform.master, platform.clock.now(), window)
+                .await
+                .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
+            // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
+            if let Err(e) = platform.cache.publish(KEYS_CHANNEL, &tenant.id.to_string()).await {
+                tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
+            }
+            let retired = report.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
+            let value = json!({
+                "tenant": tenant.slug,
+                "active_kid": report.active_kid,
+                "next_kid": report.next_kid,
+                "retired": retired,
+                "removed": report.removed,
+            });
+            super::audit::record(platform, tenant.id, "keys.rotate", format!("tenant:{}", tenant.slug), None, Some(value.clone()))
+                .await?;
+            print(out.json, &value, || {
+                format!("active key: {}\nnext key:   {} (published, signs after the next rotation)", report.active_kid, report.next_kid)
+            });
+        }
+        KeysCommand::List { tenant, out } => {
+            let tenant = platform.tenant(&tenant.tenant).await?;
+            let keys = SigningKeyStore::list(&platform.store, tenant.id)
+                .await
+                .map_err(|e| Failure::store("listing keys", e))?;
+            let now = platform.clock.now();
+            let published: Vec<_> = published(&keys, now).iter().map(|k| k.kid.clone()).collect();
+            let rows: Vec<Value> = keys
+                .iter()
+                .map(|k| {
+                    json!({
+                        "kid": k.kid,
+                        "alg": k.alg.as_str(),
+                        "status": k.status.as_str(),
+                        "published": published.contains(&k.kid),
+                        "created_at": k.created_at,
+                        "activated_at": k.activated_at,
+                        "retired_at": k.retired_at,
+                        "publish_until": k.publish_until,
+                    })
+                })
+                .collect();
+            print(out.json, &Value::Array(rows), || {
+                keys.iter()
+                    .map(|k| format!("{:<20} {:<6} {}", k.kid, k.alg.as_str(), k.status.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}

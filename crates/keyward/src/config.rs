@@ -1,0 +1,246 @@
+//! Configuration: built-in defaults, then a TOML file, then `KEYWARD_*` environment variables.
+//! Every error names the key it is about, so a typo is a one-line fix.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use keyward_core::MasterKey;
+use serde::Deserialize;
+use url::Url;
+
+use crate::cli::LogFormat;
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Without a trailing slash; issuers are `{public_url}/t/{slug}`.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// `None` keeps ephemeral state in memory (one node only).
+    pub redis_url: Option<String>,
+    pub master_key: Option<MasterKey>,
+    pub log_format: LogFormat,
+}
+
+/// A configuration value that cannot be used, named by its key.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { key: key.into(), message: message.into() }
+    }
+}
+
+/// The keys a configuration file may hold; anything else is refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    master_key: Option<String>,
+    log_format: Option<LogFormat>,
+}
+
+/// A raw value and where it came from, for error messages.
+struct Raw {
+    value: String,
+    key: String,
+}
+
+impl Config {
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
+
+    /// Loads defaults, then `file`, then the environment (read through `env`, so tests can
+    /// pass their own).
+    pub fn load(
+        file: Option<&Path>,
+        log_format_flag: Option<LogFormat>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file_cfg = match file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let file_key = |k: &str| match file {
+            Some(p) => format!("{k} (in {})", p.display()),
+            None => k.to_owned(),
+        };
+        let pick = |env_key: &str, from_file: Option<String>, file_name: &str| -> Option<Raw> {
+            env(env_key)
+                .filter(|v| !v.is_empty())
+                .map(|value| Raw { value, key: env_key.to_owned() })
+                .or_else(|| from_file.map(|value| Raw { value, key: file_key(file_name) }))
+        };
+
+        let listen = match pick("KEYWARD_LISTEN", file_cfg.listen, "listen") {
+            Some(raw) => raw.value.parse::<SocketAddr>().map_err(|_| {
+                ConfigError::new(raw.key, format!("{:?} is not an address like 127.0.0.1:8080", raw.value))
+            })?,
+            None => Self::DEFAULT_LISTEN
+                .parse()
+                .map_err(|_| ConfigError::new("listen", "built-in default does not parse"))?,
+        };
+        let public_url = match pick("KEYWARD_PUBLIC_URL", file_cfg.public_url, "public_url") {
+            Some(raw) => parse_public_url(&raw)?,
+            None => format!("http://{listen}"),
+        };
+        let data_dir = pick(
+            "KEYWARD_DATA_DIR",
+            file_cfg.data_dir.map(|p| p.display().to_string()),
+            "data_dir",
+        )
+        .map(|raw| PathBuf::from(raw.value))
+        .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = match pick("KEYWARD_DATABASE_URL", file_cfg.database_url, "database_url") {
+            Some(raw) => parse_database_url(raw)?,
+            None => embedded_database_url(&data_dir),
+        };
+        let redis_url = match pick("KEYWARD_REDIS_URL", file_cfg.redis_url, "redis_url") {
+            Some(raw) if raw.value.starts_with("redis://") || raw.value.starts_with("rediss://") => {
+                Some(raw.value)
+            }
+            Some(raw) => {
+                return Err(ConfigError::new(raw.key, "must start with redis:// or rediss://"));
+            }
+            None => None,
+        };
+        let master_key = match pick("KEYWARD_MASTER_KEY", file_cfg.master_key, "master_key") {
+            Some(raw) => Some(
+                MasterKey::from_base64(&raw.value).map_err(|e| ConfigError::new(raw.key, e.to_string()))?,
+            ),
+            None => None,
+        };
+        let log_format = log_format_flag.or(file_cfg.log_format).unwrap_or(LogFormat::Human);
+        Ok(Self { listen, public_url, data_dir, database_url, redis_url, master_key, log_format })
+    }
+
+    /// Whether the database is the default SQLite file in the data directory.
+    pub fn is_embedded_database(&self) -> bool {
+        self.database_url == embedded_database_url(&self.data_dir)
+    }
+
+    /// The embedded default: SQLite in the data directory, ephemeral state in memory.
+    pub fn into_embedded(mut self) -> Self {
+        self.database_url = embedded_database_url(&self.data_dir);
+        self.redis_url = None;
+        self
+    }
+
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/t/{slug}", self.public_url)
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new("--config", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let message = e.message().to_owned();
+        ConfigError::new(format!("{}", path.display()), message)
+    })
+}
+
+fn parse_public_url(raw: &Raw) -> Result<String, ConfigError> {
+    let url = Url::parse(&raw.value)
+        .map_err(|_| ConfigError::new(&raw.key, format!("{:?} is not an absolute URL", raw.value)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(&raw.key, "must be an http:// or https:// URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(&raw.key, "may not contain a query or fragment"));
+    }
+    Ok(raw.value.trim_end_matches('/').to_owned())
+}
+
+fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
+    let ok = ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| raw.value.starts_with(p));
+    if ok {
+        Ok(raw.value)
+    } else {
+        Err(ConfigError::new(raw.key, "must start with sqlite:, postgres:// or postgresql://"))
+    }
+}
+
+fn embedded_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}/keyward.db?mode=rwc", data_dir.display())
+}
+
+/// A URL safe to print: any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // set_password only fails for URLs that cannot carry one, which this one does.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() -> Result<(), ConfigError> {
+        let c = Config::load(None, None, env(&[]))?;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./data/keyward.db?mode=rwc");
+        assert!(c.redis_url.is_none() && c.master_key.is_none());
+        assert!(c.is_embedded_database());
+        Ok(())
+    }
+
+    #[test]
+    fn environment_overrides_and_bad_values_name_their_key() {
+        let c = Config::load(None, None, env(&[("KEYWARD_LISTEN", "0.0.0.0:9000")]));
+        assert_eq!(c.map(|c| c.public_url).ok(), Some("http://0.0.0.0:9000".to_owned()));
+        let bad = Config::load(None, None, env(&[("KEYWARD_LISTEN", "nope")]));
+        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_LISTEN".to_owned()));
+        let bad = Config::load(None, None, env(&[("KEYWARD_REDIS_URL", "http://x")]));
+        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_REDIS_URL".to_owned()));
+        let bad = Config::load(None, None, env(&[("KEYWARD_MASTER_KEY", "short")]));
+        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_MASTER_KEY".to_owned()));
+        let bad = Config::load(None, None, env(&[("KEYWARD_PUBLIC_URL", "ftp://x")]));
+        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_PUBLIC_URL".to_owned()));
+    }
+
+    #[test]
+    fn file_keys_are_checked_and_unknown_keys_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("k.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:7000\"\npublic_url = \"https://id.test/\"\n")?;
+        let c = Config::load(Some(&path), None, env(&[]))?;
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.public_url, "https://id.test");
+        std::fs::write(&path, "lisen = \"127.0.0.1:7000\"\n")?;
+        let err = Config::load(Some(&path), None, env(&[])).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("lisen")));
+        Ok(())
+    }
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    }
+}

@@ -1,0 +1,137 @@
+//! `serve --dev`: a `demo` tenant with one user and a client for every flow, and a printout
+//! of how to try them. Running it again keeps the data and issues fresh client secrets, so the
+//! printed instructions always work.
+
+use keyward_core::{TenantSlug, TenantStore};
+use keyward_oauth::ClientStore;
+use keyward_oauth::client_registration::ClientRegistration;
+
+use crate::commands::{client, tenant, user};
+use crate::failure::Failure;
+use crate::startup::Platform;
+
+pub const DEMO_TENANT: &str = "demo";
+pub const DEMO_USER: &str = "demo";
+/// Only ever used by `--dev`, which listens on loopback by default.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+struct DemoClient {
+    name: &'static str,
+    grant_types: &'static [&'static str],
+    redirect_uri: Option<&'static str>,
+    public: bool,
+    first_party: bool,
+    scopes: &'static [&'static str],
+}
+
+const CLIENTS: &[DemoClient] = &[
+    DemoClient {
+        name: "Demo web app (code + PKCE, confidential)",
+        grant_types: &["authorization_code", "refresh_token"],
+        redirect_uri: Some("http://127.0.0.1:3000/callback"),
+        public: false,
+        first_party: false,
+        scopes: &[],
+    },
+    DemoClient {
+        name: "Demo SPA (code + PKCE, public)",
+        grant_types: &["authorization_code", "refresh_token"],
+        redirect_uri: Some("http://127.0.0.1:3000/spa/callback"),
+        public: true,
+        first_party: true,
+        scopes: &[],
+    },
+    DemoClient {
+        name: "Demo implicit (id_token, form_post)",
+        grant_types: &["implicit"],
+        redirect_uri: Some("http://127.0.0.1:3000/form_post"),
+        public: true,
+        first_party: false,
+        scopes: &["openid", "profile", "email"],
+    },
+    DemoClient {
+        name: "Demo service (client credentials)",
+        grant_types: &["client_credentials"],
+        redirect_uri: None,
+        public: false,
+        first_party: false,
+        scopes: &["api:read", "api:write"],
+    },
+    DemoClient {
+        name: "Demo TV (device authorization)",
+        grant_types: &["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+        redirect_uri: None,
+        public: true,
+        first_party: false,
+        scopes: &["openid", "profile", "offline_access"],
+    },
+    DemoClient {
+        name: "Demo legacy (resource owner password)",
+        grant_types: &["password", "refresh_token"],
+        redirect_uri: None,
+        public: false,
+        first_party: true,
+        scopes: &["openid", "profile", "email", "offline_access"],
+    },
+];
+
+/// Seeds (or refreshes) the demo tenant and prints how to use it.
+pub async fn seed(platform: &Platform) -> Result<(), Failure> {
+    let slug = TenantSlug::parse(DEMO_TENANT).map_err(|e| Failure::Internal(e.to_string()))?;
+    let existing = TenantStore::by_slug(&platform.store, &slug).await.map_err(|e| Failure::store("demo tenant", e))?;
+    let demo = match existing {
+        Some(t) => t,
+        None => {
+            let mut t = tenant::create(platform, DEMO_TENANT, Some("Demo")).await?;
+            t.settings.password_grant_enabled = true;
+            TenantStore::update(&platform.store, &t).await.map_err(|e| Failure::store("demo tenant", e))?;
+            user::create(platform, &t, DEMO_USER, Some("demo@example.com"), Some(DEMO_PASSWORD)).await?;
+            t
+        }
+    };
+
+    let existing = ClientStore::list(&platform.store, demo.id, &keyward_core::PageRequest::first(100))
+        .await
+        .map_err(|e| Failure::store("demo clients", e))?
+        .items;
+    let mut lines = Vec::new();
+    for spec in CLIENTS {
+        let (client_id, secret) = match existing.iter().find(|c| c.name.as_str() == spec.name) {
+            Some(c) if c.auth_method.uses_secret() => {
+                let secret = client::rotate_secret(platform, &demo, c.client_id.as_str()).await?;
+                (c.client_id.to_string(), Some(secret))
+            }
+            Some(c) => (c.client_id.to_string(), None),
+            None => {
+                let reg = ClientRegistration {
+                    name: spec.name.to_owned(),
+                    redirect_uris: spec.redirect_uri.map(str::to_owned).into_iter().collect(),
+                    grant_types: spec.grant_types.iter().map(|g| (*g).to_owned()).collect(),
+                    scopes: spec.scopes.iter().map(|s| (*s).to_owned()).collect(),
+                    public: spec.public,
+                    first_party: spec.first_party,
+                    ..Default::default()
+                };
+                let (c, secret) = client::create(platform, &demo, &reg).await?;
+                (c.client_id.to_string(), secret)
+            }
+        };
+        let mut line = format!("  {:<44} client_id={client_id}", spec.name);
+        if let Some(secret) = secret {
+            line.push_str(&format!(" client_secret={secret}"));
+        }
+        lines.push(line);
+    }
+
+    let issuer = platform.config.issuer(DEMO_TENANT);
+    let base = &platform.config.public_url;
+    eprintln!(
+        "\nKeyward dev mode — embedded SQLite in {data} and in-memory state.\n\
+         \n  issuer   {issuer}\n  JWKS     {issuer}/jwks\n  health   {base}/healthz  {base}/readyz  {base}/metrics\n  console  {base}/admin/\n\
+         \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n\
+         \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n",
+        data = platform.config.data_dir.display(),
+        clients = lines.join("\n"),
+    );
+    Ok(())
+}

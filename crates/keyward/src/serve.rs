@@ -1,0 +1,110 @@
+//! `keyward serve`: the auth server, admin API and console on one listener, plus the
+//! operational endpoints /healthz, /readyz and /metrics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use keyward_auth_server::AuthServer;
+use keyward_http::HttpMetrics;
+use serde_json::{Map, Value, json};
+
+use crate::failure::Failure;
+use crate::startup::Platform;
+
+/// How long a readiness probe waits for one dependency.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn serve(platform: Platform) -> Result<(), Failure> {
+    let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
+    let listen = platform.config.listen;
+    let auth = AuthServer {
+        tenants: Arc::new(platform.store.clone()),
+        keys: Arc::new(platform.store.clone()),
+        clock: platform.clock.clone(),
+    };
+    let console = keyward_admin_ui::ConsoleOptions::new(listen);
+    let state = web::Data::new(platform.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(metrics.clone()))
+            .app_data(state.clone())
+            .wrap(from_fn(keyward_http::security_headers::security_headers))
+            .wrap(metrics.middleware())
+            .wrap(from_fn(keyward_http::request_id::request_id))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(keyward_http::metrics::render))
+            .configure(|cfg| keyward_auth_server::configure(cfg, auth.clone()))
+            .configure(|cfg| keyward_admin_ui::configure(cfg, console.clone()))
+            .default_service(web::to(keyward_http::problem::not_found))
+    })
+    .bind(listen)
+    .map_err(|e| Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}")))?;
+    tracing::info!(%listen, public_url = %platform.config.public_url, "keyward is ready");
+    server.run().await.map_err(|e| Failure::Internal(format!("server: {e}")))
+}
+
+/// Alive: the process answers. Says nothing about dependencies.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready: the database and the cache answer; 503 names the one that does not.
+async fn readyz(platform: web::Data<Platform>) -> HttpResponse {
+    let checks = match tokio::time::timeout(PROBE_TIMEOUT, platform.readiness()).await {
+        Ok(checks) => checks,
+        Err(_) => vec![("database", Err("no answer in time".to_owned())), ("cache", Err("no answer in time".to_owned()))],
+    };
+    readiness_response(&checks)
+}
+
+fn readiness_response(checks: &[(&'static str, Result<(), String>)]) -> HttpResponse {
+    let mut detail = Map::new();
+    let mut failing = Vec::new();
+    for (name, result) in checks {
+        match result {
+            Ok(()) => {
+                detail.insert((*name).to_owned(), Value::from("ok"));
+            }
+            Err(why) => {
+                tracing::warn!(dependency = name, error = %why, "readiness check failed");
+                detail.insert((*name).to_owned(), Value::from("unavailable"));
+                failing.push(*name);
+            }
+        }
+    }
+    if failing.is_empty() {
+        HttpResponse::Ok().json(json!({ "status": "ready", "checks": detail }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({
+            "status": "unavailable",
+            "failing": failing,
+            "checks": detail,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn readiness_names_the_failing_dependency() -> Result<(), Box<dyn std::error::Error>> {
+        let response = readiness_response(&[("database", Ok(())), ("cache", Err("refused".into()))]);
+        assert_eq!(response.status(), 503);
+        let body: Value = serde_json::from_slice(&to_bytes(response.into_body()).await.map_err(|e| e.to_string())?)?;
+        assert_eq!(body["failing"], json!(["cache"]));
+        assert_eq!(body["checks"]["database"], "ok");
+        Ok(())
+    }
+
+    #[actix_web::test]
+    async fn readiness_is_ok_when_every_dependency_answers() {
+        let response = readiness_response(&[("database", Ok(())), ("cache", Ok(()))]);
+        assert_eq!(response.status(), 200);
+    }
+}

@@ -1,0 +1,198 @@
+//! The composition root: the one place that knows every crate and wires them together.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use keyward_core::{
+    Clock, DisplayName, EphemeralStore, MasterKey, PlatformStore, SystemClock, Tenant, TenantSlug,
+    TenantStore,
+};
+use keyward_identity::PasswordHasher;
+use keyward_oauth::client_secret::ClientSecretHasher;
+use keyward_store::SqlStore;
+
+use crate::config::{Config, redact};
+use crate::failure::Failure;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const MASTER_KEY_CHECK: &str = "master_key_check";
+/// The Redis key and channel namespace of a production node.
+pub const REDIS_PREFIX: &str = "keyward:";
+
+/// Everything a command or the server needs, connected and checked.
+#[derive(Clone)]
+pub struct Platform {
+    pub config: Config,
+    pub store: SqlStore,
+    pub cache: Arc<dyn EphemeralStore>,
+    pub master: MasterKey,
+    pub secrets: ClientSecretHasher,
+    pub passwords: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Platform {
+    /// Connects the database and cache, applies migrations, checks the master key and makes
+    /// sure the `system` tenant exists.
+    pub async fn start(config: Config) -> Result<Self, Failure> {
+        if config.is_embedded_database() {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                Failure::Config(format!(
+                    "KEYWARD_DATA_DIR: cannot create {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
+        }
+        let store = connect_database(&config.database_url).await?;
+        store
+            .migrate()
+            .await
+            .map_err(|e| Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url))))?;
+        let master = resolve_master_key(&config)?;
+        check_master_key(&store, &master).await?;
+        let cache = connect_cache(config.redis_url.as_deref()).await?;
+        let secrets = ClientSecretHasher::new(&master)
+            .map_err(|e| Failure::Internal(format!("deriving the client-secret key: {e}")))?;
+        let passwords = PasswordHasher::recommended()
+            .map_err(|e| Failure::Internal(format!("password hasher: {e}")))?;
+        let platform = Self {
+            config,
+            store,
+            cache,
+            master,
+            secrets,
+            passwords,
+            clock: Arc::new(SystemClock),
+        };
+        platform.ensure_system_tenant().await?;
+        Ok(platform)
+    }
+
+    /// The platform's own tenant, which will hold its administrators.
+    async fn ensure_system_tenant(&self) -> Result<(), Failure> {
+        let slug = TenantSlug::parse(TenantSlug::SYSTEM).map_err(|e| Failure::Internal(e.to_string()))?;
+        if TenantStore::by_slug(&self.store, &slug).await.map_err(|e| Failure::store("system tenant", e))?.is_some() {
+            return Ok(());
+        }
+        let name = DisplayName::parse("Keyward platform").map_err(|e| Failure::Internal(e.to_string()))?;
+        let tenant = Tenant::new(slug, name, Utc::now());
+        match TenantStore::create(&self.store, &tenant).await {
+            Ok(()) => crate::commands::tenant::provision_keys(self, &tenant).await,
+            // Another node created it at the same moment.
+            Err(keyward_core::StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(Failure::store("system tenant", e)),
+        }
+    }
+
+    /// Looks a tenant up by slug, with a message fit for the command line.
+    pub async fn tenant(&self, slug: &str) -> Result<Tenant, Failure> {
+        let parsed = TenantSlug::parse(slug).map_err(|e| Failure::Invalid(e.to_string()))?;
+        TenantStore::by_slug(&self.store, &parsed)
+            .await
+            .map_err(|e| Failure::store("looking up the tenant", e))?
+            .ok_or_else(|| Failure::NotFound(format!("tenant {slug:?} does not exist")))
+    }
+}
+
+async fn connect_database(url: &str) -> Result<SqlStore, Failure> {
+    let unreachable = |why: String| Failure::Unavailable(format!("cannot reach the database at {}: {why}", redact(url)));
+    match tokio::time::timeout(CONNECT_TIMEOUT, SqlStore::connect(url)).await {
+        Ok(Ok(store)) => {
+            store.ping().await.map_err(|e| unreachable(e.to_string()))?;
+            Ok(store)
+        }
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))),
+    }
+}
+
+async fn connect_cache(url: Option<&str>) -> Result<Arc<dyn EphemeralStore>, Failure> {
+    let Some(url) = url else {
+        return Ok(Arc::new(keyward_cache::MemoryStore::new()));
+    };
+    let unreachable = |why: String| Failure::Unavailable(format!("cannot reach Redis at {}: {why}", redact(url)));
+    match tokio::time::timeout(CONNECT_TIMEOUT, keyward_cache::RedisStore::connect(url, REDIS_PREFIX)).await {
+        Ok(Ok(redis)) => Ok(Arc::new(redis)),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))),
+    }
+}
+
+/// The configured key, else the key file in the data directory, else (embedded database
+/// only) a new key written there with a warning.
+fn resolve_master_key(config: &Config) -> Result<MasterKey, Failure> {
+    if let Some(key) = &config.master_key {
+        return Ok(key.clone());
+    }
+    let path = config.data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::Config(format!("KEYWARD_MASTER_KEY: cannot read {}: {e}", path.display())))?;
+        return MasterKey::from_base64(&text)
+            .map_err(|e| Failure::Config(format!("KEYWARD_MASTER_KEY: {}: {e}", path.display())));
+    }
+    if !config.is_embedded_database() {
+        return Err(Failure::Config(
+            "KEYWARD_MASTER_KEY: not set; it is required with an external database \
+             (generate one with `openssl rand -base64 32`)"
+                .to_owned(),
+        ));
+    }
+    let key = MasterKey::generate().map_err(|e| Failure::Internal(e.to_string()))?;
+    write_secret_file(&path, &key.to_base64())
+        .map_err(|e| Failure::Config(format!("KEYWARD_DATA_DIR: cannot write {}: {e}", path.display())))?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated a new master key for the embedded database; back it up — without it the \
+         signing keys stored in this database cannot be opened. Set KEYWARD_MASTER_KEY in production."
+    );
+    Ok(key)
+}
+
+fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+/// Refuses to start with a master key other than the one that sealed this database's secrets.
+async fn check_master_key(store: &SqlStore, master: &MasterKey) -> Result<(), Failure> {
+    let wrong = || {
+        Failure::Config(
+            "KEYWARD_MASTER_KEY: this is not the key that encrypted this database's secrets".to_owned(),
+        )
+    };
+    if let Some(stored) = store.meta(MASTER_KEY_CHECK).await.map_err(|e| Failure::store("master key check", e))? {
+        return master.verify_check_value(&stored).map_err(|_| wrong());
+    }
+    let check = master.check_value().map_err(|e| Failure::Internal(e.to_string()))?;
+    if !store
+        .put_meta_if_absent(MASTER_KEY_CHECK, &check)
+        .await
+        .map_err(|e| Failure::store("master key check", e))?
+    {
+        // Another node wrote its check value first: ours must match it.
+        let stored = store.meta(MASTER_KEY_CHECK).await.map_err(|e| Failure::store("master key check", e))?;
+        return master.verify_check_value(&stored.unwrap_or_default()).map_err(|_| wrong());
+    }
+    Ok(())
+}
+
+impl Platform {
+    /// Waits for `store` readiness: database and cache answer.
+    pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
+        let db = PlatformStore::ping(&self.store).await.map_err(|e| e.to_string());
+        let cache = self.cache.ping().await.map_err(|e| e.to_string());
+        vec![("database", db), ("cache", cache)]
+    }
+}
