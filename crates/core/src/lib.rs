@@ -31,5 +31,5 @@ pub use platform::PlatformStore;
 pub use redirect_uri::RedirectUri;
 pub use scope::Scope;
 pub use secret::{MasterKey, SecretError};
-pub use tenant::{Tenant, TenantSettings, TenantStore};
+pub use tenant::{Branding, Tenant, TenantSettings, TenantStore};
 pub use text::{DisplayName, Email, Username};
