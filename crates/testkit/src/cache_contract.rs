@@ -1,1 +1,247 @@
-//! (in progress)
+//! The `EphemeralStore` contract: one public async function per behaviour, run by every
+//! backend (keyward-cache's tests run it on memory and, when configured, on Redis).
+//!
+//! Each function takes a fresh store, or two handles where the behaviour involves another
+//! node or another prefix. TTLs are short and real (sleeps of ~150 ms) so that Redis's own
+//! expiry is exercised; the whole suite runs in about a second per backend.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::join_all;
+use keyward_core::{EphemeralStore, Invalidations};
+
+/// A store shared by the concurrent callers of a test.
+pub type SharedStore = Arc<dyn EphemeralStore>;
+
+/// A TTL long enough to outlive any test step.
+const LONG: Duration = Duration::from_secs(60);
+/// A TTL that the test outlives by sleeping `PAST_SHORT`.
+const SHORT: Duration = Duration::from_millis(100);
+const PAST_SHORT: Duration = Duration::from_millis(180);
+/// How many callers race in the concurrency tests.
+const RACERS: usize = 20;
+/// How long a subscriber waits for a message that must arrive.
+const DELIVERY: Duration = Duration::from_secs(2);
+/// How long a subscriber waits to be sure a message does not arrive.
+const SILENCE: Duration = Duration::from_millis(200);
+
+/// A prefix no other test uses, for isolating a test's keys on a shared Redis.
+pub fn fresh_prefix() -> String {
+    format!("keyward-test:{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// A value is readable until its TTL passes, `put` replaces it, and a zero TTL is accepted.
+pub async fn put_then_get_until_expiry(store: &SharedStore) {
+    assert_eq!(store.get("absent").await.unwrap(), None);
+
+    store.put("code", b"first", LONG).await.unwrap();
+    store.put("code", b"second", SHORT).await.unwrap();
+    assert_eq!(store.get("code").await.unwrap(), Some(b"second".to_vec()));
+    assert_eq!(
+        store.get("code").await.unwrap(),
+        Some(b"second".to_vec()),
+        "get must not consume"
+    );
+
+    store.put("blink", b"v", Duration::ZERO).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(store.get("code").await.unwrap(), None, "expired value");
+    assert_eq!(store.get("blink").await.unwrap(), None, "zero-TTL value");
+}
+
+/// `take` returns a value once; it never returns a missing or expired one.
+pub async fn take_is_single_use(store: &SharedStore) {
+    store.put("code", b"v", LONG).await.unwrap();
+    assert_eq!(store.take("code").await.unwrap(), Some(b"v".to_vec()));
+    assert_eq!(store.take("code").await.unwrap(), None);
+    assert_eq!(store.get("code").await.unwrap(), None);
+    assert_eq!(store.take("absent").await.unwrap(), None);
+
+    store.put("stale", b"v", SHORT).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(store.take("stale").await.unwrap(), None);
+}
+
+/// Of many concurrent takers of one value, exactly one gets it.
+pub async fn concurrent_takes_have_one_winner(store: &SharedStore) {
+    store.put("code", b"v", LONG).await.unwrap();
+    let takers = (0..RACERS).map(|_| {
+        let store = Arc::clone(store);
+        tokio::spawn(async move { store.take("code").await.unwrap() })
+    });
+    let won: Vec<Vec<u8>> = join_all(takers)
+        .await
+        .into_iter()
+        .filter_map(|taken| taken.unwrap())
+        .collect();
+    assert_eq!(won, vec![b"v".to_vec()], "exactly one taker wins");
+}
+
+/// Of many concurrent `put_if_absent` callers, exactly one stores its value; the key is free
+/// again once that value expires.
+pub async fn put_if_absent_has_one_winner(store: &SharedStore) {
+    let callers = (0..RACERS).map(|i| {
+        let store = Arc::clone(store);
+        tokio::spawn(async move {
+            let value = format!("caller-{i}").into_bytes();
+            let stored = store.put_if_absent("jti", &value, SHORT).await.unwrap();
+            stored.then_some(value)
+        })
+    });
+    let winners: Vec<Vec<u8>> = join_all(callers)
+        .await
+        .into_iter()
+        .filter_map(|stored| stored.unwrap())
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one caller stores");
+    assert_eq!(store.get("jti").await.unwrap().as_ref(), winners.first());
+
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(store.put_if_absent("jti", b"again", LONG).await.unwrap());
+    assert!(!store.put_if_absent("jti", b"late", LONG).await.unwrap());
+}
+
+/// `incr` counts from one; the window starts at the first increment and is not extended by
+/// later ones; after it the count starts again.
+pub async fn incr_counts_within_a_window_from_the_first_increment(store: &SharedStore) {
+    let window = Duration::from_millis(250);
+    assert_eq!(store.incr("login:alice", window).await.unwrap(), 1);
+    assert_eq!(store.incr("login:alice", window).await.unwrap(), 2);
+    assert_eq!(store.incr("login:bob", window).await.unwrap(), 1, "own key");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(store.incr("login:alice", window).await.unwrap(), 3);
+    tokio::time::sleep(Duration::from_millis(180)).await;
+    assert_eq!(
+        store.incr("login:alice", window).await.unwrap(),
+        1,
+        "the window ends 250 ms after the first increment, not after the last"
+    );
+}
+
+/// Concurrent increments are all counted.
+pub async fn concurrent_increments_are_all_counted(store: &SharedStore) {
+    let callers = (0..RACERS).map(|_| {
+        let store = Arc::clone(store);
+        tokio::spawn(async move { store.incr("hits", LONG).await.unwrap() })
+    });
+    let mut counts: Vec<u64> = join_all(callers)
+        .await
+        .into_iter()
+        .map(|count| count.unwrap())
+        .collect();
+    counts.sort_unstable();
+    let expected: Vec<u64> = (1..=RACERS as u64).collect();
+    assert_eq!(counts, expected, "every caller sees a distinct count");
+}
+
+/// A revoked id stays revoked until its TTL, only in its own set, then is forgotten.
+pub async fn revoked_ids_expire(store: &SharedStore) {
+    store.revoke("jti", "token-1", SHORT).await.unwrap();
+    store.revoke("jti", "token-2", LONG).await.unwrap();
+    assert!(store.is_revoked("jti", "token-1").await.unwrap());
+    assert!(!store.is_revoked("jti", "token-3").await.unwrap());
+    assert!(
+        !store.is_revoked("sid", "token-1").await.unwrap(),
+        "other set"
+    );
+    assert_eq!(store.get("token-1").await.unwrap(), None, "not a value");
+
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(!store.is_revoked("jti", "token-1").await.unwrap());
+    assert!(store.is_revoked("jti", "token-2").await.unwrap());
+}
+
+/// `delete` removes a value (true only if it was there) and resets a counter.
+pub async fn delete_removes_values_and_counters(store: &SharedStore) {
+    store.put("session", b"v", LONG).await.unwrap();
+    assert!(store.delete("session").await.unwrap());
+    assert_eq!(store.get("session").await.unwrap(), None);
+    assert!(!store.delete("session").await.unwrap());
+    assert!(!store.delete("absent").await.unwrap());
+
+    store.put("stale", b"v", SHORT).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(
+        !store.delete("stale").await.unwrap(),
+        "expired counts as absent"
+    );
+
+    store.incr("attempts", LONG).await.unwrap();
+    store.incr("attempts", LONG).await.unwrap();
+    assert!(store.delete("attempts").await.unwrap());
+    assert_eq!(store.incr("attempts", LONG).await.unwrap(), 1);
+}
+
+/// A message reaches every subscriber of its channel — several on the publishing node, and
+/// one on `other_node` (another handle on the same backend; for a single-node backend, the
+/// same store) — and nobody subscribed to another channel.
+pub async fn publish_reaches_every_subscriber(node: &SharedStore, other_node: &SharedStore) {
+    let mut first = node.subscribe("clients").await.unwrap();
+    let mut second = node.subscribe("clients").await.unwrap();
+    let mut remote = other_node.subscribe("clients").await.unwrap();
+    let mut elsewhere = node.subscribe("tenants").await.unwrap();
+
+    node.publish("clients", "client-1").await.unwrap();
+    other_node.publish("clients", "client-2").await.unwrap();
+    for subscriber in [&mut first, &mut second, &mut remote] {
+        assert_eq!(next(subscriber).await, "client-1");
+        assert_eq!(next(subscriber).await, "client-2");
+    }
+    assert_silent(&mut elsewhere).await;
+}
+
+/// A message published before subscribing is not replayed; publishing with no subscriber is
+/// not an error.
+pub async fn subscribers_receive_only_later_messages(store: &SharedStore) {
+    store.publish("clients", "nobody-listens").await.unwrap();
+    let mut subscriber = store.subscribe("clients").await.unwrap();
+    assert_silent(&mut subscriber).await;
+    store.publish("clients", "later").await.unwrap();
+    assert_eq!(next(&mut subscriber).await, "later");
+}
+
+/// Nothing written through one prefix is visible, changed or removed through another: values,
+/// counters, revoked ids and channels. `a` and `b` are stores on the same backend with
+/// different prefixes (for memory: two separate stores).
+pub async fn prefixes_are_isolated(a: &SharedStore, b: &SharedStore) {
+    a.put("code", b"from-a", LONG).await.unwrap();
+    assert_eq!(b.get("code").await.unwrap(), None);
+    assert_eq!(b.take("code").await.unwrap(), None);
+    assert!(!b.delete("code").await.unwrap());
+    assert!(b.put_if_absent("code", b"from-b", LONG).await.unwrap());
+    assert_eq!(a.get("code").await.unwrap(), Some(b"from-a".to_vec()));
+    assert_eq!(b.get("code").await.unwrap(), Some(b"from-b".to_vec()));
+
+    assert_eq!(a.incr("hits", LONG).await.unwrap(), 1);
+    assert_eq!(a.incr("hits", LONG).await.unwrap(), 2);
+    assert_eq!(b.incr("hits", LONG).await.unwrap(), 1);
+
+    a.revoke("jti", "token", LONG).await.unwrap();
+    assert!(!b.is_revoked("jti", "token").await.unwrap());
+
+    let mut on_b = b.subscribe("clients").await.unwrap();
+    let mut on_a = a.subscribe("clients").await.unwrap();
+    a.publish("clients", "for-a").await.unwrap();
+    assert_eq!(next(&mut on_a).await, "for-a");
+    assert_silent(&mut on_b).await;
+}
+
+/// `ping` answers while the backend is reachable.
+pub async fn ping_answers(store: &SharedStore) {
+    store.ping().await.unwrap();
+}
+
+async fn next(subscriber: &mut Invalidations) -> String {
+    tokio::time::timeout(DELIVERY, subscriber.next())
+        .await
+        .expect("a published message must arrive")
+        .expect("the subscription must stay open")
+}
+
+async fn assert_silent(subscriber: &mut Invalidations) {
+    if let Ok(message) = tokio::time::timeout(SILENCE, subscriber.next()).await {
+        panic!("no message expected, got {message:?}");
+    }
+}
