@@ -1,1 +1,266 @@
-//! (in progress)
+//! `RefreshTokenStore` on SQL (RFC 9700 §4.14 rotation with replay detection).
+//!
+//! Rotation is decided by the database, not by a read in the application: one conditional
+//! `UPDATE … WHERE rotated_at IS NULL` inside a transaction. Two requests presenting the same
+//! token race on that row; PostgreSQL re-checks the condition after the winner commits, and
+//! SQLite lets one writer in at a time, so exactly one sees a row affected.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::{ClientId, Scope, StoreError, TenantId};
+use keyward_oauth::{RefreshToken, RefreshTokenFamily, RefreshTokenStore, RotateOutcome};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::connect::{SqlStore, map_db_err};
+use crate::entity::{refresh_token, refresh_token_family as family};
+
+#[async_trait]
+impl RefreshTokenStore for SqlStore {
+    /// Stores the family and its first token together, or neither. `Conflict` also when
+    /// `first` does not belong to `family` (same id and tenant), which would orphan the chain.
+    async fn create_family(
+        &self,
+        family: &RefreshTokenFamily,
+        first: &RefreshToken,
+    ) -> Result<(), StoreError> {
+        if first.family_id != family.id || first.tenant_id != family.tenant_id {
+            return Err(StoreError::Conflict(
+                "the first refresh token does not belong to its family".to_owned(),
+            ));
+        }
+        let txn = self.db.begin().await.map_err(map_db_err)?;
+        family::Entity::insert(family_row(family))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        refresh_token::Entity::insert(token_row(first))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)
+    }
+
+    async fn find(
+        &self,
+        tenant: TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, RefreshTokenFamily)>, StoreError> {
+        let row = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(refresh_token::Column::TokenHash.eq(token_hash))
+            .find_also_related(family::Entity)
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        match row {
+            None => Ok(None),
+            Some((token, Some(fam))) if fam.tenant_id == token.tenant_id => {
+                Ok(Some((to_token(token), to_family(fam)?)))
+            }
+            Some(_) => Err(StoreError::Corrupt(
+                "refresh_tokens: token without a family in its tenant".to_owned(),
+            )),
+        }
+    }
+
+    /// `Conflict` (and nothing changes) when `next` is not of the same tenant and family as
+    /// the token it replaces.
+    async fn rotate(
+        &self,
+        tenant: TenantId,
+        old_hash: &str,
+        next: &RefreshToken,
+        at: DateTime<Utc>,
+    ) -> Result<RotateOutcome, StoreError> {
+        if next.tenant_id != tenant {
+            return Err(StoreError::Conflict(
+                "the next refresh token belongs to another tenant".to_owned(),
+            ));
+        }
+        let txn = begin_write(self).await?;
+        let live_families = Query::select()
+            .column(family::Column::Id)
+            .from(family::Entity)
+            .and_where(family::Column::TenantId.eq(tenant.as_uuid()))
+            .and_where(family::Column::RevokedAt.is_null())
+            .to_owned();
+        let marked = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RotatedAt, Expr::value(Some(at)))
+            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(refresh_token::Column::TokenHash.eq(old_hash))
+            .filter(refresh_token::Column::RotatedAt.is_null())
+            .filter(refresh_token::Column::FamilyId.in_subquery(live_families))
+            .exec(&txn)
+            .await
+            .map_err(map_db_err)?;
+
+        // Having written first, this transaction holds the row (PostgreSQL) or the database
+        // (SQLite): the reads below cannot be overtaken by a concurrent rotation.
+        let old_family = refresh_token::Entity::find()
+            .select_only()
+            .column(refresh_token::Column::FamilyId)
+            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(refresh_token::Column::TokenHash.eq(old_hash))
+            .into_tuple::<Uuid>()
+            .one(&txn)
+            .await
+            .map_err(map_db_err)?;
+        if marked.rows_affected == 0 {
+            txn.rollback().await.map_err(map_db_err)?;
+            return Ok(match old_family {
+                Some(_) => RotateOutcome::AlreadyUsed,
+                None => RotateOutcome::Unknown,
+            });
+        }
+        if old_family != Some(next.family_id) {
+            txn.rollback().await.map_err(map_db_err)?;
+            return Err(StoreError::Conflict(
+                "the next refresh token belongs to another family".to_owned(),
+            ));
+        }
+        refresh_token::Entity::insert(token_row(next))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)?;
+        Ok(RotateOutcome::Rotated)
+    }
+
+    /// Keeps the first revocation time when called again, and still answers the live access
+    /// tokens, so a retried revocation is harmless. `NotFound` if the family is not in this
+    /// tenant.
+    async fn revoke_family(
+        &self,
+        tenant: TenantId,
+        family_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let txn = begin_write(self).await?;
+        let revoked = family::Entity::update_many()
+            .col_expr(family::Column::RevokedAt, Expr::value(Some(at)))
+            .filter(family::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(family::Column::Id.eq(family_id))
+            .filter(family::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(map_db_err)?;
+        if revoked.rows_affected == 0 {
+            let exists = family::Entity::find()
+                .filter(family::Column::TenantId.eq(tenant.as_uuid()))
+                .filter(family::Column::Id.eq(family_id))
+                .count(&txn)
+                .await
+                .map_err(map_db_err)?;
+            if exists == 0 {
+                txn.rollback().await.map_err(map_db_err)?;
+                return Err(StoreError::NotFound);
+            }
+        }
+        let live: Vec<(Option<String>, Option<DateTime<Utc>>)> = refresh_token::Entity::find()
+            .select_only()
+            .column(refresh_token::Column::AccessTokenJti)
+            .column(refresh_token::Column::AccessTokenExpiresAt)
+            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(refresh_token::Column::FamilyId.eq(family_id))
+            .filter(refresh_token::Column::AccessTokenJti.is_not_null())
+            .filter(refresh_token::Column::AccessTokenExpiresAt.gt(at))
+            .order_by_asc(refresh_token::Column::Generation)
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)?;
+        Ok(live
+            .into_iter()
+            .filter_map(|(jti, exp)| Some((jti?, exp?)))
+            .collect())
+    }
+
+    /// Tokens go with their family through the cascading foreign key.
+    async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let deleted = family::Entity::delete_many()
+            .filter(family::Column::ExpiresAt.lt(before))
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(deleted.rows_affected)
+    }
+}
+
+/// A transaction that writes: on SQLite it takes the write lock at `BEGIN` (IMMEDIATE), so
+/// its reads after the first write never hit a stale snapshot; PostgreSQL ignores the mode.
+async fn begin_write(store: &SqlStore) -> Result<DatabaseTransaction, StoreError> {
+    store
+        .db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+        .map_err(map_db_err)
+}
+
+fn family_row(f: &RefreshTokenFamily) -> family::ActiveModel {
+    family::ActiveModel {
+        id: Set(f.id),
+        tenant_id: Set(f.tenant_id.as_uuid()),
+        client_id: Set(f.client_id.as_str().to_owned()),
+        subject: Set(f.subject.clone()),
+        scope: Set(f.scope.to_string()),
+        session_id: Set(f.session_id.clone()),
+        auth_time: Set(f.auth_time),
+        created_at: Set(f.created_at),
+        expires_at: Set(f.expires_at),
+        revoked_at: Set(f.revoked_at),
+    }
+}
+
+fn token_row(t: &RefreshToken) -> refresh_token::ActiveModel {
+    refresh_token::ActiveModel {
+        token_hash: Set(t.token_hash.clone()),
+        family_id: Set(t.family_id),
+        tenant_id: Set(t.tenant_id.as_uuid()),
+        generation: Set(t.generation),
+        issued_at: Set(t.issued_at),
+        expires_at: Set(t.expires_at),
+        rotated_at: Set(t.rotated_at),
+        access_token_jti: Set(t.access_token_jti.clone()),
+        access_token_expires_at: Set(t.access_token_expires_at),
+    }
+}
+
+fn to_family(row: family::Model) -> Result<RefreshTokenFamily, StoreError> {
+    let corrupt =
+        |e: keyward_core::ParseError| StoreError::Corrupt(format!("refresh_token_families: {e}"));
+    Ok(RefreshTokenFamily {
+        id: row.id,
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        client_id: ClientId::parse(&row.client_id).map_err(corrupt)?,
+        subject: row.subject,
+        scope: Scope::parse(&row.scope).map_err(corrupt)?,
+        session_id: row.session_id,
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
+fn to_token(row: refresh_token::Model) -> RefreshToken {
+    RefreshToken {
+        token_hash: row.token_hash,
+        family_id: row.family_id,
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        generation: row.generation,
+        issued_at: row.issued_at,
+        expires_at: row.expires_at,
+        rotated_at: row.rotated_at,
+        access_token_jti: row.access_token_jti,
+        access_token_expires_at: row.access_token_expires_at,
+    }
+}

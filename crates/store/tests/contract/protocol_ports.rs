@@ -1,1 +1,122 @@
-// (in progress)
+//! The protocol ports (consents, signing keys, refresh tokens, identity providers and linked
+//! identities) and the Casbin adapter, on every configured backend. Each test runs its suite
+//! on a fresh database per backend.
+
+use keyward_store::SqlCasbinAdapter;
+use keyward_testkit::db::TestDb;
+use keyward_testkit::store_contract::{casbin, consents, providers, refresh_tokens, signing_keys};
+
+/// Runs `suite` on a fresh database of every backend, naming the backend if it fails.
+macro_rules! on_every_backend {
+    ($($test:ident => $suite:path;)*) => {$(
+        #[tokio::test]
+        async fn $test() {
+            for db in TestDb::all().await {
+                eprintln!("{}: running on {}", stringify!($test), db.backend());
+                $suite(&db.store).await;
+                db.cleanup().await;
+            }
+        }
+    )*};
+}
+
+/// Runs a Casbin suite on a fresh database of every backend, each adapter a new one over
+/// the same table.
+macro_rules! casbin_on_every_backend {
+    ($($test:ident => $suite:path;)*) => {$(
+        #[tokio::test]
+        async fn $test() {
+            for db in TestDb::all().await {
+                eprintln!("{}: running on {}", stringify!($test), db.backend());
+                $suite(|| SqlCasbinAdapter::new(&db.store)).await;
+                db.cleanup().await;
+            }
+        }
+    )*};
+}
+
+on_every_backend! {
+    consent_round_trips_every_field_on_every_backend => consents::consent_round_trips_every_field;
+    consent_upsert_replaces_the_previous_grant_on_every_backend =>
+        consents::consent_upsert_replaces_the_previous_grant;
+    consents_list_by_client_for_one_user_on_every_backend =>
+        consents::consents_list_by_client_for_one_user;
+    consent_revoke_answers_not_found_when_absent_on_every_backend =>
+        consents::consent_revoke_removes_it_and_answers_not_found_when_absent;
+    consents_go_with_their_user_on_every_backend => consents::consents_go_with_their_user;
+    consents_are_isolated_between_tenants_on_every_backend =>
+        consents::consents_are_isolated_between_tenants;
+
+    signing_key_round_trips_every_field_on_every_backend =>
+        signing_keys::signing_key_round_trips_every_field;
+    signing_kid_is_unique_within_a_tenant_only_on_every_backend =>
+        signing_keys::signing_kid_is_unique_within_a_tenant_only;
+    signing_keys_list_oldest_first_on_every_backend => signing_keys::signing_keys_list_oldest_first;
+    signing_key_update_moves_status_and_timestamps_only_on_every_backend =>
+        signing_keys::signing_key_update_moves_status_and_timestamps_only;
+    signing_key_update_and_delete_answer_not_found_when_absent_on_every_backend =>
+        signing_keys::signing_key_update_and_delete_answer_not_found_when_absent;
+    signing_keys_are_isolated_between_tenants_on_every_backend =>
+        signing_keys::signing_keys_are_isolated_between_tenants;
+
+    refresh_family_round_trips_every_field_on_every_backend =>
+        refresh_tokens::refresh_family_round_trips_every_field;
+    refresh_token_duplicates_conflict_on_every_backend => refresh_tokens::refresh_duplicates_conflict;
+    refresh_token_rotation_is_single_use_on_every_backend =>
+        refresh_tokens::refresh_rotation_succeeds_once;
+    refresh_family_revocation_reports_live_access_tokens_on_every_backend =>
+        refresh_tokens::refresh_revoke_family_reports_live_access_tokens_and_stops_rotation;
+    refresh_purge_removes_expired_families_on_every_backend =>
+        refresh_tokens::refresh_purge_removes_expired_families_in_every_tenant;
+    refresh_tokens_are_isolated_between_tenants_on_every_backend =>
+        refresh_tokens::refresh_tokens_are_isolated_between_tenants;
+
+    identity_provider_round_trips_every_field_on_every_backend =>
+        providers::provider_round_trips_every_field;
+    identity_provider_alias_is_unique_within_a_tenant_only_on_every_backend =>
+        providers::provider_alias_is_unique_within_a_tenant_only;
+    identity_providers_list_by_alias_on_every_backend => providers::providers_list_by_alias;
+    identity_provider_update_replaces_fields_on_every_backend =>
+        providers::provider_update_replaces_fields_and_answers_not_found_when_absent;
+    linked_identity_is_unique_per_upstream_subject_on_every_backend =>
+        providers::linked_identity_round_trips_and_is_unique_per_subject;
+    identity_provider_delete_removes_its_links_on_every_backend =>
+        providers::provider_delete_removes_its_linked_identities;
+    identity_providers_and_links_are_isolated_between_tenants_on_every_backend =>
+        providers::providers_and_links_are_isolated_between_tenants;
+}
+
+casbin_on_every_backend! {
+    casbin_rules_added_through_an_enforcer_persist_on_every_backend =>
+        casbin::casbin_rules_added_through_an_enforcer_persist;
+    casbin_removals_through_an_enforcer_persist_on_every_backend =>
+        casbin::casbin_removals_through_an_enforcer_persist;
+    casbin_save_policy_replaces_the_stored_rules_on_every_backend =>
+        casbin::casbin_save_policy_replaces_the_stored_rules;
+    casbin_filtered_load_reads_one_domain_on_every_backend =>
+        casbin::casbin_filtered_load_reads_one_domain;
+    casbin_adapter_never_half_applies_a_batch_on_every_backend =>
+        casbin::casbin_adapter_never_half_applies_a_batch;
+}
+
+#[tokio::test]
+async fn concurrent_refresh_rotations_in_one_pool_have_one_winner_on_every_backend() {
+    for db in TestDb::all().await {
+        eprintln!("running on {}", db.backend());
+        refresh_tokens::refresh_concurrent_rotations_have_one_winner(&db.store, &db.store).await;
+        db.cleanup().await;
+    }
+}
+
+/// Two nodes (two pools on one database file or server) race to rotate the same token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refresh_rotations_across_two_nodes_have_one_winner_on_every_backend() {
+    for db in TestDb::all_unmigrated().await {
+        eprintln!("running on {}", db.backend());
+        db.store.migrate().await.unwrap();
+        let second = db.connect_again().await;
+        refresh_tokens::refresh_concurrent_rotations_have_one_winner(&db.store, &second).await;
+        second.close().await.unwrap();
+        db.cleanup().await;
+    }
+}

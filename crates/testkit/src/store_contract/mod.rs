@@ -2,3 +2,9 @@
 //! panics (it is test code) when the implementation breaks the port's contract. Every suite
 //! includes tenant isolation: a row of tenant A can be neither read, changed nor deleted
 //! through tenant B.
+
+pub mod casbin;
+pub mod consents;
+pub mod providers;
+pub mod refresh_tokens;
+pub mod signing_keys;
