@@ -3,6 +3,11 @@
 //! includes tenant isolation: a row of tenant A can be neither read, changed nor deleted
 //! through tenant B.
 
+pub mod audit;
+pub mod clients;
+pub mod platform;
+pub mod tenants;
+pub mod users;
 pub mod casbin;
 pub mod consents;
 pub mod providers;
