@@ -120,3 +120,52 @@ async fn concurrent_refresh_rotations_across_two_nodes_have_one_winner_on_every_
         db.cleanup().await;
     }
 }
+
+/// A row that no longer parses (written by hand, or by a newer version) is reported as
+/// `Corrupt`, never a panic and never a guess.
+#[tokio::test]
+async fn unparseable_protocol_rows_are_reported_as_corrupt_on_every_backend() {
+    use keyward_core::{ClientId, StoreError, TenantStore};
+    use keyward_identity::UserStore;
+    use keyward_oauth::{ConsentStore, SigningKeyStore};
+    use keyward_store::entity::{consent, signing_key};
+    use keyward_testkit::store_contract::{tenants, users};
+    use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
+
+    for db in TestDb::all().await {
+        eprintln!("running on {}", db.backend());
+        let s = &db.store;
+        let tenant = tenants::seed_tenant(s, "acme").await;
+        let user = users::user(tenant.id, "ada", None);
+        UserStore::create(s, &user).await.unwrap();
+        let key = signing_keys::signing_key(tenant.id, "k1", tenant.created_at);
+        s.insert(&key).await.unwrap();
+        s.upsert(&consents::consent(tenant.id, user.id, "app-1", "openid"))
+            .await
+            .unwrap();
+
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::Alg, Expr::value("HS999"))
+            .exec(s.connection())
+            .await
+            .unwrap();
+        consent::Entity::update_many()
+            .col_expr(consent::Column::Scopes, Expr::value("open\"id"))
+            .exec(s.connection())
+            .await
+            .unwrap();
+
+        assert!(matches!(
+            SigningKeyStore::list(s, tenant.id).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        let client = ClientId::parse("app-1").unwrap();
+        assert!(matches!(
+            s.find(tenant.id, user.id, &client).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(TenantStore::by_id(s, tenant.id).await.unwrap().is_some());
+        db.cleanup().await;
+    }
+}
