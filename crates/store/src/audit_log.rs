@@ -52,7 +52,8 @@ impl AuditLog for SqlStore {
         Ok(())
     }
 
-    /// A cursor that is not an event id names no page: `NotFound`.
+    /// `since` and `until` are both inclusive. A cursor that is not an event id names no page:
+    /// `NotFound`.
     async fn list(
         &self,
         tenant: TenantId,

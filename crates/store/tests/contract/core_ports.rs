@@ -142,3 +142,52 @@ async fn in_memory_sqlite_keeps_its_data_across_queries() {
     }
     db.cleanup().await;
 }
+
+/// Rows edited behind the store's back into something the domain types refuse come back as
+/// `Corrupt`, never as a panic or as a half-parsed value.
+#[tokio::test]
+async fn unparseable_rows_are_reported_as_corrupt_on_every_backend() {
+    use keyward_core::{ClientId, StoreError};
+    use keyward_identity::UserStore;
+    use keyward_oauth::ClientStore;
+    use keyward_testkit::store_contract::{clients, users};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    for db in TestDb::all().await {
+        eprintln!("running on {}", db.backend());
+        let s = &db.store;
+        let tenant = tenants::seed_tenant(s, "acme").await;
+        let user = users::user(tenant.id, "ada", Some("ada@example.com"));
+        UserStore::create(s, &user).await.unwrap();
+        ClientStore::create(s, &clients::client(tenant.id, "app"))
+            .await
+            .unwrap();
+
+        let conn = s.connection();
+        for sql in [
+            "UPDATE tenants SET slug = 'Not A Slug!'",
+            "UPDATE users SET email = 'not-an-email'",
+            "UPDATE clients SET grant_types = '[\"magic\"]'",
+        ] {
+            let stmt = Statement::from_string(conn.get_database_backend(), sql);
+            conn.execute_raw(stmt).await.unwrap();
+        }
+
+        let tenant_row = TenantStore::by_id(s, tenant.id).await;
+        assert!(
+            matches!(tenant_row, Err(StoreError::Corrupt(_))),
+            "{tenant_row:?}"
+        );
+        let user_row = UserStore::get(s, tenant.id, user.id).await;
+        assert!(
+            matches!(user_row, Err(StoreError::Corrupt(_))),
+            "{user_row:?}"
+        );
+        let client_row = ClientStore::get(s, tenant.id, &ClientId::parse("app").unwrap()).await;
+        assert!(
+            matches!(client_row, Err(StoreError::Corrupt(_))),
+            "{client_row:?}"
+        );
+        db.cleanup().await;
+    }
+}
