@@ -16,7 +16,8 @@ use keyward_store::SqlStore;
 use crate::config::{Config, redact};
 use crate::failure::Failure;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longer than the pool's own 5 s acquire timeout, so its error (with the cause) comes first.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
 const MASTER_KEY_CHECK: &str = "master_key_check";
 /// The Redis key and channel namespace of a production node.
 pub const REDIS_PREFIX: &str = "keyward:";
@@ -45,12 +46,12 @@ impl Platform {
                 ))
             })?;
         }
+        let master = resolve_master_key(&config)?;
         let store = connect_database(&config.database_url).await?;
         store
             .migrate()
             .await
             .map_err(|e| Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url))))?;
-        let master = resolve_master_key(&config)?;
         check_master_key(&store, &master).await?;
         let cache = connect_cache(config.redis_url.as_deref()).await?;
         let secrets = ClientSecretHasher::new(&master)

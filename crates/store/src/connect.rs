@@ -57,7 +57,8 @@ impl SqlStore {
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             opts.max_connections(16)
-                .connect_timeout(Duration::from_secs(10));
+                .connect_timeout(Duration::from_secs(5))
+                .acquire_timeout(Duration::from_secs(5));
         } else {
             return Err(StoreError::Backend(
                 "unsupported database URL: expected sqlite:// or postgres://".to_owned(),

@@ -83,6 +83,14 @@ impl TestDb {
             .expect("open a second pool on the test database")
     }
 
+    /// The URL another process can open this database with (`None` for in-memory SQLite).
+    pub fn url(&self) -> Option<&str> {
+        match &self.cleanup {
+            Cleanup::Memory => None,
+            Cleanup::File { url, .. } | Cleanup::Postgres { url, .. } => Some(url),
+        }
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         self.store.backend_name()
