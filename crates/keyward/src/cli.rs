@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "keyward", version, about = "Keyward: a multi-tenant OAuth 2.0 / OpenID Connect identity platform")]
+#[command(
+    name = "keyward",
+    version,
+    about = "Keyward: a multi-tenant OAuth 2.0 / OpenID Connect identity platform"
+)]
 pub struct Cli {
     /// A TOML configuration file; environment variables override it.
     #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "FILE")]

@@ -34,7 +34,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { key: key.into(), message: message.into() }
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -78,13 +81,24 @@ impl Config {
         let pick = |env_key: &str, from_file: Option<String>, file_name: &str| -> Option<Raw> {
             env(env_key)
                 .filter(|v| !v.is_empty())
-                .map(|value| Raw { value, key: env_key.to_owned() })
-                .or_else(|| from_file.map(|value| Raw { value, key: file_key(file_name) }))
+                .map(|value| Raw {
+                    value,
+                    key: env_key.to_owned(),
+                })
+                .or_else(|| {
+                    from_file.map(|value| Raw {
+                        value,
+                        key: file_key(file_name),
+                    })
+                })
         };
 
         let listen = match pick("KEYWARD_LISTEN", file_cfg.listen, "listen") {
             Some(raw) => raw.value.parse::<SocketAddr>().map_err(|_| {
-                ConfigError::new(raw.key, format!("{:?} is not an address like 127.0.0.1:8080", raw.value))
+                ConfigError::new(
+                    raw.key,
+                    format!("{:?} is not an address like 127.0.0.1:8080", raw.value),
+                )
             })?,
             None => Self::DEFAULT_LISTEN
                 .parse()
@@ -101,27 +115,47 @@ impl Config {
         )
         .map(|raw| PathBuf::from(raw.value))
         .unwrap_or_else(|| PathBuf::from("./data"));
-        let database_url = match pick("KEYWARD_DATABASE_URL", file_cfg.database_url, "database_url") {
+        let database_url = match pick(
+            "KEYWARD_DATABASE_URL",
+            file_cfg.database_url,
+            "database_url",
+        ) {
             Some(raw) => parse_database_url(raw)?,
             None => embedded_database_url(&data_dir),
         };
         let redis_url = match pick("KEYWARD_REDIS_URL", file_cfg.redis_url, "redis_url") {
-            Some(raw) if raw.value.starts_with("redis://") || raw.value.starts_with("rediss://") => {
+            Some(raw)
+                if raw.value.starts_with("redis://") || raw.value.starts_with("rediss://") =>
+            {
                 Some(raw.value)
             }
             Some(raw) => {
-                return Err(ConfigError::new(raw.key, "must start with redis:// or rediss://"));
+                return Err(ConfigError::new(
+                    raw.key,
+                    "must start with redis:// or rediss://",
+                ));
             }
             None => None,
         };
         let master_key = match pick("KEYWARD_MASTER_KEY", file_cfg.master_key, "master_key") {
             Some(raw) => Some(
-                MasterKey::from_base64(&raw.value).map_err(|e| ConfigError::new(raw.key, e.to_string()))?,
+                MasterKey::from_base64(&raw.value)
+                    .map_err(|e| ConfigError::new(raw.key, e.to_string()))?,
             ),
             None => None,
         };
-        let log_format = log_format_flag.or(file_cfg.log_format).unwrap_or(LogFormat::Human);
-        Ok(Self { listen, public_url, data_dir, database_url, redis_url, master_key, log_format })
+        let log_format = log_format_flag
+            .or(file_cfg.log_format)
+            .unwrap_or(LogFormat::Human);
+        Ok(Self {
+            listen,
+            public_url,
+            data_dir,
+            database_url,
+            redis_url,
+            master_key,
+            log_format,
+        })
     }
 
     /// Whether the database is the default SQLite file in the data directory.
@@ -142,8 +176,9 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new("--config", format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new("--config", format!("cannot read {}: {e}", path.display()))
+    })?;
     toml::from_str(&text).map_err(|e| {
         let message = e.message().to_owned();
         ConfigError::new(format!("{}", path.display()), message)
@@ -151,23 +186,35 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 fn parse_public_url(raw: &Raw) -> Result<String, ConfigError> {
-    let url = Url::parse(&raw.value)
-        .map_err(|_| ConfigError::new(&raw.key, format!("{:?} is not an absolute URL", raw.value)))?;
+    let url = Url::parse(&raw.value).map_err(|_| {
+        ConfigError::new(&raw.key, format!("{:?} is not an absolute URL", raw.value))
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ConfigError::new(&raw.key, "must be an http:// or https:// URL"));
+        return Err(ConfigError::new(
+            &raw.key,
+            "must be an http:// or https:// URL",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError::new(&raw.key, "may not contain a query or fragment"));
+        return Err(ConfigError::new(
+            &raw.key,
+            "may not contain a query or fragment",
+        ));
     }
     Ok(raw.value.trim_end_matches('/').to_owned())
 }
 
 fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
-    let ok = ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| raw.value.starts_with(p));
+    let ok = ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| raw.value.starts_with(p));
     if ok {
         Ok(raw.value)
     } else {
-        Err(ConfigError::new(raw.key, "must start with sqlite:, postgres:// or postgresql://"))
+        Err(ConfigError::new(
+            raw.key,
+            "must start with sqlite:, postgres:// or postgresql://",
+        ))
     }
 }
 
@@ -194,8 +241,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -213,27 +262,47 @@ mod tests {
     #[test]
     fn environment_overrides_and_bad_values_name_their_key() {
         let c = Config::load(None, None, env(&[("KEYWARD_LISTEN", "0.0.0.0:9000")]));
-        assert_eq!(c.map(|c| c.public_url).ok(), Some("http://0.0.0.0:9000".to_owned()));
+        assert_eq!(
+            c.map(|c| c.public_url).ok(),
+            Some("http://0.0.0.0:9000".to_owned())
+        );
         let bad = Config::load(None, None, env(&[("KEYWARD_LISTEN", "nope")]));
-        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_LISTEN".to_owned()));
+        assert_eq!(
+            bad.map_err(|e| e.key).err(),
+            Some("KEYWARD_LISTEN".to_owned())
+        );
         let bad = Config::load(None, None, env(&[("KEYWARD_REDIS_URL", "http://x")]));
-        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_REDIS_URL".to_owned()));
+        assert_eq!(
+            bad.map_err(|e| e.key).err(),
+            Some("KEYWARD_REDIS_URL".to_owned())
+        );
         let bad = Config::load(None, None, env(&[("KEYWARD_MASTER_KEY", "short")]));
-        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_MASTER_KEY".to_owned()));
+        assert_eq!(
+            bad.map_err(|e| e.key).err(),
+            Some("KEYWARD_MASTER_KEY".to_owned())
+        );
         let bad = Config::load(None, None, env(&[("KEYWARD_PUBLIC_URL", "ftp://x")]));
-        assert_eq!(bad.map_err(|e| e.key).err(), Some("KEYWARD_PUBLIC_URL".to_owned()));
+        assert_eq!(
+            bad.map_err(|e| e.key).err(),
+            Some("KEYWARD_PUBLIC_URL".to_owned())
+        );
     }
 
     #[test]
     fn file_keys_are_checked_and_unknown_keys_refused() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("k.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:7000\"\npublic_url = \"https://id.test/\"\n")?;
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7000\"\npublic_url = \"https://id.test/\"\n",
+        )?;
         let c = Config::load(Some(&path), None, env(&[]))?;
         assert_eq!(c.listen.port(), 7000);
         assert_eq!(c.public_url, "https://id.test");
         std::fs::write(&path, "lisen = \"127.0.0.1:7000\"\n")?;
-        let err = Config::load(Some(&path), None, env(&[])).err().map(|e| e.to_string());
+        let err = Config::load(Some(&path), None, env(&[]))
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("lisen")));
         Ok(())
     }

@@ -27,5 +27,9 @@ pub async fn record(
         request_id: None,
         at: platform.clock.now(),
     };
-    platform.store.append(&[event]).await.map_err(|e| Failure::store("writing the audit log", e))
+    platform
+        .store
+        .append(&[event])
+        .await
+        .map_err(|e| Failure::store("writing the audit log", e))
 }

@@ -13,27 +13,70 @@ use crate::startup::Platform;
 
 pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failure> {
     match command {
-        UserCommand::Create { tenant, username, email, password_stdin, out } => {
+        UserCommand::Create {
+            tenant,
+            username,
+            email,
+            password_stdin,
+            out,
+        } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
-            let password = if password_stdin { Some(read_password()?) } else { None };
-            let user = create(platform, &tenant, &username, email.as_deref(), password.as_deref()).await?;
-            print(out.json, &describe(&tenant, &user), || format!("created user {} ({})", user.username, user.id));
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let user = create(
+                platform,
+                &tenant,
+                &username,
+                email.as_deref(),
+                password.as_deref(),
+            )
+            .await?;
+            print(out.json, &describe(&tenant, &user), || {
+                format!("created user {} ({})", user.username, user.id)
+            });
         }
-        UserCommand::SetPassword { tenant, username, password_stdin: _, out } => {
+        UserCommand::SetPassword {
+            tenant,
+            username,
+            password_stdin: _,
+            out,
+        } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
             let password = read_password()?;
             let user = find(platform, &tenant, &username).await?;
             let hash = hash(platform, &tenant, &password)?;
-            UserStore::set_password_hash(&platform.store, tenant.id, user.id, &hash, platform.clock.now())
-                .await
-                .map_err(|e| Failure::store("setting the password", e))?;
-            super::audit::record(platform, tenant.id, "user.set_password", format!("user:{}", user.id), None, None)
-                .await?;
-            print(out.json, &json!({ "id": user.id, "username": user.username, "password_set": true }), || {
-                format!("password set for {}", user.username)
-            });
+            UserStore::set_password_hash(
+                &platform.store,
+                tenant.id,
+                user.id,
+                &hash,
+                platform.clock.now(),
+            )
+            .await
+            .map_err(|e| Failure::store("setting the password", e))?;
+            super::audit::record(
+                platform,
+                tenant.id,
+                "user.set_password",
+                format!("user:{}", user.id),
+                None,
+                None,
+            )
+            .await?;
+            print(
+                out.json,
+                &json!({ "id": user.id, "username": user.username, "password_set": true }),
+                || format!("password set for {}", user.username),
+            );
         }
-        UserCommand::List { tenant, search, out } => {
+        UserCommand::List {
+            tenant,
+            search,
+            out,
+        } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
             let users = list_all(platform, &tenant, search).await?;
             let value = Value::Array(users.iter().map(|u| describe(&tenant, u)).collect());
@@ -61,17 +104,38 @@ pub async fn create(
     password: Option<&str>,
 ) -> Result<User, Failure> {
     let username = Username::parse(username).map_err(|e| Failure::Invalid(e.to_string()))?;
-    let email = email.map(Email::parse).transpose().map_err(|e| Failure::Invalid(e.to_string()))?;
+    let email = email
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| Failure::Invalid(e.to_string()))?;
     let password_hash = password.map(|p| hash(platform, tenant, p)).transpose()?;
-    let user = User::new(tenant.id, NewUser { username, email, password_hash }, platform.clock.now());
-    UserStore::create(&platform.store, &user).await.map_err(|e| match e {
-        keyward_core::StoreError::Conflict(_) => {
-            Failure::Conflict("a user with this username or e-mail already exists in this tenant".to_owned())
-        }
-        other => Failure::store("creating the user", other),
-    })?;
+    let user = User::new(
+        tenant.id,
+        NewUser {
+            username,
+            email,
+            password_hash,
+        },
+        platform.clock.now(),
+    );
+    UserStore::create(&platform.store, &user)
+        .await
+        .map_err(|e| match e {
+            keyward_core::StoreError::Conflict(_) => Failure::Conflict(
+                "a user with this username or e-mail already exists in this tenant".to_owned(),
+            ),
+            other => Failure::store("creating the user", other),
+        })?;
     let after = describe(tenant, &user);
-    super::audit::record(platform, tenant.id, "user.create", format!("user:{}", user.id), None, Some(after)).await?;
+    super::audit::record(
+        platform,
+        tenant.id,
+        "user.create",
+        format!("user:{}", user.id),
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -101,10 +165,19 @@ async fn find(platform: &Platform, tenant: &Tenant, username: &str) -> Result<Us
     UserStore::by_username(&platform.store, tenant.id, &parsed)
         .await
         .map_err(|e| Failure::store("looking up the user", e))?
-        .ok_or_else(|| Failure::NotFound(format!("user {username:?} does not exist in tenant {}", tenant.slug)))
+        .ok_or_else(|| {
+            Failure::NotFound(format!(
+                "user {username:?} does not exist in tenant {}",
+                tenant.slug
+            ))
+        })
 }
 
-async fn list_all(platform: &Platform, tenant: &Tenant, search: Option<String>) -> Result<Vec<User>, Failure> {
+async fn list_all(
+    platform: &Platform,
+    tenant: &Tenant,
+    search: Option<String>,
+) -> Result<Vec<User>, Failure> {
     let query = UserQuery { search };
     let mut all = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
