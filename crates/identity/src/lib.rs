@@ -4,7 +4,9 @@
 //! actix-web, sea-orm, redis, lettre or leptos.
 
 pub mod password;
+pub mod password_login;
 pub mod user;
 
 pub use password::{PasswordError, PasswordHasher};
+pub use password_login::{LoginRefusal, PasswordLogin, ThrottleLimits};
 pub use user::{NewUser, User, UserQuery, UserStore};

@@ -1,0 +1,189 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::{EphemeralError, Invalidations, Page, PageRequest, StoreError, UserId};
+
+use super::*;
+use crate::user::{NewUser, UserQuery};
+
+#[derive(Default)]
+struct Users(Mutex<Vec<User>>);
+
+#[async_trait]
+impl UserStore for Users {
+    async fn create(&self, user: &User) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push(user.clone());
+        Ok(())
+    }
+    async fn get(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.0.lock().unwrap().iter().find(|u| u.tenant_id == tenant && u.id == id).cloned())
+    }
+    async fn by_username(&self, tenant: TenantId, username: &Username) -> Result<Option<User>, StoreError> {
+        let users = self.0.lock().unwrap();
+        Ok(users.iter().find(|u| u.tenant_id == tenant && u.username.canonical() == username.canonical()).cloned())
+    }
+    async fn by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, StoreError> {
+        let users = self.0.lock().unwrap();
+        Ok(users
+            .iter()
+            .find(|u| u.tenant_id == tenant && u.email.as_ref().map(Email::canonical) == Some(email.canonical()))
+            .cloned())
+    }
+    async fn list(&self, _: TenantId, _: &UserQuery, _: &PageRequest) -> Result<Page<User>, StoreError> {
+        Ok(Page { items: vec![], next: None })
+    }
+    async fn update(&self, _: &User) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn set_password_hash(&self, _: TenantId, _: UserId, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn delete(&self, _: TenantId, _: UserId) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Counters only: what throttling uses.
+#[derive(Default)]
+struct Counters(Mutex<HashMap<String, u64>>);
+
+#[async_trait]
+impl EphemeralStore for Counters {
+    async fn put(&self, _: &str, _: &[u8], _: Duration) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+    async fn put_if_absent(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, EphemeralError> {
+        Ok(true)
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        Ok(self.0.lock().unwrap().get(key).map(|n| n.to_string().into_bytes()))
+    }
+    async fn take(&self, _: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        Ok(None)
+    }
+    async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
+        Ok(self.0.lock().unwrap().remove(key).is_some())
+    }
+    async fn incr(&self, key: &str, _: Duration) -> Result<u64, EphemeralError> {
+        let mut map = self.0.lock().unwrap();
+        let n = map.entry(key.to_owned()).or_default();
+        *n += 1;
+        Ok(*n)
+    }
+    async fn revoke(&self, _: &str, _: &str, _: Duration) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+    async fn is_revoked(&self, _: &str, _: &str) -> Result<bool, EphemeralError> {
+        Ok(false)
+    }
+    async fn publish(&self, _: &str, _: &str) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+    async fn subscribe(&self, _: &str) -> Result<Invalidations, EphemeralError> {
+        Err(EphemeralError::Unavailable("no channels".into()))
+    }
+    async fn ping(&self) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+}
+
+struct Fixture {
+    login: PasswordLogin,
+    tenant: TenantId,
+    counters: Arc<Counters>,
+    users: Arc<Users>,
+}
+
+/// A tenant with `ada` (password `correct horse battery`) and a disabled user.
+fn fixture(limits: ThrottleLimits) -> Fixture {
+    let hasher = PasswordHasher::recommended().unwrap();
+    let users = Arc::new(Users::default());
+    let counters = Arc::new(Counters::default());
+    let tenant = TenantId::generate();
+    let phc = hasher.hash("correct horse battery", 8).unwrap();
+    let mut ada = User::new(
+        tenant,
+        NewUser {
+            username: Username::parse("ada").unwrap(),
+            email: Some(Email::parse("ada@example.com").unwrap()),
+            password_hash: Some(phc.clone()),
+        },
+        Utc::now(),
+    );
+    users.0.lock().unwrap().push(ada.clone());
+    ada.id = UserId::generate();
+    ada.username = Username::parse("disabled").unwrap();
+    ada.email = None;
+    ada.disabled = true;
+    users.0.lock().unwrap().push(ada);
+    let login = PasswordLogin::new(users.clone(), hasher, counters.clone(), limits).unwrap();
+    Fixture { login, tenant, counters, users }
+}
+
+#[tokio::test]
+async fn right_password_logs_in_by_username_or_email() {
+    let f = fixture(ThrottleLimits::default());
+    let by_name = f.login.verify(f.tenant, "ADA", "correct horse battery", None).await.unwrap();
+    assert_eq!(by_name.username.as_str(), "ada");
+    let by_mail = f.login.verify(f.tenant, "ada@example.com", "correct horse battery", None).await.unwrap();
+    assert_eq!(by_mail.id, by_name.id);
+}
+
+#[tokio::test]
+async fn every_failure_gets_the_same_refusal() {
+    let f = fixture(ThrottleLimits::default());
+    for (who, password) in [
+        ("ada", "wrong password"),
+        ("nobody", "correct horse battery"),
+        ("disabled", "correct horse battery"),
+        ("ada", &"x".repeat(2000)),
+    ] {
+        let refused = f.login.verify(f.tenant, who, password, None).await.err();
+        assert_eq!(refused, Some(LoginRefusal::InvalidCredentials), "{who}");
+    }
+    let other_tenant = f.login.verify(TenantId::generate(), "ada", "correct horse battery", None).await.err();
+    assert_eq!(other_tenant, Some(LoginRefusal::InvalidCredentials), "users are per tenant");
+    assert_eq!(f.users.0.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn too_many_failures_for_a_user_throttle_even_the_right_password() {
+    let limits = ThrottleLimits { per_user: 3, per_ip: 100, window: Duration::from_secs(60) };
+    let f = fixture(limits);
+    for _ in 0..3 {
+        assert_eq!(f.login.verify(f.tenant, "ada", "nope-nope", None).await.err(), Some(LoginRefusal::InvalidCredentials));
+    }
+    let refused = f.login.verify(f.tenant, "ada", "correct horse battery", None).await.err();
+    assert_eq!(refused, Some(LoginRefusal::Throttled));
+    let unknown = f.login.verify(f.tenant, "ghost", "x", None).await.err();
+    assert_eq!(unknown, Some(LoginRefusal::InvalidCredentials), "other usernames are not affected");
+}
+
+#[tokio::test]
+async fn too_many_failures_from_an_address_throttle_it_for_every_user() {
+    let limits = ThrottleLimits { per_user: 100, per_ip: 2, window: Duration::from_secs(60) };
+    let f = fixture(limits);
+    let ip: IpAddr = "192.0.2.7".parse().unwrap();
+    f.login.verify(f.tenant, "ghost1", "x", Some(ip)).await.err();
+    f.login.verify(f.tenant, "ghost2", "x", Some(ip)).await.err();
+    let refused = f.login.verify(f.tenant, "ada", "correct horse battery", Some(ip)).await.err();
+    assert_eq!(refused, Some(LoginRefusal::Throttled));
+    let elsewhere = f.login.verify(f.tenant, "ada", "correct horse battery", Some("192.0.2.8".parse().unwrap())).await;
+    assert!(elsewhere.is_ok());
+}
+
+#[tokio::test]
+async fn a_success_clears_the_users_failures() {
+    let limits = ThrottleLimits { per_user: 3, per_ip: 100, window: Duration::from_secs(60) };
+    let f = fixture(limits);
+    for _ in 0..2 {
+        f.login.verify(f.tenant, "ada", "nope-nope", None).await.err();
+    }
+    f.login.verify(f.tenant, "ada", "correct horse battery", None).await.unwrap();
+    let key = format!("login_failures:user:{}:ada", f.tenant);
+    assert!(f.counters.0.lock().unwrap().get(&key).is_none());
+}
