@@ -3,23 +3,28 @@
 //! has expired. Relying parties that cache the JWKS therefore always know a key before they
 //! see a token signed with it.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use keyward_core::secret::try_random_token;
 use keyward_core::{MasterKey, SecretError, StoreError, TenantId};
-use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
-use serde_json::json;
 
+use crate::jose::keygen::generate_pkcs8;
+use crate::jose::{JoseError, Signer};
 use crate::signing_key::{KeyStatus, SigningAlg, SigningKey, SigningKeyStore};
+
+#[cfg(test)]
+pub(crate) mod memory_store;
+
+/// Every algorithm a tenant keeps an active and a next key for. OIDC Core §15.1 requires RS256
+/// to be available, and a client picks its own `id_token_signed_response_alg` (OIDC
+/// Registration §2), so a tenant's default algorithm is not the only one that signs.
+pub const SIGNING_ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRotationError {
-    #[error("generating a {0} key is not supported yet")]
-    UnsupportedAlg(SigningAlg),
     #[error("key generation failed")]
     Generation,
+    #[error("key generation failed: {0}")]
+    Jose(#[from] JoseError),
     #[error(transparent)]
     Secret(#[from] SecretError),
     #[error(transparent)]
@@ -31,7 +36,8 @@ pub fn sealing_context(tenant: TenantId, kid: &str) -> String {
     format!("signing_key:{tenant}:{kid}")
 }
 
-/// Creates a fresh key pair with its private half sealed under `master`.
+/// Creates a fresh key pair with its private half (PKCS#8 DER) sealed under `master`.
+/// An RS256 key takes a prime search (see [`crate::jose::keygen`]).
 pub fn generate_key(
     tenant: TenantId,
     alg: SigningAlg,
@@ -39,40 +45,10 @@ pub fn generate_key(
     master: &MasterKey,
     now: DateTime<Utc>,
 ) -> Result<SigningKey, KeyRotationError> {
-    let rng = SystemRandom::new();
     let kid = try_random_token(12)?;
-    let (pkcs8, jwk) = match alg {
-        SigningAlg::Es256 => {
-            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .map_err(|_| KeyRotationError::Generation)?;
-            let pair =
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-                    .map_err(|_| KeyRotationError::Generation)?;
-            // Uncompressed SEC1 point: 0x04 || x (32) || y (32).
-            let point = pair.public_key().as_ref();
-            let (x, y) = point
-                .get(1..33)
-                .zip(point.get(33..65))
-                .ok_or(KeyRotationError::Generation)?;
-            let jwk = json!({
-                "kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": alg.as_str(),
-                "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
-            });
-            (pkcs8.as_ref().to_vec(), jwk)
-        }
-        SigningAlg::EdDsa => {
-            let pkcs8 =
-                Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyRotationError::Generation)?;
-            let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
-                .map_err(|_| KeyRotationError::Generation)?;
-            let jwk = json!({
-                "kty": "OKP", "crv": "Ed25519", "kid": kid, "use": "sig", "alg": alg.as_str(),
-                "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
-            });
-            (pkcs8.as_ref().to_vec(), jwk)
-        }
-        SigningAlg::Rs256 => return Err(KeyRotationError::UnsupportedAlg(alg)),
-    };
+    let pkcs8 = generate_pkcs8(alg)?;
+    // Loading the key back proves ring will sign with it, and yields its public JWK.
+    let jwk = Signer::from_pkcs8(alg, kid.clone(), &pkcs8)?.public_jwk();
     let private_sealed = master.seal(&pkcs8, &sealing_context(tenant, &kid))?;
     Ok(SigningKey {
         tenant_id: tenant,
@@ -88,43 +64,105 @@ pub fn generate_key(
     })
 }
 
-/// What a rotation did, for the operator.
+/// What a rotation did to one algorithm's keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotationReport {
-    /// The key that signs from now on.
+pub struct AlgRotation {
+    pub alg: SigningAlg,
+    /// The key of this algorithm that signs from now on.
     pub active_kid: String,
     /// The key published now that will sign after the next rotation.
     pub next_kid: String,
     /// The key that stopped signing, if any, and until when it stays published.
     pub retired: Option<(String, DateTime<Utc>)>,
+}
+
+/// What a rotation did, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationReport {
+    /// The tenant's default algorithm, which the three fields below describe.
+    pub default_alg: SigningAlg,
+    /// The default algorithm's key that signs from now on.
+    pub active_kid: String,
+    /// The default algorithm's key published now that will sign after the next rotation.
+    pub next_kid: String,
+    /// The default algorithm's key that stopped signing, if any, and until when it stays
+    /// published.
+    pub retired: Option<(String, DateTime<Utc>)>,
+    /// Every algorithm whose keys changed, in [`SIGNING_ALGS`] order.
+    pub algs: Vec<AlgRotation>,
     /// Retired keys removed because every token they signed has expired.
     pub removed: Vec<String>,
 }
 
-/// Gives a tenant its first keys (an active one and the next one) unless it has an active key.
+/// Gives a tenant an active and a next key for every algorithm in [`SIGNING_ALGS`], filling
+/// in only what is missing (a tenant created before an algorithm was added gets its keys).
+/// `None` when nothing was missing. `default_alg` names the algorithm the report's top-level
+/// fields describe.
 pub async fn ensure_keys<S: SigningKeyStore + ?Sized>(
     store: &S,
     tenant: TenantId,
-    alg: SigningAlg,
+    default_alg: SigningAlg,
     master: &MasterKey,
     now: DateTime<Utc>,
 ) -> Result<Option<RotationReport>, KeyRotationError> {
     let keys = store.list(tenant).await?;
-    if keys.iter().any(|k| k.status == KeyStatus::Active) {
+    let mut changed = Vec::new();
+    let mut default = None;
+    for alg in SIGNING_ALGS {
+        let active = find(&keys, alg, KeyStatus::Active);
+        let next = find(&keys, alg, KeyStatus::Next);
+        let state = match (active, next) {
+            (Some(active), Some(next)) => AlgRotation {
+                alg,
+                active_kid: active.kid.clone(),
+                next_kid: next.kid.clone(),
+                retired: None,
+            },
+            (Some(active), None) => {
+                let next = generate_key(tenant, alg, KeyStatus::Next, master, now)?;
+                store.insert(&next).await?;
+                let state = AlgRotation {
+                    alg,
+                    active_kid: active.kid.clone(),
+                    next_kid: next.kid,
+                    retired: None,
+                };
+                changed.push(state.clone());
+                state
+            }
+            (None, _) => {
+                let state =
+                    rotate_alg(store, tenant, alg, &keys, master, now, Duration::zero()).await?;
+                changed.push(state.clone());
+                state
+            }
+        };
+        if alg == default_alg {
+            default = Some(state);
+        }
+    }
+    if changed.is_empty() {
         return Ok(None);
     }
-    rotate(store, tenant, alg, master, now, Duration::zero())
-        .await
-        .map(Some)
+    let default = default.ok_or(KeyRotationError::Generation)?;
+    Ok(Some(RotationReport {
+        default_alg,
+        active_kid: default.active_kid,
+        next_kid: default.next_kid,
+        retired: default.retired,
+        algs: changed,
+        removed: Vec::new(),
+    }))
 }
 
-/// Promotes the `next` key to `active`, retires the old active key (published for
-/// `retire_for`, the longest lifetime of a token it may have signed), publishes a new `next`
-/// key, and removes retired keys whose publication has ended.
+/// For every algorithm in [`SIGNING_ALGS`]: promotes the `next` key to `active`, retires the
+/// old active key (published for `retire_for`, the longest lifetime of a token it may have
+/// signed) and publishes a new `next` key. Then removes retired keys whose publication has
+/// ended. `default_alg` names the algorithm the report's top-level fields describe.
 pub async fn rotate<S: SigningKeyStore + ?Sized>(
     store: &S,
     tenant: TenantId,
-    alg: SigningAlg,
+    default_alg: SigningAlg,
     master: &MasterKey,
     now: DateTime<Utc>,
     retire_for: Duration,
@@ -137,9 +175,40 @@ pub async fn rotate<S: SigningKeyStore + ?Sized>(
             removed.push(key.kid.clone());
         }
     }
+    let mut algs = Vec::with_capacity(SIGNING_ALGS.len());
+    for alg in SIGNING_ALGS {
+        algs.push(rotate_alg(store, tenant, alg, &keys, master, now, retire_for).await?);
+    }
+    let default = algs
+        .iter()
+        .find(|a| a.alg == default_alg)
+        .cloned()
+        .ok_or(KeyRotationError::Generation)?;
+    Ok(RotationReport {
+        default_alg,
+        active_kid: default.active_kid,
+        next_kid: default.next_kid,
+        retired: default.retired,
+        algs,
+        removed,
+    })
+}
 
+/// One algorithm's rotation over `keys`, the tenant's keys as listed before it.
+async fn rotate_alg<S: SigningKeyStore + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    alg: SigningAlg,
+    keys: &[SigningKey],
+    master: &MasterKey,
+    now: DateTime<Utc>,
+    retire_for: Duration,
+) -> Result<AlgRotation, KeyRotationError> {
     let mut retired = None;
-    for key in keys.iter().filter(|k| k.status == KeyStatus::Active) {
+    for key in keys
+        .iter()
+        .filter(|k| k.alg == alg && k.status == KeyStatus::Active)
+    {
         let until = now + retire_for;
         let mut old = key.clone();
         old.status = KeyStatus::Retired;
@@ -148,10 +217,7 @@ pub async fn rotate<S: SigningKeyStore + ?Sized>(
         store.update(&old).await?;
         retired = Some((old.kid, until));
     }
-
-    // A `next` key of another algorithm (the tenant changed its setting) is promoted all the
-    // same: it has been published, and the new `next` follows the setting.
-    let active_kid = match keys.iter().find(|k| k.status == KeyStatus::Next) {
+    let active_kid = match find(keys, alg, KeyStatus::Next) {
         Some(next) => {
             let mut promoted = next.clone();
             promoted.status = KeyStatus::Active;
@@ -159,6 +225,8 @@ pub async fn rotate<S: SigningKeyStore + ?Sized>(
             store.update(&promoted).await?;
             promoted.kid
         }
+        // Only for a tenant that never had a key of this algorithm: nobody can hold a token
+        // signed by it yet, so it need not have been published first.
         None => {
             let fresh = generate_key(tenant, alg, KeyStatus::Active, master, now)?;
             store.insert(&fresh).await?;
@@ -167,12 +235,16 @@ pub async fn rotate<S: SigningKeyStore + ?Sized>(
     };
     let next = generate_key(tenant, alg, KeyStatus::Next, master, now)?;
     store.insert(&next).await?;
-    Ok(RotationReport {
+    Ok(AlgRotation {
+        alg,
         active_kid,
         next_kid: next.kid,
         retired,
-        removed,
     })
+}
+
+fn find(keys: &[SigningKey], alg: SigningAlg, status: KeyStatus) -> Option<&SigningKey> {
+    keys.iter().find(|k| k.alg == alg && k.status == status)
 }
 
 /// The keys a JWKS publishes at `now`: next, active, and retired ones still in their window.
@@ -186,161 +258,4 @@ pub fn published(keys: &[SigningKey], now: DateTime<Utc>) -> Vec<&SigningKey> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-
-    use super::*;
-
-    /// The reference in-memory store for this port, enough to check the life cycle.
-    #[derive(Default)]
-    struct Keys(Mutex<Vec<SigningKey>>);
-
-    #[async_trait]
-    impl SigningKeyStore for Keys {
-        async fn insert(&self, key: &SigningKey) -> Result<(), StoreError> {
-            self.0
-                .lock()
-                .map_err(|_| StoreError::Backend("poisoned".into()))?
-                .push(key.clone());
-            Ok(())
-        }
-        async fn list(&self, tenant: TenantId) -> Result<Vec<SigningKey>, StoreError> {
-            let keys = self
-                .0
-                .lock()
-                .map_err(|_| StoreError::Backend("poisoned".into()))?;
-            Ok(keys
-                .iter()
-                .filter(|k| k.tenant_id == tenant)
-                .cloned()
-                .collect())
-        }
-        async fn update(&self, key: &SigningKey) -> Result<(), StoreError> {
-            let mut keys = self
-                .0
-                .lock()
-                .map_err(|_| StoreError::Backend("poisoned".into()))?;
-            let slot = keys
-                .iter_mut()
-                .find(|k| k.tenant_id == key.tenant_id && k.kid == key.kid);
-            *slot.ok_or(StoreError::NotFound)? = key.clone();
-            Ok(())
-        }
-        async fn delete(&self, tenant: TenantId, kid: &str) -> Result<(), StoreError> {
-            let mut keys = self
-                .0
-                .lock()
-                .map_err(|_| StoreError::Backend("poisoned".into()))?;
-            let before = keys.len();
-            keys.retain(|k| !(k.tenant_id == tenant && k.kid == kid));
-            if keys.len() == before {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
-        }
-    }
-
-    fn status_of(keys: &[SigningKey], kid: &str) -> Option<KeyStatus> {
-        keys.iter().find(|k| k.kid == kid).map(|k| k.status)
-    }
-
-    #[tokio::test]
-    async fn rotation_promotes_the_published_next_key_and_keeps_the_old_one_published()
-    -> Result<(), KeyRotationError> {
-        let store = Keys::default();
-        let master = MasterKey::generate()?;
-        let tenant = TenantId::generate();
-        let t0 = Utc::now();
-        let first = ensure_keys(&store, tenant, SigningAlg::Es256, &master, t0).await?;
-        let Some(first) = first else {
-            return Err(KeyRotationError::Generation);
-        };
-        assert!(
-            ensure_keys(&store, tenant, SigningAlg::Es256, &master, t0)
-                .await?
-                .is_none()
-        );
-
-        let t1 = t0 + Duration::hours(1);
-        let second = rotate(
-            &store,
-            tenant,
-            SigningAlg::Es256,
-            &master,
-            t1,
-            Duration::minutes(10),
-        )
-        .await?;
-        assert_eq!(
-            second.active_kid, first.next_kid,
-            "the published next key signs now"
-        );
-        assert_eq!(
-            second.retired,
-            Some((first.active_kid.clone(), t1 + Duration::minutes(10)))
-        );
-
-        let keys = store.list(tenant).await?;
-        assert_eq!(
-            status_of(&keys, &first.active_kid),
-            Some(KeyStatus::Retired)
-        );
-        let published: Vec<_> = published(&keys, t1).iter().map(|k| k.kid.clone()).collect();
-        assert!(
-            published.contains(&first.active_kid),
-            "retired key stays published"
-        );
-        assert!(published.contains(&second.next_kid));
-        let later: Vec<_> = published_kids(&keys, t1 + Duration::minutes(11));
-        assert!(
-            !later.contains(&first.active_kid),
-            "gone once its tokens have expired"
-        );
-
-        let t2 = t1 + Duration::hours(1);
-        let third = rotate(
-            &store,
-            tenant,
-            SigningAlg::EdDsa,
-            &master,
-            t2,
-            Duration::minutes(10),
-        )
-        .await?;
-        assert_eq!(third.removed, vec![first.active_kid]);
-        Ok(())
-    }
-
-    fn published_kids(keys: &[SigningKey], now: DateTime<Utc>) -> Vec<String> {
-        published(keys, now).iter().map(|k| k.kid.clone()).collect()
-    }
-
-    #[test]
-    fn private_keys_are_sealed_to_their_row() -> Result<(), KeyRotationError> {
-        let master = MasterKey::generate()?;
-        let tenant = TenantId::generate();
-        let key = generate_key(
-            tenant,
-            SigningAlg::Es256,
-            KeyStatus::Active,
-            &master,
-            Utc::now(),
-        )?;
-        assert!(
-            master
-                .open(&key.private_sealed, &sealing_context(tenant, &key.kid))
-                .is_ok()
-        );
-        let other = sealing_context(TenantId::generate(), &key.kid);
-        assert!(master.open(&key.private_sealed, &other).is_err());
-        let jwk: serde_json::Value =
-            serde_json::from_str(&key.public_jwk).map_err(|_| KeyRotationError::Generation)?;
-        assert_eq!(jwk["kty"], "EC");
-        assert_eq!(jwk["kid"], key.kid.as_str());
-        assert!(jwk.get("d").is_none(), "no private part in the public JWK");
-        Ok(())
-    }
-}
+mod tests;

@@ -13,8 +13,11 @@ pub mod client;
 pub mod client_registration;
 pub mod client_secret;
 pub mod consent;
+pub mod discovery;
+pub mod jose;
 pub mod jwks;
 pub mod key_rotation;
+pub mod keyring;
 pub mod refresh_token;
 pub mod signing_key;
 

@@ -30,17 +30,41 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
             }
             let retired = report.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
+            // Top-level kids are the tenant's default alg; `algs` has every alg's rotation.
+            let algs: Vec<Value> = report
+                .algs
+                .iter()
+                .map(|a| {
+                    let retired = a.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
+                    json!({ "alg": a.alg.as_str(), "active_kid": a.active_kid, "next_kid": a.next_kid, "retired": retired })
+                })
+                .collect();
             let value = json!({
                 "tenant": tenant.slug,
+                "default_alg": report.default_alg.as_str(),
                 "active_kid": report.active_kid,
                 "next_kid": report.next_kid,
                 "retired": retired,
+                "algs": algs,
                 "removed": report.removed,
             });
             super::audit::record(platform, tenant.id, "keys.rotate", format!("tenant:{}", tenant.slug), None, Some(value.clone()))
                 .await?;
             print(out.json, &value, || {
-                format!("active key: {}\nnext key:   {} (published, signs after the next rotation)", report.active_kid, report.next_kid)
+                report
+                    .algs
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{:<6} active key: {}\n{:<6} next key:   {} (published, signs after the next rotation)",
+                            a.alg.as_str(),
+                            a.active_kid,
+                            "",
+                            a.next_kid
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
         }
         KeysCommand::List { tenant, out } => {

@@ -54,7 +54,7 @@ pub async fn create(platform: &Platform, slug: &str, name: Option<&str>) -> Resu
     Ok(tenant)
 }
 
-/// Gives a new tenant its active and next signing keys.
+/// Gives a tenant an active and a next signing key for every algorithm (only what is missing).
 pub async fn provision_keys(platform: &Platform, tenant: &Tenant) -> Result<(), Failure> {
     let alg = tenant.settings.signing_alg.parse::<SigningAlg>().unwrap_or(SigningAlg::Es256);
     ensure_keys(&platform.store, tenant.id, alg, &platform.master, platform.clock.now())

@@ -18,9 +18,13 @@ fn tenant_lifecycle(env: &Env) {
     assert_fails(&env.run(&["tenant", "create", "Not A Slug"]), 2, "slug");
 
     let keys = env.json(&["keys", "list", "--tenant", "acme", "--json"]);
-    let statuses: Vec<&str> = keys.as_array().unwrap().iter().map(|k| k["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == "active").count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == "next").count(), 1, "{statuses:?}");
+    for alg in ["ES256", "RS256", "EdDSA"] {
+        let statuses: Vec<&str> =
+            keys.as_array().unwrap().iter().filter(|k| k["alg"] == alg).map(|k| k["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == "active").count(), 1, "{alg}: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == "next").count(), 1, "{alg}: {statuses:?}");
+    }
+    assert_eq!(keys.as_array().unwrap().len(), 6, "active + next for each of ES256, RS256, EdDSA");
 }
 
 fn client_lifecycle(env: &Env) {
@@ -105,12 +109,17 @@ fn user_lifecycle(env: &Env) {
 fn key_rotation(env: &Env) {
     env.json(&["tenant", "create", "acme", "--json"]);
     let before = env.json(&["keys", "list", "--tenant", "acme", "--json"]);
-    let next = before.as_array().unwrap().iter().find(|k| k["status"] == "next").unwrap()["kid"].clone();
-    let active = before.as_array().unwrap().iter().find(|k| k["status"] == "active").unwrap()["kid"].clone();
+    let es256 = |status: &str| {
+        before.as_array().unwrap().iter().find(|k| k["status"] == status && k["alg"] == "ES256").unwrap()["kid"].clone()
+    };
+    let (next, active) = (es256("next"), es256("active"));
 
     let report = env.json(&["keys", "rotate", "--tenant", "acme", "--json"]);
+    assert_eq!(report["default_alg"], "ES256");
     assert_eq!(report["active_kid"], next, "the already-published next key signs now");
     assert_eq!(report["retired"]["kid"], active);
+    let algs: Vec<&str> = report["algs"].as_array().unwrap().iter().map(|a| a["alg"].as_str().unwrap()).collect();
+    assert_eq!(algs, ["ES256", "RS256", "EdDSA"], "every algorithm rotates");
     let after = env.json(&["keys", "list", "--tenant", "acme", "--json"]);
     let old = after.as_array().unwrap().iter().find(|k| k["kid"] == active).unwrap();
     assert_eq!(old["status"], "retired");

@@ -63,9 +63,12 @@ async fn dev_server_serves_operations_endpoints_and_the_demo_tenant() {
     assert_eq!(jwks.status(), 200);
     let jwks: Value = jwks.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 2, "the active key and the published next key");
+    assert_eq!(keys.len(), 6, "the active key and the published next key of ES256, RS256 and EdDSA");
+    for alg in ["ES256", "RS256", "EdDSA"] {
+        assert_eq!(keys.iter().filter(|k| k["alg"] == alg).count(), 2, "{alg}");
+    }
     for key in keys {
-        assert!(key["kid"].is_string() && key["use"] == "sig" && key["alg"] == "ES256", "{key}");
+        assert!(key["kid"].is_string() && key["use"] == "sig", "{key}");
         assert!(key.get("d").is_none(), "never a private part");
     }
 
