@@ -1,26 +1,26 @@
-//! GET {issuer}/jwks
+//! GET {issuer}/jwks (RFC 7517 §5): the tenant's published keys, pre-serialised by the key ring.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
-use keyward_core::TenantSlug;
-use keyward_http::Problem;
-use keyward_oauth::jwks::jwks_document;
+use actix_web::web;
+use actix_web::HttpResponse;
 
-use crate::AuthServer;
+use crate::{AuthServer, unknown_tenant};
 
-pub async fn jwks(server: web::Data<AuthServer>, tenant: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let unknown = || Problem::not_found().with_detail("no such tenant");
-    let slug = TenantSlug::parse(&tenant).map_err(|_| unknown())?;
-    let tenant = server.tenants.by_slug(&slug).await.map_err(unavailable)?.ok_or_else(unknown)?;
-    let keys = server.keys.list(tenant.id).await.map_err(unavailable)?;
-    let document = jwks_document(&keys, server.clock.now()).map_err(unavailable)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .content_type("application/jwk-set+json")
-        .body(document.to_string()))
-}
-
-fn unavailable(err: keyward_core::StoreError) -> Problem {
-    tracing::error!(error = %err, "reading the JWKS failed");
-    Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE).with_detail("storage unavailable, try again")
+pub async fn jwks(server: web::Data<AuthServer>, tenant: web::Path<String>) -> HttpResponse {
+    let entry = match server.tokens.tenant(&tenant).await {
+        Ok(entry) => entry,
+        Err(e) => return unknown_tenant(&e),
+    };
+    match server.keys.tenant_keys(entry.tenant.id).await {
+        Ok(keys) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .content_type("application/jwk-set+json")
+            .body(keys.jwks_json().clone()),
+        Err(e) => {
+            tracing::error!(error = %e, "loading the tenant's keys failed");
+            keyward_http::Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE)
+                .with_detail("signing keys unavailable, try again")
+                .to_response()
+        }
+    }
 }

@@ -1,28 +1,60 @@
 //! keyward-auth-server: the actix service for a tenant's protocol endpoints and hosted pages,
 //! under `/t/{tenant}`. Handlers stay thin — extract, call keyward-oauth / keyward-identity,
-//! map the result through keyward-http — and hold no protocol rules of their own.
+//! map the result (`oauth_response` is the one place OAuth errors become HTTP) — and hold no
+//! protocol rules of their own.
 //!
-//! Today it serves the tenant's JWKS; discovery and the token service arrive with the
-//! token-service issue, the hosted pages with the browser-flows issue.
+//! Today it serves discovery, the JWKS, and the token, introspection and revocation endpoints;
+//! the hosted pages arrive with the browser-flows issue.
 
+mod discovery;
+mod form;
 mod jwks;
+mod oauth_response;
+mod token;
 
 use std::sync::Arc;
 
-use actix_web::web;
-use keyward_core::{Clock, TenantStore};
-use keyward_oauth::SigningKeyStore;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use keyward_http::Problem;
+use keyward_oauth::keyring::KeyRing;
+use keyward_oauth::{OAuthError, TokenService};
 
-/// What the protocol endpoints need, as ports.
+pub use discovery::DiscoveryCache;
+
+/// What the protocol endpoints need.
 #[derive(Clone)]
 pub struct AuthServer {
-    pub tenants: Arc<dyn TenantStore>,
-    pub keys: Arc<dyn SigningKeyStore>,
-    pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<TokenService>,
+    pub keys: Arc<KeyRing>,
+    pub discovery: Arc<DiscoveryCache>,
 }
 
-/// Mounts the tenant endpoints (`/t/{tenant}/...`).
+impl AuthServer {
+    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>) -> Self {
+        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()) }
+    }
+}
+
+/// A GET document for an unknown tenant (404), or a backend outage (503), as problem+json.
+fn unknown_tenant(err: &OAuthError) -> HttpResponse {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::NOT_FOUND);
+    Problem::new(status).with_detail(err.description().to_owned()).to_response()
+}
+
+/// Mounts the tenant endpoints (`/t/{tenant}/...`) and the RFC 8414 path-inserted metadata.
 pub fn configure(cfg: &mut web::ServiceConfig, server: AuthServer) {
     cfg.app_data(web::Data::new(server))
-        .service(web::resource("/t/{tenant}/jwks").route(web::get().to(jwks::jwks)));
+        .service(web::resource("/t/{tenant}/jwks").route(web::get().to(jwks::jwks)))
+        .service(
+            web::resource([
+                "/t/{tenant}/.well-known/openid-configuration",
+                "/t/{tenant}/.well-known/oauth-authorization-server",
+                "/.well-known/oauth-authorization-server/t/{tenant}",
+            ])
+            .route(web::get().to(discovery::configuration)),
+        )
+        .service(web::resource("/t/{tenant}/token").route(web::post().to(token::token)))
+        .service(web::resource("/t/{tenant}/introspect").route(web::post().to(token::introspect)))
+        .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)));
 }

@@ -1,7 +1,10 @@
 //! `keyward serve`: the auth server, admin API and console on one listener, plus the
 //! operational endpoints /healthz, /readyz and /metrics.
 
-use std::sync::Arc;
+mod invalidation;
+pub mod jwks_fetcher;
+pub mod resource_owner;
+
 use std::time::Duration;
 
 use actix_web::middleware::from_fn;
@@ -19,11 +22,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
     let listen = platform.config.listen;
-    let auth = AuthServer {
-        tenants: Arc::new(platform.store.clone()),
-        keys: Arc::new(platform.store.clone()),
-        clock: platform.clock.clone(),
-    };
+    let protocol = platform.protocol()?;
+    invalidation::spawn(platform.cache.clone(), protocol.directory.clone(), protocol.keys.clone());
+    let auth = AuthServer::new(protocol.tokens, protocol.keys);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
     let state = web::Data::new(platform.clone());
     let server = HttpServer::new(move || {

@@ -9,12 +9,17 @@ use keyward_core::{
     Clock, DisplayName, EphemeralStore, MasterKey, PlatformStore, SystemClock, Tenant, TenantSlug,
     TenantStore,
 };
-use keyward_identity::PasswordHasher;
+use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
 use keyward_oauth::client_secret::ClientSecretHasher;
+use keyward_oauth::directory::Directory;
+use keyward_oauth::keyring::KeyRing;
+use keyward_oauth::{TokenService, TokenServicePorts};
 use keyward_store::SqlStore;
 
 use crate::config::{Config, redact};
 use crate::failure::Failure;
+use crate::serve::jwks_fetcher::HttpJwksFetcher;
+use crate::serve::resource_owner::PasswordGrantOwners;
 
 /// Longer than the pool's own 5 s acquire timeout, so its error (with the cause) comes first.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
@@ -187,6 +192,37 @@ async fn check_master_key(store: &SqlStore, master: &MasterKey) -> Result<(), Fa
         return master.verify_check_value(&stored.unwrap_or_default()).map_err(|_| wrong());
     }
     Ok(())
+}
+
+/// The protocol engine as the server runs it: in-process caches in front of the stores.
+pub struct Protocol {
+    pub directory: Arc<Directory>,
+    pub keys: Arc<KeyRing>,
+    pub tokens: Arc<TokenService>,
+}
+
+impl Platform {
+    /// Wires the token service: tenants and clients through the directory cache, keys through
+    /// the key ring, passwords through identity's throttled login, client JWKS over HTTPS.
+    pub fn protocol(&self) -> Result<Protocol, Failure> {
+        let store = Arc::new(self.store.clone());
+        let directory = Arc::new(Directory::new(self.config.public_url.clone(), store.clone(), store.clone()));
+        let keys = Arc::new(KeyRing::new(store.clone(), self.master.clone(), self.clock.clone()));
+        let login = PasswordLogin::new(store.clone(), self.passwords.clone(), self.cache.clone(), ThrottleLimits::default())
+            .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+        let fetcher = HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+        let tokens = Arc::new(TokenService::new(TokenServicePorts {
+            directory: directory.clone(),
+            keys: keys.clone(),
+            refresh_tokens: store,
+            cache: self.cache.clone(),
+            resource_owners: Arc::new(PasswordGrantOwners(login)),
+            jwks_fetcher: Arc::new(fetcher),
+            secrets: self.secrets.clone(),
+            clock: self.clock.clone(),
+        }));
+        Ok(Protocol { directory, keys, tokens })
+    }
 }
 
 impl Platform {

@@ -6,22 +6,34 @@
 //! it an authenticated subject. It may use keyward-core and never actix-web, sea-orm, redis,
 //! lettre or leptos.
 //!
-//! This session lands the ports and their models; the endpoints arrive with the token-service
-//! and browser-flow issues.
+//! The token service (`token_service`, `token/*`, `introspect`, `revoke`) answers the token,
+//! introspection and revocation endpoints; the browser flows add their grants under `token/`.
 
+pub mod access_token;
 pub mod client;
+pub mod client_authentication;
 pub mod client_registration;
 pub mod client_secret;
 pub mod consent;
+pub mod directory;
 pub mod discovery;
+pub mod error;
+pub mod introspect;
 pub mod jose;
 pub mod jwks;
 pub mod key_rotation;
 pub mod keyring;
+pub mod params;
 pub mod refresh_token;
+pub mod revoke;
 pub mod signing_key;
+pub mod token;
+pub mod token_service;
 
 pub use client::{Client, ClientSettings, ClientStore};
 pub use consent::{Consent, ConsentStore};
+pub use error::{ErrorCode, OAuthError};
 pub use refresh_token::{RefreshToken, RefreshTokenFamily, RefreshTokenStore, RotateOutcome};
 pub use signing_key::{KeyStatus, SigningAlg, SigningKey, SigningKeyStore};
+pub use token::{EndpointRequest, TokenResponse};
+pub use token_service::{TokenService, TokenServicePorts};

@@ -10,6 +10,18 @@ use crate::failure::Failure;
 use crate::output::print;
 use crate::startup::Platform;
 
+/// The cache channel on which every node hears that a client changed: `{tenant_id}:{client_id}`.
+pub const CLIENTS_CHANNEL: &str = "invalidate:clients";
+
+/// Tells every node to drop its cached copy of a client; a node that misses it re-reads when
+/// its entry expires.
+async fn announce(platform: &Platform, tenant: &Tenant, client_id: &str) {
+    let message = format!("{}:{client_id}", tenant.id);
+    if let Err(e) = platform.cache.publish(CLIENTS_CHANNEL, &message).await {
+        tracing::warn!(error = %e, "could not announce the client change to other nodes");
+    }
+}
+
 pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Failure> {
     match command {
         ClientCommand::Create {
@@ -67,6 +79,7 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
             ClientStore::delete(&platform.store, tenant.id, &client.client_id)
                 .await
                 .map_err(|e| Failure::store("deleting the client", e))?;
+            announce(platform, &tenant, &client_id).await;
             let before = describe(&tenant, &client);
             super::audit::record(platform, tenant.id, "client.delete", format!("client:{client_id}"), Some(before), None).await?;
             print(out.json, &json!({ "deleted": client_id }), || format!("deleted client {client_id}"));
@@ -97,6 +110,8 @@ pub async fn create(
     ClientStore::create(&platform.store, &registered.client)
         .await
         .map_err(|e| Failure::store("registering the client", e))?;
+    // A node may remember that this client id did not exist.
+    announce(platform, tenant, registered.client.client_id.as_str()).await;
     let after = describe(tenant, &registered.client);
     let target = format!("client:{}", registered.client.client_id);
     super::audit::record(platform, tenant.id, "client.create", target, None, Some(after)).await?;
@@ -116,6 +131,7 @@ pub async fn rotate_secret(platform: &Platform, tenant: &Tenant, client_id: &str
     client.secret_hash = Some(hash);
     client.updated_at = platform.clock.now();
     ClientStore::update(&platform.store, &client).await.map_err(|e| Failure::store("rotating the secret", e))?;
+    announce(platform, tenant, client_id).await;
     super::audit::record(platform, tenant.id, "client.rotate_secret", format!("client:{client_id}"), None, None).await?;
     Ok(secret)
 }

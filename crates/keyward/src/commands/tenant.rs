@@ -11,6 +11,9 @@ use crate::failure::Failure;
 use crate::output::print;
 use crate::startup::Platform;
 
+/// The cache channel on which every node hears that a tenant changed (message: its id).
+pub const TENANTS_CHANNEL: &str = "invalidate:tenants";
+
 pub async fn run(platform: &Platform, command: TenantCommand) -> Result<(), Failure> {
     match command {
         TenantCommand::Create { slug, name, out } => {
@@ -49,6 +52,10 @@ pub async fn create(platform: &Platform, slug: &str, name: Option<&str>) -> Resu
             other => Failure::store("creating the tenant", other),
         })?;
     provision_keys(platform, &tenant).await?;
+    // A node may remember that this slug did not exist.
+    if let Err(e) = platform.cache.publish(TENANTS_CHANNEL, &tenant.id.to_string()).await {
+        tracing::warn!(error = %e, "could not announce the new tenant to other nodes");
+    }
     let after = describe(platform, &tenant);
     super::audit::record(platform, tenant.id, "tenant.create", format!("tenant:{}", tenant.slug), None, Some(after)).await?;
     Ok(tenant)

@@ -1,0 +1,76 @@
+//! Listens on the cache's invalidation channels and drops what changed from this node's
+//! in-process caches. Messages: `invalidate:keys` and `invalidate:tenants` carry a tenant id,
+//! `invalidate:clients` carries `{tenant_id}:{client_id}`. If a subscription ends (Redis
+//! restarted), everything of its kind is dropped and the subscription is made again: a missed
+//! message must never leave a stale entry beyond the caches' own TTL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use keyward_core::{EphemeralStore, TenantId};
+use keyward_oauth::directory::Directory;
+use keyward_oauth::keyring::KeyRing;
+
+use crate::commands::client::CLIENTS_CHANNEL;
+use crate::commands::keys::KEYS_CHANNEL;
+use crate::commands::tenant::TENANTS_CHANNEL;
+
+const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+struct Caches {
+    directory: Arc<Directory>,
+    keys: Arc<KeyRing>,
+}
+
+impl Caches {
+    fn apply(&self, channel: &str, message: &str) {
+        match channel {
+            KEYS_CHANNEL => match message.parse::<TenantId>() {
+                Ok(tenant) => self.keys.invalidate(tenant),
+                Err(_) => self.keys.invalidate_all(),
+            },
+            TENANTS_CHANNEL => match message.parse::<TenantId>() {
+                Ok(tenant) => self.directory.invalidate_tenant(tenant),
+                Err(_) => self.directory.invalidate_all(),
+            },
+            CLIENTS_CHANNEL => match message.split_once(':').and_then(|(t, c)| Some((t.parse::<TenantId>().ok()?, c))) {
+                Some((tenant, client)) => self.directory.invalidate_client(tenant, client),
+                None => self.directory.invalidate_all(),
+            },
+            _ => {}
+        }
+    }
+
+    fn drop_all(&self, channel: &str) {
+        match channel {
+            KEYS_CHANNEL => self.keys.invalidate_all(),
+            _ => self.directory.invalidate_all(),
+        }
+    }
+}
+
+/// Spawns one listener per channel on the current runtime.
+pub fn spawn(cache: Arc<dyn EphemeralStore>, directory: Arc<Directory>, keys: Arc<KeyRing>) {
+    let caches = Caches { directory, keys };
+    for channel in [KEYS_CHANNEL, CLIENTS_CHANNEL, TENANTS_CHANNEL] {
+        let cache = cache.clone();
+        let caches = caches.clone();
+        tokio::spawn(async move {
+            loop {
+                match cache.subscribe(channel).await {
+                    Ok(mut messages) => {
+                        while let Some(message) = messages.next().await {
+                            caches.apply(channel, &message);
+                        }
+                        tracing::warn!(channel, "invalidation subscription ended; resubscribing");
+                    }
+                    Err(e) => tracing::warn!(channel, error = %e, "cannot subscribe to invalidations"),
+                }
+                caches.drop_all(channel);
+                tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+            }
+        });
+    }
+}

@@ -1,0 +1,17 @@
+//! The token service against a real `keyward serve`, driven by the `openidconnect` crate as a
+//! real client and by raw HTTP for every error. Each test starts its own server on a free
+//! loopback port in its own data directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
+#[path = "../cli/harness.rs"]
+mod harness;
+
+mod client_authentication;
+mod errors;
+mod flows;
+mod key_rotation;
+mod password;
+mod refresh;
+mod server;
+mod tenancy;

@@ -1,0 +1,144 @@
+//! RFC 9068: access tokens as JWTs (header `typ: at+jwt`) with iss, sub, aud, exp, iat, jti,
+//! client_id and scope. Their format is this module's business; *when* one is issued is the
+//! grants'.
+//!
+//! `aud` is the client's registered `audiences` (the resource servers it calls) or, when it
+//! registered none, the tenant's issuer: RFC 9068 §2.2 requires an audience, and the issuer is
+//! the one resource every client of the tenant may call (its introspection endpoint).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use keyward_core::secret::try_random_token;
+use keyward_core::{Scope, TenantId};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::directory::TenantEntry;
+use crate::error::OAuthError;
+use crate::jose::{self, Signer};
+use crate::keyring::TenantKeys;
+use crate::signing_key::SigningAlg;
+use crate::token_service::internal;
+
+/// RFC 9068 §2.1: the JWT `typ` header of an access token.
+pub const TYP: &str = "at+jwt";
+const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
+
+/// The revoked-id set of a tenant's access tokens (by jti) in the ephemeral store.
+pub fn revoked_set(tenant: TenantId) -> String {
+    format!("access_token:{tenant}")
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Audience<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+/// RFC 9068 §2.2
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: Audience<'a>,
+    exp: i64,
+    iat: i64,
+    jti: &'a str,
+    client_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+}
+
+/// A signed access token and what revocation needs to know about it.
+#[derive(Debug, Clone)]
+pub struct MintedAccessToken {
+    pub token: String,
+    pub jti: String,
+    pub expires_at: DateTime<Utc>,
+    pub expires_in: i64,
+}
+
+/// The lifetime of an access token for `client`: its override, else the tenant's setting.
+pub fn lifetime(tenant: &TenantEntry, client: &Client) -> Duration {
+    let secs = client
+        .settings
+        .access_token_ttl_secs
+        .unwrap_or(tenant.tenant.settings.access_token_ttl_secs);
+    Duration::seconds(secs.max(1))
+}
+
+/// The signer for the tenant's `signing_alg` setting, falling back to ES256.
+pub fn signer<'k>(tenant: &TenantEntry, keys: &'k TenantKeys) -> Result<&'k Signer, OAuthError> {
+    let alg = tenant.tenant.settings.signing_alg.parse().unwrap_or(SigningAlg::Es256);
+    keys.signer(alg)
+        .or_else(|| keys.signer(SigningAlg::Es256))
+        .ok_or_else(|| internal("choosing a signing key", "the tenant has no active key"))
+}
+
+/// Mints an access token for `subject` (the client id for client_credentials, the user id
+/// otherwise). RFC 9068 §2
+pub fn mint(
+    signer: &Signer,
+    tenant: &TenantEntry,
+    client: &Client,
+    subject: &str,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<MintedAccessToken, OAuthError> {
+    let jti = try_random_token(16).map_err(|e| internal("generating a jti", e))?;
+    let ttl = lifetime(tenant, client);
+    let expires_at = now + ttl;
+    let audiences = &client.settings.audiences;
+    let claims = Claims {
+        iss: &tenant.issuer,
+        sub: subject,
+        aud: if audiences.is_empty() { Audience::One(&tenant.issuer) } else { Audience::Many(audiences) },
+        exp: expires_at.timestamp(),
+        iat: now.timestamp(),
+        jti: &jti,
+        client_id: client.client_id.as_str(),
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
+    };
+    let token = signer.sign(TYP, &claims).map_err(|e| internal("signing an access token", e))?;
+    Ok(MintedAccessToken { token, jti, expires_at, expires_in: ttl.num_seconds() })
+}
+
+/// A verified, unexpired access token of this tenant (revocation is checked by the caller).
+#[derive(Debug, Clone)]
+pub struct VerifiedAccessToken {
+    pub claims: Value,
+    pub jti: String,
+    pub client_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Verifies signature (with the tenant's own keys only), `typ`, `iss` and `exp`; anything
+/// else — another tenant's token, a forged or expired one — is `None`. RFC 9068 §4
+pub fn verify(
+    token: &str,
+    tenant: &TenantEntry,
+    keys: &TenantKeys,
+    now: DateTime<Utc>,
+) -> Option<VerifiedAccessToken> {
+    let verified = jose::verify(token, keys.verifying_keys(), &ALGS).ok()?;
+    let typ_ok = verified
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(TYP) || t.eq_ignore_ascii_case("application/at+jwt"));
+    let claims = verified.claims;
+    let iss_ok = claims.get("iss").and_then(Value::as_str) == Some(tenant.issuer.as_str());
+    let exp = claims.get("exp").and_then(Value::as_i64)?;
+    if !typ_ok || !iss_ok || exp <= now.timestamp() {
+        return None;
+    }
+    let jti = claims.get("jti").and_then(Value::as_str)?.to_owned();
+    let client_id = claims.get("client_id").and_then(Value::as_str)?.to_owned();
+    let expires_at = Utc.timestamp_opt(exp, 0).single()?;
+    Some(VerifiedAccessToken { claims, jti, client_id, expires_at })
+}
+
+/// Whether a token looks like a compact JWS rather than an opaque refresh token.
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.bytes().filter(|b| *b == b'.').count() == 2
+}

@@ -1,0 +1,199 @@
+//! RFC 6749 §5.2: the error a token, introspection or revocation request gets — an exhaustive
+//! code plus a description that is safe to show the client. The cause of a failure goes to the
+//! log where it happens, never into this value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// RFC 6749 §5.2 error codes (plus the §4.1.2.1 codes the token service needs for outages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// RFC 6749 §5.2
+    InvalidRequest,
+    /// RFC 6749 §5.2
+    InvalidClient,
+    /// RFC 6749 §5.2
+    InvalidGrant,
+    /// RFC 6749 §5.2
+    UnauthorizedClient,
+    /// RFC 6749 §5.2
+    UnsupportedGrantType,
+    /// RFC 6749 §5.2
+    InvalidScope,
+    /// RFC 6749 §4.1.2.1: an unexpected condition on the server.
+    ServerError,
+    /// RFC 6749 §4.1.2.1: a backend (database, cache) is unavailable; retrying may help.
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// RFC 6749 §5.2: 400, except 401 for a failed client authentication; outages use 5xx.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidClient => 401,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OAuth error response. RFC 6749 §5.2
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    code: ErrorCode,
+    description: Cow<'static, str>,
+    status: u16,
+    /// RFC 6749 §5.2: the client tried HTTP Basic, so the 401 carries `WWW-Authenticate: Basic`.
+    basic_challenge: bool,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            status: code.status(),
+            basic_challenge: false,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    pub fn invalid_client(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidClient, description)
+    }
+
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn unauthorized_client(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, description)
+    }
+
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    /// An unexpected failure; the caller has logged the cause.
+    pub fn server_error() -> Self {
+        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+    }
+
+    /// A backend outage; the caller has logged the cause.
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable, try again",
+        )
+    }
+
+    /// The path names no tenant: 404 with an `invalid_request` body, never a 500.
+    pub fn unknown_tenant() -> Self {
+        let mut e = Self::invalid_request("unknown tenant");
+        e.status = 404;
+        e
+    }
+
+    /// Marks a 401 as an answer to HTTP Basic credentials.
+    pub fn with_basic_challenge(mut self, tried_basic: bool) -> Self {
+        self.basic_challenge = tried_basic && self.code == ErrorCode::InvalidClient;
+        self
+    }
+
+    /// Overrides the status (e.g. 413 for an oversized body), keeping the code.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether the response must carry `WWW-Authenticate: Basic realm="..."`.
+    pub fn basic_challenge(&self) -> bool {
+        self.basic_challenge
+    }
+
+    /// The JSON body. RFC 6749 §5.2
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": self.code.as_str(),
+            "error_description": self.description,
+        })
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_client_is_401_and_others_400() {
+        assert_eq!(OAuthError::invalid_client("x").status(), 401);
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidGrant,
+            ErrorCode::UnauthorizedClient,
+            ErrorCode::UnsupportedGrantType,
+            ErrorCode::InvalidScope,
+        ] {
+            assert_eq!(OAuthError::new(code, "x").status(), 400, "{code}");
+        }
+        assert_eq!(OAuthError::unknown_tenant().status(), 404);
+        assert_eq!(OAuthError::unknown_tenant().code(), ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn basic_challenge_applies_only_to_invalid_client() {
+        assert!(OAuthError::invalid_client("x").with_basic_challenge(true).basic_challenge());
+        assert!(!OAuthError::invalid_grant("x").with_basic_challenge(true).basic_challenge());
+        assert!(!OAuthError::invalid_client("x").with_basic_challenge(false).basic_challenge());
+    }
+
+    #[test]
+    fn json_body_names_code_and_description() {
+        let body = OAuthError::invalid_scope("too wide").to_json();
+        assert_eq!(body["error"], "invalid_scope");
+        assert_eq!(body["error_description"], "too wide");
+    }
+}

@@ -1,0 +1,95 @@
+//! RFC 7009: token revocation. The client authenticates and may revoke only tokens issued to
+//! it. Revoking a refresh token revokes its family and the access tokens issued from it;
+//! revoking an access token puts its jti in the tenant's revoked set until it would have
+//! expired. Unknown, malformed and already-expired tokens are answered like success (§2.2).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use keyward_core::TenantId;
+use uuid::Uuid;
+
+use crate::access_token::{self, revoked_set};
+use crate::error::OAuthError;
+use crate::params::FormParams;
+use crate::token::EndpointRequest;
+use crate::token::refresh_token::hash;
+use crate::token_service::{TokenService, unavailable};
+
+fn not_yours() -> OAuthError {
+    OAuthError::unauthorized_client("the token was not issued to this client")
+}
+
+impl TokenService {
+    /// RFC 7009 §2.1: revokes a token; `Ok` also for tokens that were unknown.
+    pub async fn revoke(&self, request: EndpointRequest<'_>) -> Result<(), OAuthError> {
+        let tenant = self.tenant(request.tenant).await?;
+        let params = FormParams::parse(request.body)?;
+        let client = self.authenticate_client(&tenant, request.authorization, &params).await?;
+        let token = params.require("token")?;
+        let now = self.clock.now();
+        if access_token::looks_like_jwt(token) {
+            let keys = self.tenant_keys(tenant.tenant.id).await?;
+            let Some(verified) = access_token::verify(token, &tenant, &keys, now) else {
+                return Ok(());
+            };
+            if verified.client_id != client.client_id.as_str() {
+                return Err(not_yours());
+            }
+            return self
+                .revoke_access_tokens(tenant.tenant.id, &[(verified.jti, verified.expires_at)], now)
+                .await;
+        }
+        let found = self
+            .refresh_tokens
+            .find(tenant.tenant.id, &hash(token))
+            .await
+            .map_err(|e| unavailable("looking up a refresh token", e))?;
+        let Some((_, family)) = found else {
+            return Ok(());
+        };
+        if family.client_id != client.client_id {
+            return Err(not_yours());
+        }
+        self.revoke_family(tenant.tenant.id, family.id, now).await
+    }
+
+    /// Revokes a refresh-token family and every live access token issued from it.
+    pub(crate) async fn revoke_family(
+        &self,
+        tenant: TenantId,
+        family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), OAuthError> {
+        let live = match self.refresh_tokens.revoke_family(tenant, family, now).await {
+            Ok(live) => live,
+            Err(keyward_core::StoreError::NotFound) => Vec::new(),
+            Err(e) => return Err(unavailable("revoking a refresh-token family", e)),
+        };
+        self.revoke_access_tokens(tenant, &live, now).await
+    }
+
+    /// Adds access-token jtis to the tenant's revoked set until each would have expired.
+    pub(crate) async fn revoke_access_tokens(
+        &self,
+        tenant: TenantId,
+        tokens: &[(String, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), OAuthError> {
+        let set = revoked_set(tenant);
+        for (jti, expires_at) in tokens {
+            let Ok(secs) = u64::try_from((*expires_at - now).num_seconds()) else {
+                continue;
+            };
+            self.cache
+                .revoke(&set, jti, Duration::from_secs(secs.saturating_add(1)))
+                .await
+                .map_err(|e| unavailable("revoking an access token", e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "revoke_tests.rs"]
+mod tests;

@@ -1,0 +1,117 @@
+//! RFC 6749 §3.2: the token endpoint. It parses the form, authenticates the client, checks that
+//! the client may use the requested grant, and hands over to the grant's module. Adding a grant
+//! (authorization_code, device_code) is a new module here and one arm in [`TokenService::token`].
+
+pub mod client_credentials;
+pub mod password;
+pub mod refresh_token;
+
+use std::net::IpAddr;
+
+use keyward_core::{GrantType, Scope};
+use serde::Serialize;
+
+use crate::access_token::{self, MintedAccessToken};
+use crate::client::Client;
+use crate::directory::TenantEntry;
+use crate::error::{ErrorCode, OAuthError};
+use crate::params::FormParams;
+use crate::token_service::TokenService;
+
+/// A request to a tenant's token, introspection or revocation endpoint, as the HTTP layer
+/// extracted it.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointRequest<'a> {
+    /// The tenant slug from the path.
+    pub tenant: &'a str,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+    /// The `application/x-www-form-urlencoded` body.
+    pub body: &'a [u8],
+    /// The peer address, for throttling.
+    pub remote_ip: Option<IpAddr>,
+}
+
+/// RFC 6749 §5.1: a successful token response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl TokenResponse {
+    pub(crate) fn new(access: MintedAccessToken, refresh_token: Option<String>, scope: &Scope) -> Self {
+        Self {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+            refresh_token,
+            scope: (!scope.is_empty()).then(|| scope.to_string()),
+        }
+    }
+}
+
+impl TokenService {
+    /// RFC 6749 §3.2: answers a token request.
+    pub async fn token(&self, request: EndpointRequest<'_>) -> Result<TokenResponse, OAuthError> {
+        let tenant = self.tenant(request.tenant).await?;
+        let params = FormParams::parse(request.body)?;
+        let client = self.authenticate_client(&tenant, request.authorization, &params).await?;
+        let grant = params.require("grant_type")?;
+        let unsupported = || {
+            OAuthError::new(ErrorCode::UnsupportedGrantType, "the grant type is not supported")
+        };
+        let grant_type: GrantType = grant.parse().map_err(|_| unsupported())?;
+        if grant_type.as_str() != grant {
+            return Err(unsupported());
+        }
+        if !client.grant_types.contains(&grant_type) {
+            return Err(OAuthError::unauthorized_client(
+                "the client is not allowed to use this grant type",
+            ));
+        }
+        match grant_type {
+            GrantType::ClientCredentials => client_credentials::exchange(self, &tenant, &client, &params).await,
+            GrantType::Password => password::exchange(self, &tenant, &client, &params, request.remote_ip).await,
+            GrantType::RefreshToken => refresh_token::exchange(self, &tenant, &client, &params).await,
+            GrantType::AuthorizationCode | GrantType::Implicit | GrantType::DeviceCode => Err(unsupported()),
+        }
+    }
+
+    /// Mints an access token with the tenant's active key.
+    pub(crate) async fn mint_access_token(
+        &self,
+        tenant: &TenantEntry,
+        client: &Client,
+        subject: &str,
+        scope: &Scope,
+    ) -> Result<MintedAccessToken, OAuthError> {
+        let keys = self.tenant_keys(tenant.tenant.id).await?;
+        let signer = access_token::signer(tenant, &keys)?;
+        access_token::mint(signer, tenant, client, subject, scope, self.clock.now())
+    }
+}
+
+/// RFC 6749 §3.3: the requested scope, which must lie within `allowed`; when the request names
+/// none, the whole of `allowed` (the client's registered scope, or the refresh token's).
+pub(crate) fn requested_scope(params: &FormParams, allowed: &Scope) -> Result<Scope, OAuthError> {
+    let Some(raw) = params.get("scope") else {
+        return Ok(allowed.clone());
+    };
+    let scope = Scope::parse(raw).map_err(|_| OAuthError::invalid_scope("the scope is malformed"))?;
+    if !scope.is_subset(allowed) {
+        return Err(OAuthError::invalid_scope(
+            "the requested scope exceeds what the client may be granted",
+        ));
+    }
+    Ok(scope)
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,90 @@
+//! RFC 6749 §4.3: the resource owner password credentials grant. Off unless the tenant enables
+//! it AND the client registered the grant. keyward-oauth never sees a user table: the
+//! [`ResourceOwnerAuthenticator`] port checks the password and answers a subject.
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use keyward_core::{GrantType, Tenant};
+
+use crate::client_authentication::AuthenticatedClient;
+use crate::directory::TenantEntry;
+use crate::error::OAuthError;
+use crate::params::FormParams;
+use crate::token::{TokenResponse, requested_scope};
+use crate::token_service::{TokenService, unavailable};
+
+/// The scope that asks for a refresh token (OIDC Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
+/// The resource owner a password belonged to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The `sub` of the tokens: the user's stable id.
+    pub id: String,
+}
+
+/// Why a resource owner's credentials were refused. The same refusal covers an unknown user, a
+/// wrong password, a disabled account and an account without a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordGrantRefusal {
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// Too many recent failures for this username or from this address.
+    #[error("too many failed attempts")]
+    Throttled,
+    /// A backend failed; the message is for logs.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Checks a resource owner's username (or e-mail) and password in a tenant.
+#[async_trait]
+pub trait ResourceOwnerAuthenticator: Send + Sync {
+    async fn authenticate(
+        &self,
+        tenant: &Tenant,
+        username: &str,
+        password: &str,
+        remote_ip: Option<IpAddr>,
+    ) -> Result<Subject, PasswordGrantRefusal>;
+}
+
+/// RFC 6749 §4.3.2
+pub(crate) async fn exchange(
+    service: &TokenService,
+    tenant: &TenantEntry,
+    client: &AuthenticatedClient,
+    params: &FormParams,
+    remote_ip: Option<IpAddr>,
+) -> Result<TokenResponse, OAuthError> {
+    if !tenant.tenant.settings.password_grant_enabled {
+        return Err(OAuthError::unauthorized_client(
+            "the password grant is not enabled for this tenant",
+        ));
+    }
+    let username = params.require("username")?;
+    let password = params.require("password")?;
+    let scope = requested_scope(params, &client.scopes)?;
+    let subject = service
+        .resource_owners
+        .authenticate(&tenant.tenant, username, password, remote_ip)
+        .await
+        .map_err(|refusal| match refusal {
+            PasswordGrantRefusal::InvalidCredentials => {
+                OAuthError::invalid_grant("invalid username or password")
+            }
+            PasswordGrantRefusal::Throttled => {
+                OAuthError::invalid_grant("too many failed attempts; try again later")
+            }
+            PasswordGrantRefusal::Unavailable(cause) => unavailable("checking a password", cause),
+        })?;
+    let access = service.mint_access_token(tenant, client, &subject.id, &scope).await?;
+    let refresh = if scope.contains(OFFLINE_ACCESS) && client.grant_types.contains(&GrantType::RefreshToken) {
+        let now = service.clock.now();
+        Some(super::refresh_token::issue_family(service, tenant, client, Some(subject.id), &scope, &access, now).await?)
+    } else {
+        None
+    };
+    Ok(TokenResponse::new(access, refresh, &scope))
+}

@@ -1,0 +1,103 @@
+//! The token service: the ports behind the token (RFC 6749 §3.2), introspection (RFC 7662) and
+//! revocation (RFC 7009) endpoints. Each endpoint lives in its own module as an `impl` block on
+//! [`TokenService`]; this module only holds the ports and what every endpoint shares.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use keyward_core::{Clock, EphemeralStore, TenantId};
+
+use crate::client_authentication::JwksFetcher;
+use crate::client_secret::ClientSecretHasher;
+use crate::directory::{Directory, TenantEntry};
+use crate::error::OAuthError;
+use crate::keyring::{KeyRing, TenantKeys};
+use crate::refresh_token::RefreshTokenStore;
+use crate::token::password::ResourceOwnerAuthenticator;
+
+/// Everything the token service talks to, as ports.
+pub struct TokenServicePorts {
+    /// Tenants and clients, cached in process (the hot path never reads the database).
+    pub directory: Arc<Directory>,
+    /// Decrypted signing keys per tenant, cached in process.
+    pub keys: Arc<KeyRing>,
+    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+    /// Replay caches (client assertions) and the revoked access-token set.
+    pub cache: Arc<dyn EphemeralStore>,
+    /// Checks a resource owner's password for the password grant (RFC 6749 §4.3).
+    pub resource_owners: Arc<dyn ResourceOwnerAuthenticator>,
+    /// Fetches a private_key_jwt client's `jwks_uri`.
+    pub jwks_fetcher: Arc<dyn JwksFetcher>,
+    pub secrets: ClientSecretHasher,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The token, introspection and revocation endpoints of every tenant.
+pub struct TokenService {
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) keys: Arc<KeyRing>,
+    pub(crate) refresh_tokens: Arc<dyn RefreshTokenStore>,
+    pub(crate) cache: Arc<dyn EphemeralStore>,
+    pub(crate) resource_owners: Arc<dyn ResourceOwnerAuthenticator>,
+    pub(crate) jwks_fetcher: Arc<dyn JwksFetcher>,
+    pub(crate) secrets: ClientSecretHasher,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenService").field("directory", &self.directory).finish()
+    }
+}
+
+impl TokenService {
+    pub fn new(ports: TokenServicePorts) -> Self {
+        Self {
+            directory: ports.directory,
+            keys: ports.keys,
+            refresh_tokens: ports.refresh_tokens,
+            cache: ports.cache,
+            resource_owners: ports.resource_owners,
+            jwks_fetcher: ports.jwks_fetcher,
+            secrets: ports.secrets,
+            clock: ports.clock,
+        }
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The tenant named in the path; unknown → 404 `invalid_request`.
+    pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
+        self.directory
+            .tenant(slug)
+            .await
+            .map_err(|e| unavailable("looking up the tenant", e))?
+            .ok_or_else(OAuthError::unknown_tenant)
+    }
+
+    /// The tenant's signing and verification keys, from the in-process key ring.
+    pub(crate) async fn tenant_keys(&self, tenant: TenantId) -> Result<Arc<TenantKeys>, OAuthError> {
+        self.keys
+            .tenant_keys(tenant)
+            .await
+            .map_err(|e| unavailable("loading the tenant's signing keys", e))
+    }
+}
+
+/// Logs a backend failure and answers `temporarily_unavailable`.
+pub(crate) fn unavailable(what: &str, cause: impl Display) -> OAuthError {
+    tracing::error!(error = %cause, "{what} failed");
+    OAuthError::temporarily_unavailable()
+}
+
+/// Logs an unexpected failure and answers `server_error`.
+pub(crate) fn internal(what: &str, cause: impl Display) -> OAuthError {
+    tracing::error!(error = %cause, "{what} failed");
+    OAuthError::server_error()
+}
+
+#[cfg(test)]
+#[path = "token_service_fixture.rs"]
+pub(crate) mod fixture;

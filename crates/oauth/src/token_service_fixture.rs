@@ -1,0 +1,323 @@
+//! Fakes of every port the token service uses, a settable clock, and a builder, for this
+//! crate's unit tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Duration, Utc};
+use keyward_core::{
+    ClientId, Clock, DisplayName, EphemeralError, EphemeralStore, GrantType, Invalidations, MasterKey, Page,
+    PageRequest, Scope, StoreError, Tenant, TenantId, TenantSlug, TenantStore, TokenEndpointAuthMethod,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::client::{Client, ClientSettings, ClientStore};
+use crate::client_authentication::{JwksFetchError, JwksFetcher};
+use crate::client_secret::ClientSecretHasher;
+use crate::directory::Directory;
+use crate::key_rotation::generate_key;
+use crate::key_rotation::memory_store::MemoryKeys;
+use crate::keyring::KeyRing;
+use crate::refresh_token::{RefreshToken, RefreshTokenFamily, RefreshTokenStore, RotateOutcome};
+use crate::signing_key::{KeyStatus, SigningAlg, SigningKeyStore};
+use crate::token::EndpointRequest;
+use crate::token::password::{PasswordGrantRefusal, ResourceOwnerAuthenticator, Subject};
+use crate::token_service::{TokenService, TokenServicePorts};
+
+pub const PUBLIC_URL: &str = "https://id.test";
+
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[derive(Default)]
+pub struct Tenants(pub Mutex<Vec<Tenant>>);
+
+#[async_trait]
+impl TenantStore for Tenants {
+    async fn create(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push(tenant.clone());
+        Ok(())
+    }
+    async fn by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        Ok(self.0.lock().unwrap().iter().find(|t| t.id == id).cloned())
+    }
+    async fn by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
+        Ok(self.0.lock().unwrap().iter().find(|t| &t.slug == slug).cloned())
+    }
+    async fn list(&self, _: &PageRequest) -> Result<Page<Tenant>, StoreError> {
+        Ok(Page { items: vec![], next: None })
+    }
+    async fn update(&self, _: &Tenant) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn delete(&self, _: TenantId) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct Clients(pub Mutex<Vec<Client>>);
+
+#[async_trait]
+impl ClientStore for Clients {
+    async fn create(&self, client: &Client) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push(client.clone());
+        Ok(())
+    }
+    async fn get(&self, tenant: TenantId, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        Ok(self.0.lock().unwrap().iter().find(|c| c.tenant_id == tenant && &c.client_id == id).cloned())
+    }
+    async fn list(&self, _: TenantId, _: &PageRequest) -> Result<Page<Client>, StoreError> {
+        Ok(Page { items: vec![], next: None })
+    }
+    async fn update(&self, _: &Client) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn delete(&self, _: TenantId, _: &ClientId) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The reference in-memory refresh-token store, with the port's rotation contract.
+#[derive(Default)]
+pub struct RefreshTokens {
+    families: Mutex<Vec<RefreshTokenFamily>>,
+    tokens: Mutex<Vec<RefreshToken>>,
+}
+
+#[async_trait]
+impl RefreshTokenStore for RefreshTokens {
+    async fn create_family(&self, family: &RefreshTokenFamily, first: &RefreshToken) -> Result<(), StoreError> {
+        self.families.lock().unwrap().push(family.clone());
+        self.tokens.lock().unwrap().push(first.clone());
+        Ok(())
+    }
+    async fn find(&self, tenant: TenantId, hash: &str) -> Result<Option<(RefreshToken, RefreshTokenFamily)>, StoreError> {
+        let tokens = self.tokens.lock().unwrap();
+        let Some(token) = tokens.iter().find(|t| t.tenant_id == tenant && t.token_hash == hash) else {
+            return Ok(None);
+        };
+        let families = self.families.lock().unwrap();
+        let family = families.iter().find(|f| f.id == token.family_id).cloned().unwrap();
+        Ok(Some((token.clone(), family)))
+    }
+    async fn rotate(&self, tenant: TenantId, old: &str, next: &RefreshToken, at: DateTime<Utc>) -> Result<RotateOutcome, StoreError> {
+        let families = self.families.lock().unwrap();
+        let mut tokens = self.tokens.lock().unwrap();
+        let Some(token) = tokens.iter_mut().find(|t| t.tenant_id == tenant && t.token_hash == old) else {
+            return Ok(RotateOutcome::Unknown);
+        };
+        let revoked = families.iter().any(|f| f.id == token.family_id && f.revoked_at.is_some());
+        if token.rotated_at.is_some() || revoked {
+            return Ok(RotateOutcome::AlreadyUsed);
+        }
+        token.rotated_at = Some(at);
+        tokens.push(next.clone());
+        Ok(RotateOutcome::Rotated)
+    }
+    async fn revoke_family(&self, tenant: TenantId, family: Uuid, at: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let mut families = self.families.lock().unwrap();
+        let f = families.iter_mut().find(|f| f.tenant_id == tenant && f.id == family).ok_or(StoreError::NotFound)?;
+        f.revoked_at.get_or_insert(at);
+        let tokens = self.tokens.lock().unwrap();
+        Ok(tokens
+            .iter()
+            .filter(|t| t.family_id == family)
+            .filter_map(|t| Some((t.access_token_jti.clone()?, t.access_token_expires_at?)))
+            .filter(|(_, exp)| *exp > at)
+            .collect())
+    }
+    async fn purge_expired(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
+/// Values and revoked ids without expiry: tests advance the clock past token lifetimes, not
+/// past cache TTLs.
+#[derive(Default)]
+pub struct Cache {
+    values: Mutex<HashMap<String, Vec<u8>>>,
+    revoked: Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait]
+impl EphemeralStore for Cache {
+    async fn put(&self, key: &str, value: &[u8], _: StdDuration) -> Result<(), EphemeralError> {
+        self.values.lock().unwrap().insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+    async fn put_if_absent(&self, key: &str, value: &[u8], _: StdDuration) -> Result<bool, EphemeralError> {
+        let mut values = self.values.lock().unwrap();
+        if values.contains_key(key) {
+            return Ok(false);
+        }
+        values.insert(key.to_owned(), value.to_vec());
+        Ok(true)
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        Ok(self.values.lock().unwrap().get(key).cloned())
+    }
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        Ok(self.values.lock().unwrap().remove(key))
+    }
+    async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
+        Ok(self.values.lock().unwrap().remove(key).is_some())
+    }
+    async fn incr(&self, _: &str, _: StdDuration) -> Result<u64, EphemeralError> {
+        Ok(1)
+    }
+    async fn revoke(&self, set: &str, id: &str, _: StdDuration) -> Result<(), EphemeralError> {
+        self.revoked.lock().unwrap().push((set.to_owned(), id.to_owned()));
+        Ok(())
+    }
+    async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
+        Ok(self.revoked.lock().unwrap().iter().any(|(s, i)| s == set && i == id))
+    }
+    async fn publish(&self, _: &str, _: &str) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+    async fn subscribe(&self, _: &str) -> Result<Invalidations, EphemeralError> {
+        Err(EphemeralError::Unavailable("no channels in tests".into()))
+    }
+    async fn ping(&self) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+}
+
+/// One resource owner: `ada` / `correct horse`, subject `user-ada`.
+pub struct Owners;
+
+#[async_trait]
+impl ResourceOwnerAuthenticator for Owners {
+    async fn authenticate(&self, _: &Tenant, username: &str, password: &str, _: Option<IpAddr>) -> Result<Subject, PasswordGrantRefusal> {
+        match (username, password) {
+            ("ada", "correct horse") => Ok(Subject { id: "user-ada".into() }),
+            ("throttled", _) => Err(PasswordGrantRefusal::Throttled),
+            _ => Err(PasswordGrantRefusal::InvalidCredentials),
+        }
+    }
+}
+
+/// JWK Sets by URI.
+#[derive(Default)]
+pub struct Fetcher(pub Mutex<HashMap<String, Arc<Value>>>);
+
+#[async_trait]
+impl JwksFetcher for Fetcher {
+    async fn fetch(&self, uri: &str) -> Result<Arc<Value>, JwksFetchError> {
+        self.0.lock().unwrap().get(uri).cloned().ok_or_else(|| JwksFetchError("not found".into()))
+    }
+}
+
+pub struct Fixture {
+    pub service: TokenService,
+    pub clock: Arc<TestClock>,
+    pub tenants: Arc<Tenants>,
+    pub clients: Arc<Clients>,
+    pub keys: Arc<MemoryKeys>,
+    pub cache: Arc<Cache>,
+    pub fetcher: Arc<Fetcher>,
+    pub master: MasterKey,
+    pub secrets: ClientSecretHasher,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+        let tenants = Arc::new(Tenants::default());
+        let clients = Arc::new(Clients::default());
+        let keys = Arc::new(MemoryKeys::default());
+        let cache = Arc::new(Cache::default());
+        let fetcher = Arc::new(Fetcher::default());
+        let master = MasterKey::generate().unwrap();
+        let secrets = ClientSecretHasher::new(&master).unwrap();
+        let directory = Directory::new(PUBLIC_URL, tenants.clone(), clients.clone())
+            .with_ttl(StdDuration::ZERO, StdDuration::ZERO);
+        let service = TokenService::new(TokenServicePorts {
+            directory: Arc::new(directory),
+            keys: Arc::new(KeyRing::new(keys.clone(), master.clone(), clock.clone())),
+            refresh_tokens: Arc::new(RefreshTokens::default()),
+            cache: cache.clone(),
+            resource_owners: Arc::new(Owners),
+            jwks_fetcher: fetcher.clone(),
+            secrets: secrets.clone(),
+            clock: clock.clone(),
+        });
+        Self { service, clock, tenants, clients, keys, cache, fetcher, master, secrets }
+    }
+
+    /// A tenant with an active and a next ES256 key.
+    pub async fn tenant(&self, slug: &str, password_grant: bool) -> Tenant {
+        let mut tenant = Tenant::new(TenantSlug::parse(slug).unwrap(), DisplayName::parse(slug).unwrap(), self.clock.now());
+        tenant.settings.password_grant_enabled = password_grant;
+        self.tenants.create(&tenant).await.unwrap();
+        for status in [KeyStatus::Active, KeyStatus::Next] {
+            let key = generate_key(tenant.id, SigningAlg::Es256, status, &self.master, self.clock.now()).unwrap();
+            self.keys.insert(&key).await.unwrap();
+        }
+        tenant
+    }
+
+    /// A confidential client with the given method, grants and scope; returns it and its secret.
+    pub async fn client(
+        &self,
+        tenant: &Tenant,
+        method: TokenEndpointAuthMethod,
+        grants: &[GrantType],
+        scope: &str,
+    ) -> (Client, String) {
+        let (secret, hash) = self.secrets.generate().unwrap();
+        let client = Client {
+            tenant_id: tenant.id,
+            client_id: ClientId::generate(),
+            name: DisplayName::parse("test client").unwrap(),
+            secret_hash: method.uses_secret().then_some(hash),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            grant_types: grants.to_vec(),
+            scopes: Scope::parse(scope).unwrap(),
+            auth_method: method,
+            public: method == TokenEndpointAuthMethod::None,
+            first_party: false,
+            settings: ClientSettings::default(),
+            created_at: self.clock.now(),
+            updated_at: self.clock.now(),
+        };
+        self.clients.create(&client).await.unwrap();
+        (client, secret)
+    }
+}
+
+/// `Basic base64(id:secret)`.
+pub fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// A request to `tenant` with optional Basic credentials and a form body.
+pub fn request<'a>(tenant: &'a str, authorization: Option<&'a str>, body: &'a str) -> EndpointRequest<'a> {
+    EndpointRequest { tenant, authorization, body: body.as_bytes(), remote_ip: None }
+}
+
+impl Cache {
+    pub fn is_revoked_for_tests(&self, set: &str, id: &str) -> bool {
+        self.revoked.lock().unwrap().iter().any(|(s, i)| s == set && i == id)
+    }
+}
