@@ -43,3 +43,37 @@ pub fn error(err: &OAuthError, tenant: Option<&str>) -> HttpResponse {
     }
     builder.content_type("application/json").body(err.to_json().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn failed_basic_authentication_is_401_with_a_challenge_naming_the_tenant() {
+        let err = OAuthError::invalid_client("no").with_basic_challenge(true);
+        let res = error(&err, Some("acme"));
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.headers().get(header::WWW_AUTHENTICATE).unwrap(), "Basic realm=\"acme\"");
+        assert_eq!(res.headers().get(header::CACHE_CONTROL).unwrap(), "no-store");
+        let odd = error(&err, Some("a\"b"));
+        assert_eq!(odd.headers().get(header::WWW_AUTHENTICATE).unwrap(), "Basic realm=\"keyward\"", "no header injection");
+    }
+
+    #[test]
+    fn other_errors_carry_no_challenge_and_keep_their_status() {
+        let res = error(&OAuthError::invalid_grant("no"), Some("acme"));
+        assert_eq!(res.status(), 400);
+        assert!(res.headers().get(header::WWW_AUTHENTICATE).is_none());
+        assert_eq!(error(&OAuthError::unknown_tenant(), None).status(), 404);
+    }
+
+    #[test]
+    fn success_is_json_and_not_cacheable() {
+        let res = json(&serde_json::json!({ "access_token": "x" }));
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers().get(header::PRAGMA).unwrap(), "no-cache");
+        assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "application/json");
+    }
+}

@@ -16,6 +16,19 @@ use crate::client::{Client, ClientStore};
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// How long "no such tenant / client" is remembered.
 pub const DEFAULT_MISS_TTL: Duration = Duration::from_secs(5);
+/// Past this many entries in one map, expired entries are swept (and, if that is not enough,
+/// everything is dropped), so a flood of made-up slugs or client ids cannot grow memory.
+const MAX_ENTRIES: usize = 10_000;
+
+/// Makes room for one more entry.
+fn make_room<T>(map: &mut HashMap<String, Cached<T>>, now: Instant) {
+    if map.len() >= MAX_ENTRIES {
+        map.retain(|_, c| c.until > now);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+    }
+}
 
 /// A tenant with the URLs derived from it, computed once per cache fill.
 #[derive(Debug)]
@@ -99,6 +112,7 @@ impl Directory {
         });
         let until = now + if value.is_some() { self.ttl } else { self.miss_ttl };
         if let Ok(mut cache) = self.tenant_cache.write() {
+            make_room(&mut cache, now);
             cache.insert(slug.to_owned(), Cached { value: value.clone(), until });
         }
         Ok(value)
@@ -125,10 +139,9 @@ impl Directory {
         let value = self.clients.get(tenant, &parsed).await?.map(Arc::new);
         let until = now + if value.is_some() { self.ttl } else { self.miss_ttl };
         if let Ok(mut cache) = self.client_cache.write() {
-            cache
-                .entry(tenant)
-                .or_default()
-                .insert(client_id.to_owned(), Cached { value: value.clone(), until });
+            let clients = cache.entry(tenant).or_default();
+            make_room(clients, now);
+            clients.insert(client_id.to_owned(), Cached { value: value.clone(), until });
         }
         Ok(value)
     }
