@@ -5,5 +5,34 @@
 //! and casbin, never keyward-oauth, keyward-identity, actix-web, sea-orm, redis, lettre or
 //! leptos.
 //!
-//! Status: the policy table and its sea-orm-backed Casbin adapter exist (keyward-store); the
-//! facade, the built-in admin roles and the decision API arrive with the admin-plane issue.
+//! Status: the admin plane (built-in roles platform-admin, tenant-admin and tenant-viewer,
+//! deny by default, typed `Permit`s checked under a read lock), the application plane (each
+//! tenant's roles and permissions, AuthZEN-shaped batched evaluation, roles and permissions
+//! for token claims) and cross-node propagation (`POLICY_CHANNEL`, `follow`) are in place;
+//! policies persist through keyward-store's Casbin adapter. The admin use-cases and the HTTP
+//! endpoints that call them arrive with the rest of the admin-plane issue.
+
+mod action;
+mod actor;
+mod admin_roles;
+mod application;
+mod authorizer;
+mod error;
+mod evaluation;
+mod model;
+mod permit;
+mod propagation;
+mod role;
+
+pub use action::{AdminAction, ResourceKind};
+pub use actor::Actor;
+pub use application::{AppPermission, AppRole};
+pub use authorizer::Authorizer;
+pub use error::AuthzError;
+pub use evaluation::{
+    Action, Decision, Evaluation, EvaluationsRequest, EvaluationsResponse, PartialEvaluation,
+    Resource, Subject,
+};
+pub use permit::{Denied, Permit};
+pub use propagation::{POLICY_CHANNEL, PolicyChanged, follow};
+pub use role::{AdminRole, TenantRole};
