@@ -18,6 +18,7 @@ pub mod consent;
 pub mod directory;
 pub mod discovery;
 pub mod error;
+pub mod interaction;
 pub mod introspect;
 pub mod jose;
 pub mod jwks;
