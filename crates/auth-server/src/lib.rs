@@ -10,6 +10,7 @@ mod discovery;
 mod form;
 mod jwks;
 mod oauth_response;
+pub mod session_cookie;
 mod token;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use keyward_http::Problem;
+use keyward_identity::Sessions;
 use keyward_oauth::keyring::KeyRing;
 use keyward_oauth::{OAuthError, TokenService};
 
@@ -28,11 +30,13 @@ pub struct AuthServer {
     pub tokens: Arc<TokenService>,
     pub keys: Arc<KeyRing>,
     pub discovery: Arc<DiscoveryCache>,
+    /// Browser (SSO) sessions of every tenant; read them with `session_cookie::current_session`.
+    pub sessions: Arc<Sessions>,
 }
 
 impl AuthServer {
-    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>) -> Self {
-        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()) }
+    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>, sessions: Arc<Sessions>) -> Self {
+        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()), sessions }
     }
 }
 

@@ -5,8 +5,10 @@
 
 pub mod password;
 pub mod password_login;
+pub mod session;
 pub mod user;
 
 pub use password::{PasswordError, PasswordHasher};
 pub use password_login::{LoginRefusal, PasswordLogin, ThrottleLimits};
+pub use session::{BrowserSession, EndedSession, SessionError, Sessions};
 pub use user::{NewUser, User, UserQuery, UserStore};

@@ -24,7 +24,8 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let listen = platform.config.listen;
     let protocol = platform.protocol()?;
     invalidation::spawn(platform.cache.clone(), protocol.directory.clone(), protocol.keys.clone());
-    let auth = AuthServer::new(protocol.tokens, protocol.keys);
+    let sessions = std::sync::Arc::new(keyward_identity::Sessions::new(platform.cache.clone()));
+    let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
     let state = web::Data::new(platform.clone());
     let server = HttpServer::new(move || {

@@ -1,0 +1,240 @@
+//! Browser (SSO) sessions: who is signed in at a tenant in this browser, since when and how.
+//!
+//! A session lives in the ephemeral store under a tenant-scoped key, so the id of a session
+//! at tenant A is unknown at tenant B. It ends after an idle lifetime without use (each
+//! [`Sessions::get`] pushes that out) and, whatever the use, after an absolute lifetime from
+//! sign-in. The session id is the bearer secret kept in the browser's cookie (256 bits); it is
+//! never shown to clients — the OIDC `sid` claim is [`BrowserSession::sid`], a one-way hash.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use keyward_core::secret::try_random_token;
+use keyward_core::{ClientId, EphemeralError, EphemeralStore, TenantId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// 30 minutes without use end a session.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
+/// 12 hours after sign-in a session ends, used or not.
+pub const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 3600);
+
+/// Why a session operation failed; the message is for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("session store unavailable: {0}")]
+    Unavailable(String),
+    #[error("session id generation failed")]
+    Random,
+}
+
+impl From<EphemeralError> for SessionError {
+    fn from(e: EphemeralError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// A signed-in browser at one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowserSession {
+    /// 256-bit random, URL-safe: the cookie value. Secret; never put it in a token.
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    /// OIDC Core §2 `auth_time`: when the user last authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// OIDC Core §2 `amr`, e.g. `["pwd"]`.
+    pub amr: Vec<String>,
+    /// OIDC Core §2 `acr`.
+    pub acr: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl BrowserSession {
+    /// OIDC Front/Back-Channel Logout `sid`: a stable, public identifier of this session,
+    /// derived one-way from the secret id (base64url of the first 16 bytes of SHA-256).
+    pub fn sid(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{}", self.id).as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref().get(..16).unwrap_or_default())
+    }
+}
+
+/// A session just ended, with the clients that received tokens in it (for back-channel logout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSession {
+    pub session: BrowserSession,
+    pub clients: Vec<ClientId>,
+}
+
+/// Browser sessions of every tenant.
+pub struct Sessions {
+    cache: Arc<dyn EphemeralStore>,
+    idle: Duration,
+    absolute: Duration,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").field("idle", &self.idle).field("absolute", &self.absolute).finish()
+    }
+}
+
+fn session_key(tenant: TenantId, id: &str) -> String {
+    format!("session:{tenant}:{id}")
+}
+
+fn clients_key(tenant: TenantId, id: &str) -> String {
+    format!("session_clients:{tenant}:{id}")
+}
+
+/// Session ids are 43 base64url characters; anything else is not worth a cache look-up.
+fn plausible_id(id: &str) -> bool {
+    id.len() == 43 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Sessions {
+    /// Sessions with the default lifetimes (30 min idle, 12 h absolute).
+    pub fn new(cache: Arc<dyn EphemeralStore>) -> Self {
+        Self { cache, idle: DEFAULT_IDLE, absolute: DEFAULT_ABSOLUTE }
+    }
+
+    pub fn with_lifetimes(mut self, idle: Duration, absolute: Duration) -> Self {
+        self.idle = idle;
+        self.absolute = absolute;
+        self
+    }
+
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
+    pub fn absolute(&self) -> Duration {
+        self.absolute
+    }
+
+    /// Signs `user` in at `tenant`: a new session with a fresh 256-bit id.
+    pub async fn create(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        amr: Vec<String>,
+        acr: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<BrowserSession, SessionError> {
+        let id = try_random_token(32).map_err(|_| SessionError::Random)?;
+        let session = BrowserSession {
+            id,
+            tenant_id: tenant,
+            user_id: user,
+            auth_time: now,
+            amr,
+            acr,
+            created_at: now,
+            last_seen: now,
+        };
+        self.store(&session, now).await?;
+        Ok(session)
+    }
+
+    /// The live session `id` of `tenant`, its idle lifetime pushed out from `now`; `None` if
+    /// unknown, of another tenant, idle too long or past its absolute lifetime.
+    pub async fn get(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BrowserSession>, SessionError> {
+        if !plausible_id(id) {
+            return Ok(None);
+        }
+        let key = session_key(tenant, id);
+        let Some(raw) = self.cache.get(&key).await? else {
+            return Ok(None);
+        };
+        let Ok(mut session) = serde_json::from_slice::<BrowserSession>(&raw) else {
+            discard(&*self.cache, &key).await;
+            return Ok(None);
+        };
+        if session.tenant_id != tenant || session.id != id {
+            return Ok(None);
+        }
+        if self.expired(&session, now) {
+            self.end(tenant, id).await?;
+            return Ok(None);
+        }
+        session.last_seen = now;
+        self.store(&session, now).await?;
+        Ok(Some(session))
+    }
+
+    /// Ends the session (sign-out); returns it, with the clients it served, if it was live.
+    pub async fn end(&self, tenant: TenantId, id: &str) -> Result<Option<EndedSession>, SessionError> {
+        if !plausible_id(id) {
+            return Ok(None);
+        }
+        let session = self.cache.take(&session_key(tenant, id)).await?;
+        let clients = self.cache.take(&clients_key(tenant, id)).await?;
+        let Some(session) = session.and_then(|raw| serde_json::from_slice::<BrowserSession>(&raw).ok()) else {
+            return Ok(None);
+        };
+        let clients = clients
+            .and_then(|raw| serde_json::from_slice::<Vec<ClientId>>(&raw).ok())
+            .unwrap_or_default();
+        Ok(Some(EndedSession { session, clients }))
+    }
+
+    /// Records that `client` received tokens in the session `id` (OIDC Back-Channel Logout
+    /// §2.7: those are the clients told when the session ends). Call on every issuance.
+    pub async fn note_client(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        client: &ClientId,
+    ) -> Result<(), SessionError> {
+        if !plausible_id(id) {
+            return Ok(());
+        }
+        let key = clients_key(tenant, id);
+        let mut clients = match self.cache.get(&key).await? {
+            Some(raw) => serde_json::from_slice::<Vec<ClientId>>(&raw).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if clients.contains(client) {
+            return Ok(());
+        }
+        clients.push(client.clone());
+        let raw = serde_json::to_vec(&clients).map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        // Kept as long as a session can live at most.
+        self.cache.put(&key, &raw, self.absolute).await?;
+        Ok(())
+    }
+
+    fn expired(&self, session: &BrowserSession, now: DateTime<Utc>) -> bool {
+        let since = |t: DateTime<Utc>| (now - t).to_std().unwrap_or(Duration::ZERO);
+        since(session.created_at) >= self.absolute || since(session.last_seen) >= self.idle
+    }
+
+    /// Writes the session with a TTL of the idle lifetime, never past the absolute end.
+    async fn store(&self, session: &BrowserSession, now: DateTime<Utc>) -> Result<(), SessionError> {
+        let lived = (now - session.created_at).to_std().unwrap_or(Duration::ZERO);
+        let ttl = self.idle.min(self.absolute.saturating_sub(lived));
+        if ttl.is_zero() {
+            return Ok(());
+        }
+        let raw = serde_json::to_vec(session).map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        self.cache.put(&session_key(session.tenant_id, &session.id), &raw, ttl).await?;
+        Ok(())
+    }
+}
+
+/// Drops an unreadable record; a failure to do so only delays its TTL.
+async fn discard(cache: &dyn EphemeralStore, key: &str) {
+    let _ = cache.delete(key).await;
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
