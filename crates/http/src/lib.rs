@@ -19,6 +19,7 @@
 //!     .default_service(web::to(keyward_http::problem::not_found))
 //! ```
 
+pub mod csrf;
 mod decorated_error;
 pub mod metrics;
 pub mod problem;

@@ -13,6 +13,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, web};
 use futures::future::{LocalBoxFuture, Ready, ready};
+pub use prometheus::IntCounter;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
@@ -79,6 +80,13 @@ impl HttpMetrics {
     /// The registry, for other parts of the server to register their own metrics in.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Registers a counter `name` in this registry (e.g. `keyward_backchannel_logout_failures_total`).
+    pub fn counter(&self, name: &str, help: &str) -> Result<IntCounter, MetricsError> {
+        let counter = IntCounter::new(name, help)?;
+        self.registry.register(Box::new(counter.clone()))?;
+        Ok(counter)
     }
 
     /// The middleware that counts and times every request (`App::wrap(metrics.middleware())`).
