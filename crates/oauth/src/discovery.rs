@@ -95,6 +95,33 @@ impl Features {
     }
 }
 
+impl Features {
+    /// The token service plus the browser flows: `/authorize` (code, implicit id_token and
+    /// id_token token, hybrid code id_token; query, fragment and form_post), `/userinfo`, the
+    /// authorization_code and implicit grants, S256 PKCE, public and pairwise subjects and the
+    /// RFC 9207 `iss` parameter.
+    pub fn browser_flows() -> Self {
+        let base = Self::token_service();
+        let mut grant_types = vec![GrantType::AuthorizationCode, GrantType::Implicit];
+        grant_types.extend(base.grant_types.iter().copied());
+        let mut claims = base.claims.clone();
+        claims.extend(strings(&["acr", "amr", "azp", "sid", "at_hash", "c_hash", "address", "phone_number", "phone_number_verified", "given_name", "family_name", "locale", "zoneinfo", "picture", "updated_at"]));
+        Self {
+            authorization_endpoint: true,
+            userinfo_endpoint: true,
+            grant_types,
+            response_types: strings(&["code", "id_token", "id_token token", "code id_token"]),
+            response_modes: strings(&["query", "fragment", "form_post"]),
+            scopes: strings(&["openid", "profile", "email", "address", "phone", "offline_access"]),
+            claims,
+            subject_types: strings(&["public", "pairwise"]),
+            claims_parameter: true,
+            authorization_response_iss_parameter: true,
+            ..base
+        }
+    }
+}
+
 /// OIDC Discovery 1.0 §3 / RFC 8414 §2: the provider metadata of the tenant whose issuer is
 /// `issuer`, which is repeated exactly as given (it must equal the `iss` of every token).
 /// Endpoints sit at fixed paths below the issuer.

@@ -10,6 +10,9 @@
 //! introspection and revocation endpoints; the browser flows add their grants under `token/`.
 
 pub mod access_token;
+pub mod authorization_code;
+pub mod authorize;
+pub mod claims;
 pub mod client;
 pub mod client_authentication;
 pub mod client_registration;
@@ -17,6 +20,7 @@ pub mod client_secret;
 pub mod consent;
 pub mod directory;
 pub mod discovery;
+pub mod id_token;
 pub mod error;
 pub mod interaction;
 pub mod introspect;
@@ -25,11 +29,14 @@ pub mod jwks;
 pub mod key_rotation;
 pub mod keyring;
 pub mod params;
+pub mod pkce;
 pub mod refresh_token;
 pub mod revoke;
 pub mod signing_key;
+pub mod subject;
 pub mod token;
 pub mod token_service;
+pub mod userinfo;
 
 pub use client::{Client, ClientSettings, ClientStore};
 pub use consent::{Consent, ConsentStore};

@@ -2,6 +2,7 @@
 //! the client may use the requested grant, and hands over to the grant's module. Adding a grant
 //! (authorization_code, device_code) is a new module here and one arm in [`TokenService::token`].
 
+pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
@@ -42,6 +43,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// OIDC Core §3.1.3.3: present when `openid` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl TokenResponse {
@@ -52,6 +56,7 @@ impl TokenResponse {
             expires_in: access.expires_in,
             refresh_token,
             scope: (!scope.is_empty()).then(|| scope.to_string()),
+            id_token: None,
         }
     }
 }
@@ -79,7 +84,8 @@ impl TokenService {
             GrantType::ClientCredentials => client_credentials::exchange(self, &tenant, &client, &params).await,
             GrantType::Password => password::exchange(self, &tenant, &client, &params, request.remote_ip).await,
             GrantType::RefreshToken => refresh_token::exchange(self, &tenant, &client, &params).await,
-            GrantType::AuthorizationCode | GrantType::Implicit | GrantType::DeviceCode => Err(unsupported()),
+            GrantType::AuthorizationCode => authorization_code::exchange(self, &tenant, &client, &params).await,
+            GrantType::Implicit | GrantType::DeviceCode => Err(unsupported()),
         }
     }
 

@@ -82,9 +82,27 @@ pub(crate) async fn exchange(
     let access = service.mint_access_token(tenant, client, &subject.id, &scope).await?;
     let refresh = if scope.contains(OFFLINE_ACCESS) && client.grant_types.contains(&GrantType::RefreshToken) {
         let now = service.clock.now();
-        Some(super::refresh_token::issue_family(service, tenant, client, Some(subject.id), &scope, &access, now).await?)
+        Some(super::refresh_token::issue_family(service, tenant, client, Some(subject.id.clone()), &scope, &access, now).await?)
     } else {
         None
     };
-    Ok(TokenResponse::new(access, refresh, &scope))
+    // Issue 4 item 8 / OIDC Core §3.1.3.3: an ID token when `openid` was granted.
+    let id_token = if scope.contains("openid") {
+        let now = service.clock.now();
+        let keys = service.tenant_keys(tenant.tenant.id).await?;
+        let signer = crate::id_token::signer(tenant, client, &keys)?;
+        let who = crate::id_token::Authentication {
+            user_id: subject.id.clone(),
+            auth_time: Some(now),
+            amr: vec!["pwd".to_owned()],
+            ..Default::default()
+        };
+        let contents = crate::id_token::IdTokenContents { access_token: Some(&access.token), ..Default::default() };
+        Some(crate::id_token::mint(signer, tenant, client, &who, &contents, now)?)
+    } else {
+        None
+    };
+    let mut response = TokenResponse::new(access, refresh, &scope);
+    response.id_token = id_token;
+    Ok(response)
 }

@@ -1,0 +1,126 @@
+//! RFC 6749 §4.1.2 / §10.5: authorization codes. 256 random bits, kept (by SHA-256 hash) in the
+//! ephemeral store for at most [`CODE_TTL`], bound to the client, the redirect URI, the PKCE
+//! challenge, the nonce, the scope and the browser session, and taken atomically on use.
+//!
+//! A second use is refused and revokes what the first use issued (RFC 6749 §4.1.2): the first
+//! use leaves a `code-used` marker naming the access token's jti and the refresh-token family.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use keyward_core::secret::try_random_token;
+use keyward_core::{ClientId, EphemeralStore, Scope, TenantId};
+use serde::{Deserialize, Serialize};
+
+use crate::error::OAuthError;
+use crate::id_token::Authentication;
+use crate::pkce::CodeChallenge;
+use crate::token::refresh_token::hash;
+use crate::token_service::{internal, unavailable};
+
+/// RFC 6749 §4.1.2 recommends at most 10 minutes; Keyward allows one.
+pub const CODE_TTL: Duration = Duration::from_secs(60);
+/// How long a used code is remembered, so a replay is caught after the code's own lifetime.
+pub const USED_MARKER_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// What a code stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCode {
+    pub tenant_id: TenantId,
+    pub client_id: ClientId,
+    pub redirect_uri: String,
+    pub code_challenge: Option<CodeChallenge>,
+    pub nonce: Option<String>,
+    pub scope: Scope,
+    pub user_id: String,
+    /// The browser session's secret id (for logout), never put in a token.
+    pub session_id: Option<String>,
+    pub sid: Option<String>,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+    pub issued_at: DateTime<Utc>,
+}
+
+impl AuthorizationCode {
+    /// The subject's authentication, for the ID token.
+    pub fn authentication(&self) -> Authentication {
+        Authentication {
+            user_id: self.user_id.clone(),
+            auth_time: self.auth_time,
+            amr: self.amr.clone(),
+            acr: self.acr.clone(),
+            sid: self.sid.clone(),
+        }
+    }
+}
+
+/// What the first use of a code issued, to revoke on a replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedCode {
+    pub access_token_jti: Option<String>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    /// The hash of the refresh token issued, whose family is revoked with it.
+    pub refresh_token_hash: Option<String>,
+}
+
+fn code_key(tenant: TenantId, hash: &str) -> String {
+    format!("code:{tenant}:{hash}")
+}
+
+fn used_key(tenant: TenantId, hash: &str) -> String {
+    format!("code-used:{tenant}:{hash}")
+}
+
+/// Stores `grant` under a fresh code and returns the code (shown once).
+pub async fn issue(cache: &dyn EphemeralStore, grant: &AuthorizationCode) -> Result<String, OAuthError> {
+    let code = try_random_token(32).map_err(|e| internal("generating a code", e))?;
+    let value = serde_json::to_vec(grant).map_err(|e| internal("serialising a code", e))?;
+    cache
+        .put(&code_key(grant.tenant_id, &hash(&code)), &value, CODE_TTL)
+        .await
+        .map_err(|e| unavailable("storing a code", e))?;
+    Ok(code)
+}
+
+/// What presenting a code found.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// First use: the grant. The code is gone.
+    Fresh(Box<AuthorizationCode>),
+    /// The code was used before: here is what that use issued.
+    Replayed(UsedCode),
+    /// Unknown or expired.
+    Unknown,
+}
+
+/// Takes `code` (atomically: of two concurrent uses one wins) and, on first use, marks it used.
+pub async fn redeem(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) -> Result<Redeemed, OAuthError> {
+    let hashed = hash(code);
+    let taken = cache
+        .take(&code_key(tenant, &hashed))
+        .await
+        .map_err(|e| unavailable("taking a code", e))?;
+    let Some(raw) = taken else {
+        let used = cache
+            .get(&used_key(tenant, &hashed))
+            .await
+            .map_err(|e| unavailable("looking up a used code", e))?;
+        return Ok(match used {
+            Some(raw) => Redeemed::Replayed(serde_json::from_slice(&raw).unwrap_or_default()),
+            None => Redeemed::Unknown,
+        });
+    };
+    mark_used(cache, tenant, code, &UsedCode::default()).await?;
+    let grant = serde_json::from_slice(&raw).map_err(|e| internal("reading a code", e))?;
+    Ok(Redeemed::Fresh(Box::new(grant)))
+}
+
+/// Records what the first use of `code` issued.
+pub async fn mark_used(cache: &dyn EphemeralStore, tenant: TenantId, code: &str, used: &UsedCode) -> Result<(), OAuthError> {
+    let value = serde_json::to_vec(used).map_err(|e| internal("serialising a used code", e))?;
+    cache
+        .put(&used_key(tenant, &hash(code)), &value, USED_MARKER_TTL)
+        .await
+        .map_err(|e| unavailable("marking a code used", e))
+}

@@ -1,0 +1,339 @@
+//! RFC 6749 §3.1 / OIDC Core §3.1.2: the authorization endpoint. It validates the request,
+//! decides with the browser's session (handed in as an [`AuthenticatedSubject`]) and the stored
+//! consent, and returns an [`AuthorizeOutcome`] the HTTP layer renders: a redirect to the
+//! client (success or error, always with `iss`, RFC 9207), an error page (unknown client or
+//! redirect URI), or an [`Interaction`] for the login or consent page, resumed at
+//! `/authorize/resume` once the person is done.
+
+pub mod error;
+pub mod request;
+mod response;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use keyward_core::UserId;
+use keyward_core::secret::try_random_token;
+
+use self::error::{AuthorizeError, AuthorizeErrorCode};
+use self::request::{AuthorizationRequest, ResponseMode, Untrusted};
+use crate::claims::UserClaims;
+use crate::client::Client;
+use crate::consent::ConsentStore;
+use crate::directory::TenantEntry;
+use crate::id_token;
+use crate::interaction::{INTERACTION_TTL, Interaction, InteractionNeed, interaction_key};
+use crate::params::FormParams;
+use crate::subject::subject_for;
+use crate::token_service::{TokenService, internal, unavailable};
+
+/// The signed-in person of the browser making the request, from its session. OIDC Core §2
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedSubject {
+    pub user_id: UserId,
+    /// The session's secret id (bound to codes for logout; never put in a token).
+    pub session_id: String,
+    /// The session's public id, the ID token's `sid`.
+    pub sid: String,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+}
+
+/// What the HTTP layer does with an authorization request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthorizeOutcome {
+    /// Send the browser to the client. `client_id` is set on success (the session now has
+    /// tokens at this client), `None` for an error response.
+    RedirectToClient {
+        uri: String,
+        mode: ResponseMode,
+        params: Vec<(String, String)>,
+        issued_to: Option<String>,
+    },
+    /// Show an error page; never redirect (unknown client, unregistered redirect URI, expired
+    /// interaction). `status` is the HTTP status.
+    ShowError { status: u16, error: &'static str, description: String },
+    /// Send the browser to `/t/{tenant}/login?interaction={id}`.
+    NeedLogin(Interaction),
+    /// Send the browser to `/t/{tenant}/consent?interaction={id}`.
+    NeedConsent(Interaction),
+}
+
+fn show(status: u16, error: &'static str, description: impl Into<String>) -> AuthorizeOutcome {
+    AuthorizeOutcome::ShowError { status, error, description: description.into() }
+}
+
+/// The authorization endpoint of every tenant.
+pub struct AuthorizationEndpoint {
+    tokens: Arc<TokenService>,
+    consents: Arc<dyn ConsentStore>,
+    users: Arc<dyn UserClaims>,
+}
+
+impl std::fmt::Debug for AuthorizationEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationEndpoint").finish_non_exhaustive()
+    }
+}
+
+/// Where a request stands while it is decided.
+struct Pending<'a> {
+    tenant: &'a TenantEntry,
+    client: Arc<Client>,
+    request: AuthorizationRequest,
+    interaction: Option<Interaction>,
+}
+
+impl AuthorizationEndpoint {
+    pub fn new(tokens: Arc<TokenService>, consents: Arc<dyn ConsentStore>, users: Arc<dyn UserClaims>) -> Self {
+        Self { tokens, consents, users }
+    }
+
+    /// RFC 6749 §4.1.1 / OIDC Core §3.1.2.1: a GET query string or POST form body.
+    pub async fn authorize(
+        &self,
+        tenant: &TenantEntry,
+        raw_params: &[u8],
+        subject: Option<&AuthenticatedSubject>,
+    ) -> AuthorizeOutcome {
+        let params = match FormParams::parse(raw_params) {
+            Ok(p) => p,
+            Err(e) => return show(400, "invalid_request", e.description().to_owned()),
+        };
+        let Some(client_id) = params.get("client_id") else {
+            return show(400, "invalid_request", "the request names no client_id");
+        };
+        let client = match self.tokens.directory.client(tenant.tenant.id, client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return show(400, "invalid_client", "unknown client"),
+            Err(e) => {
+                unavailable("looking up the client", e);
+                return show(503, "temporarily_unavailable", "the service is temporarily unavailable");
+            }
+        };
+        let redirect_uri = match request::redirect_uri(&client, &params) {
+            Ok(uri) => uri,
+            Err(Untrusted(why)) => return show(400, "invalid_request", why),
+        };
+        let error_to = |e: AuthorizeError| {
+            let state = params.get("state").map(str::to_owned);
+            error_redirect(tenant, redirect_uri.clone(), request::error_mode(&params), state, &e)
+        };
+        let request = match request::validate(&client, redirect_uri.clone(), &params, tenant.tenant.settings.pkce_required) {
+            Ok(r) => r,
+            Err(e) => return error_to(e),
+        };
+        let pending = Pending { tenant, client, request, interaction: None };
+        self.decide(pending, subject).await
+    }
+
+    /// Continues the request of interaction `id` once the login or consent page is done.
+    pub async fn resume(&self, tenant: &TenantEntry, id: &str, subject: Option<&AuthenticatedSubject>) -> AuthorizeOutcome {
+        let expired = || show(400, "invalid_request", "this sign-in request has expired; start again from the application");
+        let raw = match self.tokens.cache.get(&interaction_key(id)).await {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return expired(),
+            Err(e) => {
+                unavailable("loading an interaction", e);
+                return show(503, "temporarily_unavailable", "the service is temporarily unavailable");
+            }
+        };
+        let Ok(interaction) = serde_json::from_slice::<Interaction>(&raw) else {
+            return expired();
+        };
+        let Ok(request) = serde_json::from_value::<AuthorizationRequest>(interaction.request.clone()) else {
+            return expired();
+        };
+        if interaction.tenant_id != tenant.tenant.id {
+            return expired();
+        }
+        let client = match self.tokens.directory.client(tenant.tenant.id, request.client_id.as_str()).await {
+            Ok(Some(c)) if c.redirect_uris.iter().any(|r| r.matches_exactly(&request.redirect_uri)) => c,
+            Ok(_) => return show(400, "invalid_client", "the client is no longer registered"),
+            Err(e) => {
+                unavailable("looking up the client", e);
+                return show(503, "temporarily_unavailable", "the service is temporarily unavailable");
+            }
+        };
+        let pending = Pending { tenant, client, request, interaction: Some(interaction) };
+        self.decide(pending, subject).await
+    }
+
+    /// OIDC Core §3.1.2.3–§3.1.2.4: authenticate, then consent, then respond.
+    async fn decide(&self, pending: Pending<'_>, subject: Option<&AuthenticatedSubject>) -> AuthorizeOutcome {
+        match self.try_decide(&pending, subject).await {
+            Ok(outcome) => outcome,
+            Err(e) => self.finish_with_error(&pending, &e).await,
+        }
+    }
+
+    async fn try_decide(
+        &self,
+        p: &Pending<'_>,
+        subject: Option<&AuthenticatedSubject>,
+    ) -> Result<AuthorizeOutcome, AuthorizeError> {
+        let now = self.tokens.clock.now();
+        let req = &p.request;
+        let resuming = p.interaction.is_some();
+        let hint_sub = self.hint_subject(p).await?;
+        let login = match subject {
+            None => Some(None),
+            Some(s) => {
+                let stale_for_interaction =
+                    p.interaction.as_ref().and_then(|i| i.reauthenticate_after).is_some_and(|after| s.auth_time < after);
+                let too_old = req.max_age.is_some_and(|max| (now - s.auth_time).num_seconds() > max);
+                let forced = !resuming && (req.prompt.login || req.prompt.select_account);
+                let other_user = hint_sub
+                    .as_deref()
+                    .is_some_and(|h| h != subject_for(p.tenant.tenant.id, &p.client, &s.user_id.to_string()));
+                if other_user && resuming && !stale_for_interaction {
+                    return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the signed-in user is not the one the id_token_hint names"));
+                }
+                (stale_for_interaction || too_old || forced || other_user).then_some(Some(now))
+            }
+        };
+        if let Some(reauthenticate_after) = login {
+            if req.prompt.none {
+                return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the user must sign in"));
+            }
+            let after = p.interaction.as_ref().and_then(|i| i.reauthenticate_after).or(reauthenticate_after);
+            let interaction = self.save(p, InteractionNeed::Login, after, None).await?;
+            return Ok(AuthorizeOutcome::NeedLogin(interaction));
+        }
+        let Some(subject) = subject else {
+            return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the user must sign in"));
+        };
+        if p.interaction.as_ref().is_some_and(|i| i.consent_denied) {
+            return Err(AuthorizeError::new(AuthorizeErrorCode::AccessDenied, "the user declined"));
+        }
+        if !p.client.first_party && !self.consented(p, subject).await? {
+            if req.prompt.none {
+                return Err(AuthorizeError::new(AuthorizeErrorCode::ConsentRequired, "the user must consent"));
+            }
+            let after = p.interaction.as_ref().and_then(|i| i.reauthenticate_after);
+            let interaction = self.save(p, InteractionNeed::Consent, after, Some(subject.user_id)).await?;
+            return Ok(AuthorizeOutcome::NeedConsent(interaction));
+        }
+        let mut params = response::issue(&self.tokens, self.users.as_ref(), p.tenant, &p.client, req, subject).await?;
+        push_common(&mut params, p.tenant, req.state.as_deref());
+        self.forget(p).await;
+        Ok(AuthorizeOutcome::RedirectToClient {
+            uri: req.redirect_uri.clone(),
+            mode: req.response_mode,
+            params,
+            issued_to: Some(p.client.client_id.to_string()),
+        })
+    }
+
+    /// The `sub` of a valid `id_token_hint`; an unverifiable hint is `invalid_request`.
+    async fn hint_subject(&self, p: &Pending<'_>) -> Result<Option<String>, AuthorizeError> {
+        let Some(hint) = p.request.id_token_hint.as_deref() else {
+            return Ok(None);
+        };
+        let keys = self.tokens.tenant_keys(p.tenant.tenant.id).await?;
+        id_token::hint_subject(hint, p.tenant, p.client.client_id.as_str(), &keys)
+            .map(Some)
+            .ok_or_else(|| AuthorizeError::invalid_request("the id_token_hint is not a valid ID token of this client"))
+    }
+
+    /// OIDC Core §3.1.2.4: a remembered consent covering the scope, fresh enough for
+    /// prompt=consent (given during this very interaction).
+    async fn consented(&self, p: &Pending<'_>, subject: &AuthenticatedSubject) -> Result<bool, AuthorizeError> {
+        let found = self
+            .consents
+            .find(p.tenant.tenant.id, subject.user_id, &p.client.client_id)
+            .await
+            .map_err(|e| unavailable("looking up a consent", e))?;
+        let Some(consent) = found else {
+            return Ok(false);
+        };
+        if !p.request.scope.is_subset(&consent.scopes) {
+            return Ok(false);
+        }
+        if p.request.prompt.consent {
+            return Ok(p.interaction.as_ref().is_some_and(|i| consent.granted_at >= i.created_at));
+        }
+        Ok(true)
+    }
+
+    /// Stores (or updates) the interaction for the login or consent page.
+    async fn save(
+        &self,
+        p: &Pending<'_>,
+        needs: InteractionNeed,
+        reauthenticate_after: Option<DateTime<Utc>>,
+        user_id: Option<UserId>,
+    ) -> Result<Interaction, AuthorizeError> {
+        let interaction = match &p.interaction {
+            Some(existing) => Interaction { needs, reauthenticate_after, user_id, ..existing.clone() },
+            None => Interaction {
+                id: try_random_token(16).map_err(|e| internal("generating an interaction id", e))?,
+                tenant_id: p.tenant.tenant.id,
+                client_id: p.client.client_id.clone(),
+                client_name: p.client.name.to_string(),
+                scopes: p.request.scope.clone(),
+                login_hint: p.request.login_hint.clone(),
+                ui_locales: p.request.ui_locales.clone(),
+                reauthenticate_after,
+                needs,
+                request: serde_json::to_value(&p.request).map_err(|e| internal("serialising a request", e))?,
+                consent_denied: false,
+                user_id,
+                created_at: self.tokens.clock.now(),
+            },
+        };
+        let raw = serde_json::to_vec(&interaction).map_err(|e| internal("serialising an interaction", e))?;
+        self.tokens
+            .cache
+            .put(&interaction_key(&interaction.id), &raw, INTERACTION_TTL)
+            .await
+            .map_err(|e| unavailable("storing an interaction", e))?;
+        Ok(interaction)
+    }
+
+    /// Deletes the interaction once the request has its final answer.
+    async fn forget(&self, p: &Pending<'_>) {
+        if let Some(i) = &p.interaction
+            && let Err(e) = self.tokens.cache.delete(&interaction_key(&i.id)).await
+        {
+            tracing::warn!(error = %e, "deleting a finished interaction failed");
+        }
+    }
+
+    async fn finish_with_error(&self, p: &Pending<'_>, e: &AuthorizeError) -> AuthorizeOutcome {
+        self.forget(p).await;
+        let r = &p.request;
+        error_redirect(p.tenant, r.redirect_uri.clone(), r.response_mode, r.state.clone(), e)
+    }
+}
+
+/// RFC 6749 §4.1.2 `state` and RFC 9207 `iss`, in every authorization response.
+fn push_common(params: &mut Vec<(String, String)>, tenant: &TenantEntry, state: Option<&str>) {
+    if let Some(state) = state {
+        params.push(("state".to_owned(), state.to_owned()));
+    }
+    params.push(("iss".to_owned(), tenant.issuer.clone()));
+}
+
+/// RFC 6749 §4.1.2.1: an error response sent to the (validated) redirect URI.
+fn error_redirect(
+    tenant: &TenantEntry,
+    uri: String,
+    mode: ResponseMode,
+    state: Option<String>,
+    e: &AuthorizeError,
+) -> AuthorizeOutcome {
+    // RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+    let description: String = e
+        .description
+        .chars()
+        .map(|c| if c == '"' || c == '\\' || !(' '..='~').contains(&c) { '\'' } else { c })
+        .collect();
+    let mut params = vec![("error".to_owned(), e.code.as_str().to_owned()), ("error_description".to_owned(), description)];
+    push_common(&mut params, tenant, state.as_deref());
+    AuthorizeOutcome::RedirectToClient { uri, mode, params, issued_to: None }
+}
+
+#[cfg(test)]
+mod tests;
