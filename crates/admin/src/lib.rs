@@ -1,8 +1,31 @@
-//! keyward-admin: the admin use-cases (tenants, clients, users, roles, providers, keys,
-//! audit), each one `permit -> validate -> port call`, shared by the admin API and the
-//! console. It may use the other core crates and never actix-web, sea-orm, redis, lettre or
-//! leptos.
+//! keyward-admin: the admin use-cases (tenants, clients, users, admin roles, keys, audit),
+//! each one `permit -> validate -> port call`, shared by the admin API and the console. Every
+//! use-case asks keyward-authz for a `Permit` itself — callers never authorize by URL — and
+//! every mutation appends an audit event with before/after snapshots that carry no secret.
+//! It may use the other core crates and never actix-web, sea-orm, redis, lettre or leptos.
 //!
-//! Status: the command line drives tenants, clients, users and keys directly through the
-//! ports today (crates/keyward/src/commands); those flows move here, behind keyward-authz's
-//! permit, with the admin-plane issue.
+//! Not here yet: identity providers, application roles, sessions and consents.
+
+mod announce;
+mod audit;
+mod clients;
+mod error;
+mod keys;
+mod roles;
+mod service;
+mod tenant_settings;
+mod tenants;
+mod users;
+mod version;
+
+pub use announce::Announcer;
+pub use audit::{AuditEventView, AuditQuery};
+pub use clients::{ClientInput, ClientPatch, ClientView, CreatedClient};
+pub use error::{AdminError, FieldError};
+pub use keys::{KeyView, RotationView};
+pub use roles::{RoleAssignmentInput, RoleAssignmentView};
+pub use service::{Admin, AdminPorts, Caller, PageView};
+pub use tenant_settings::{BrandingPatch, SettingsPatch};
+pub use tenants::{TenantInput, TenantPatch, TenantView};
+pub use users::{PasswordInput, UserInput, UserPatch, UserView};
+pub use version::Version;

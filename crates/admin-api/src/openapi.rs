@@ -1,0 +1,39 @@
+//! The OpenAPI 3.1 document, assembled from the handlers' `#[utoipa::path]` attributes.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{audit, clients, keys, roles, tenants, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Keyward admin API", version = "1",
+        description = "Tenants, clients, users, signing keys, admin roles and the audit log. \
+            Authenticate with a bearer access token of the `system` tenant. Errors are RFC 9457 \
+            problem documents; lists page with `?limit=&after=` and answer `{ items, next }`; \
+            single resources carry an ETag, and writes honour If-Match."),
+    paths(
+        tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
+        clients::list_clients, clients::create_client, clients::get_client, clients::update_client,
+        clients::delete_client, clients::rotate_secret,
+        users::list_users, users::create_user, users::get_user, users::update_user, users::delete_user,
+        users::set_password,
+        keys::list_keys, keys::rotate_keys,
+        audit::list_audit_events,
+        roles::list_role_assignments, roles::grant_role, roles::revoke_role,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Admin authentication: `Authorization: Bearer <access token>` issued by the platform's own
+//! `system` tenant (RFC 6750 §2.1). The token is checked like introspection checks it —
+//! signature with the system tenant's keys, `typ`, `iss`, `exp`, then the revoked set — and
+//! its subject becomes the actor: a system-tenant user, or a client_credentials client of the
+//! system tenant (a service account). Each principal is rate limited.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, error, web};
+use futures::future::LocalBoxFuture;
+use keyward_admin::Caller;
+use keyward_authz::Actor;
+use keyward_core::{ClientId, Clock, EphemeralStore, TenantSlug, UserId};
+use keyward_http::{Problem, RequestId};
+use keyward_oauth::access_token::{self, revoked_set};
+use keyward_oauth::directory::Directory;
+use keyward_oauth::keyring::KeyRing;
+use serde_json::Value;
+
+use crate::AdminApi;
+
+/// At most `requests` per `window` for one principal.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub requests: u64,
+    pub window: Duration,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            requests: 600,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Turns a bearer token into an admin actor.
+pub struct AdminAuthenticator {
+    directory: Arc<Directory>,
+    keys: Arc<KeyRing>,
+    cache: Arc<dyn EphemeralStore>,
+    clock: Arc<dyn Clock>,
+    limit: RateLimit,
+}
+
+/// Why a request was not let in.
+enum Refusal {
+    /// 401: no token, or one that is not a live system-tenant access token.
+    Unauthenticated { token_given: bool },
+    /// 429 after the principal's budget for the window is spent.
+    Limited { retry_after: u64 },
+    /// 503: the keys or the cache could not be read.
+    Unavailable,
+}
+
+impl AdminAuthenticator {
+    pub fn new(
+        directory: Arc<Directory>,
+        keys: Arc<KeyRing>,
+        cache: Arc<dyn EphemeralStore>,
+        clock: Arc<dyn Clock>,
+        limit: RateLimit,
+    ) -> Self {
+        Self { directory, keys, cache, clock, limit }
+    }
+
+    async fn authenticate(&self, header: Option<&str>) -> Result<Actor, Refusal> {
+        let token = header
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(Refusal::Unauthenticated { token_given: header.is_some() });
+        };
+        let refused = Refusal::Unauthenticated { token_given: true };
+        let system = self
+            .directory
+            .tenant(TenantSlug::SYSTEM)
+            .await
+            .map_err(|e| unavailable("reading the system tenant", e))?
+            .ok_or(Refusal::Unavailable)?;
+        let keys = self
+            .keys
+            .tenant_keys(system.tenant.id)
+            .await
+            .map_err(|e| unavailable("loading the system tenant's keys", e))?;
+        let verified = access_token::verify(token, &system, &keys, self.clock.now()).ok_or(refused)?;
+        let revoked = self
+            .cache
+            .is_revoked(&revoked_set(system.tenant.id), &verified.jti)
+            .await
+            .map_err(|e| unavailable("checking the revoked set", e))?;
+        if revoked {
+            return Err(Refusal::Unauthenticated { token_given: true });
+        }
+        let sub = verified.claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+        if sub == verified.client_id {
+            let client_id = ClientId::parse(sub).map_err(|_| Refusal::Unauthenticated { token_given: true })?;
+            return Ok(Actor::ServiceAccount { tenant: system.tenant.id, client_id });
+        }
+        sub.parse::<UserId>()
+            .map(Actor::User)
+            .map_err(|_| Refusal::Unauthenticated { token_given: true })
+    }
+
+    async fn within_limit(&self, actor: &Actor) -> Result<(), Refusal> {
+        let key = format!("ratelimit:admin:{}", actor.subject());
+        let count = self
+            .cache
+            .incr(&key, self.limit.window)
+            .await
+            .map_err(|e| unavailable("counting the rate limit", e))?;
+        if count > self.limit.requests {
+            return Err(Refusal::Limited { retry_after: self.limit.window.as_secs().max(1) });
+        }
+        Ok(())
+    }
+}
+
+fn unavailable(what: &str, e: impl std::fmt::Display) -> Refusal {
+    tracing::error!(error = %e, "admin authentication: {what} failed");
+    Refusal::Unavailable
+}
+
+fn refusal_response(refusal: &Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::Unauthenticated { token_given } => {
+            let mut res = Problem::new(StatusCode::UNAUTHORIZED)
+                .with_detail("Send a bearer access token issued by the system tenant.")
+                .to_response();
+            let challenge = if *token_given {
+                "Bearer realm=\"keyward-admin\", error=\"invalid_token\""
+            } else {
+                "Bearer realm=\"keyward-admin\""
+            };
+            if let Ok(v) = challenge.parse() {
+                res.headers_mut().insert(WWW_AUTHENTICATE, v);
+            }
+            res
+        }
+        Refusal::Limited { retry_after } => {
+            let mut res = Problem::new(StatusCode::TOO_MANY_REQUESTS)
+                .with_detail("Too many requests; slow down.")
+                .to_response();
+            if let Ok(v) = retry_after.to_string().parse() {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+            res
+        }
+        Refusal::Unavailable => Problem::new(StatusCode::SERVICE_UNAVAILABLE).to_response(),
+    }
+}
+
+/// The authenticated caller of an admin API request.
+pub struct Principal(pub Caller);
+
+impl FromRequest for Principal {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let fail = |refusal: Refusal| -> actix_web::Error {
+                error::InternalError::from_response("admin authentication", refusal_response(&refusal)).into()
+            };
+            let api = req
+                .app_data::<web::Data<AdminApi>>()
+                .cloned()
+                .ok_or_else(|| fail(Refusal::Unavailable))?;
+            let header = req.headers().get(AUTHORIZATION).map(|h| h.to_str().unwrap_or(""));
+            let actor = api.auth.authenticate(header).await.map_err(fail)?;
+            api.auth.within_limit(&actor).await.map_err(fail)?;
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.as_str().to_owned());
+            Ok(Principal(Caller::new(actor, request_id)))
+        })
+    }
+}
