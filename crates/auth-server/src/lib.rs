@@ -6,10 +6,12 @@
 //! Today it serves discovery, the JWKS, and the token, introspection and revocation endpoints;
 //! the hosted pages arrive with the browser-flows issue.
 
+pub mod backchannel_logout;
 mod discovery;
 mod form;
 mod jwks;
 mod oauth_response;
+pub mod pages;
 pub mod session_cookie;
 mod token;
 
@@ -23,6 +25,7 @@ use keyward_oauth::keyring::KeyRing;
 use keyward_oauth::{OAuthError, TokenService};
 
 pub use discovery::DiscoveryCache;
+pub use pages::Pages;
 
 /// What the protocol endpoints need.
 #[derive(Clone)]
@@ -32,11 +35,13 @@ pub struct AuthServer {
     pub discovery: Arc<DiscoveryCache>,
     /// Browser (SSO) sessions of every tenant; read them with `session_cookie::current_session`.
     pub sessions: Arc<Sessions>,
+    /// Sign-in, consent and logout pages.
+    pub pages: Arc<Pages>,
 }
 
 impl AuthServer {
-    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>, sessions: Arc<Sessions>) -> Self {
-        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()), sessions }
+    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>, sessions: Arc<Sessions>, pages: Arc<Pages>) -> Self {
+        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()), sessions, pages }
     }
 }
 
@@ -60,5 +65,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, server: AuthServer) {
         )
         .service(web::resource("/t/{tenant}/token").route(web::post().to(token::token)))
         .service(web::resource("/t/{tenant}/introspect").route(web::post().to(token::introspect)))
-        .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)));
+        .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)))
+        .service(web::resource("/t/{tenant}/login").route(web::get().to(pages::login::show)).route(web::post().to(pages::login::submit)))
+        .service(web::resource("/t/{tenant}/consent").route(web::get().to(pages::consent::show)).route(web::post().to(pages::consent::submit)))
+        .service(web::resource("/t/{tenant}/logout").route(web::get().to(pages::logout::show)).route(web::post().to(pages::logout::submit)))
+        .service(web::resource("/t/{tenant}/logout/confirm").route(web::post().to(pages::logout::confirm)));
 }

@@ -1,6 +1,8 @@
 //! `keyward serve`: the auth server, admin API and console on one listener, plus the
 //! operational endpoints /healthz, /readyz and /metrics.
 
+mod backchannel;
+mod hosted_pages;
 mod invalidation;
 pub mod jwks_fetcher;
 pub mod resource_owner;
@@ -24,8 +26,8 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let listen = platform.config.listen;
     let protocol = platform.protocol()?;
     invalidation::spawn(platform.cache.clone(), protocol.directory.clone(), protocol.keys.clone());
-    let sessions = std::sync::Arc::new(keyward_identity::Sessions::new(platform.cache.clone()));
-    let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions);
+    let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
+    let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
     let state = web::Data::new(platform.clone());
     let server = HttpServer::new(move || {

@@ -1,0 +1,258 @@
+//! {issuer}/logout: OpenID Connect RP-Initiated Logout 1.0. `id_token_hint` (verified with
+//! the tenant's keys; an expired one is fine, another tenant's is not), `client_id`,
+//! `post_logout_redirect_uri` (only one registered for that client, exact match) and `state`
+//! (echoed). With a hint that matches the browser's session the session ends at once;
+//! otherwise the person confirms on a CSRF-protected page. Ending a session also tells the
+//! clients that registered a back-channel logout URI.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+use keyward_core::{ClientId, Tenant};
+use keyward_oauth::Client;
+use keyward_oauth::directory::TenantEntry;
+use keyward_oauth::jose;
+use keyward_oauth::params::FormParams;
+use keyward_oauth::SigningAlg;
+use serde_json::Value;
+
+use super::layout::{escape, render};
+use super::{check_csrf, csrf_field, error, headers, with_cookies};
+use crate::AuthServer;
+use crate::session_cookie::{clear_session_cookie, current_session};
+
+/// The claims of a verified `id_token_hint` that logout uses.
+struct Hint {
+    audiences: Vec<String>,
+    sub: Option<String>,
+    sid: Option<String>,
+}
+
+/// A validated logout request.
+struct LogoutRequest {
+    hint: Option<Hint>,
+    client: Option<Arc<Client>>,
+    redirect: Option<String>,
+    state: Option<String>,
+}
+
+fn invalid(tenant: &Tenant, why: &str) -> HttpResponse {
+    error::error_page(Some(tenant), StatusCode::BAD_REQUEST, "Sign-out request not valid", why)
+}
+
+/// §2: verifies the hint's signature with this tenant's keys and its issuer; `exp` is not
+/// checked (a hint is usually an old ID token).
+async fn verify_hint(server: &AuthServer, entry: &TenantEntry, token: &str) -> Result<Hint, HttpResponse> {
+    let tenant = &entry.tenant;
+    let keys = server.keys.tenant_keys(tenant.id).await.map_err(|e| {
+        tracing::error!(error = %e, "loading the tenant's keys failed");
+        error::unavailable(Some(tenant))
+    })?;
+    let algs = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
+    let verified = jose::verify(token, keys.verifying_keys(), &algs)
+        .map_err(|_| invalid(tenant, "The ID token hint was not issued here."))?;
+    let claims = &verified.claims;
+    if claims.get("iss").and_then(Value::as_str) != Some(entry.issuer.as_str()) {
+        return Err(invalid(tenant, "The ID token hint was not issued here."));
+    }
+    let audiences = match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    Ok(Hint { audiences, sub: text("sub"), sid: text("sid") })
+}
+
+async fn validate(server: &AuthServer, entry: &TenantEntry, params: &FormParams) -> Result<LogoutRequest, HttpResponse> {
+    let tenant = &entry.tenant;
+    let hint = match params.get("id_token_hint") {
+        Some(token) => Some(verify_hint(server, entry, token).await?),
+        None => None,
+    };
+    let client_id = match (params.get("client_id"), &hint) {
+        (Some(id), Some(h)) if !h.audiences.iter().any(|a| a == id) => {
+            return Err(invalid(tenant, "The client does not match the ID token hint."));
+        }
+        (Some(id), _) => Some(id.to_owned()),
+        (None, Some(h)) => h.audiences.first().cloned(),
+        (None, None) => None,
+    };
+    let client = match client_id {
+        Some(id) => match server.tokens.directory().client(tenant.id, &id).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => return Err(invalid(tenant, "The application is not known.")),
+            Err(e) => {
+                tracing::error!(error = %e, "looking up a client failed");
+                return Err(error::unavailable(Some(tenant)));
+            }
+        },
+        None => None,
+    };
+    let redirect = match params.get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => {
+            let registered = client.as_ref().is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r.as_str() == uri));
+            if !registered {
+                return Err(invalid(tenant, "The address to return to after signing out is not registered for this application."));
+            }
+            Some(uri.to_owned())
+        }
+    };
+    Ok(LogoutRequest { hint, client, redirect, state: params.get("state").map(str::to_owned) })
+}
+
+/// Where the browser goes after signing out: the registered URI with `state`, or a page.
+fn done(server: &AuthServer, tenant: &Tenant, request: &LogoutRequest) -> HttpResponse {
+    let res = match &request.redirect {
+        Some(uri) => match url::Url::parse(uri) {
+            Ok(mut url) => {
+                if let Some(state) = &request.state {
+                    url.query_pairs_mut().append_pair("state", state);
+                }
+                headers::see_other(url.as_str())
+            }
+            Err(_) => invalid(tenant, "The address to return to is not valid."),
+        },
+        None => {
+            let nonce = headers::nonce();
+            let body = "<h1>Signed out</h1>\n<p>You have been signed out. You can close this window.</p>";
+            headers::html(StatusCode::OK, &nonce, &[], render(Some(tenant), "Signed out", body, &nonce))
+        }
+    };
+    with_cookies(res, [clear_session_cookie(tenant, server.pages.secure_cookies)])
+}
+
+/// Ends the browser's session at `tenant` (if any) and tells the back-channel clients.
+async fn end_session(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, also: Option<&ClientId>) -> Result<(), HttpResponse> {
+    let tenant = &entry.tenant;
+    let now = server.pages.clock.now();
+    let Some(session) = current_session(req, &server.sessions, tenant, now).await else {
+        return Ok(());
+    };
+    match server.sessions.end(tenant.id, &session.id).await {
+        Ok(Some(ended)) => {
+            tracing::info!(tenant = %tenant.slug, user = %ended.session.user_id, "signed out");
+            server.pages.backchannel.notify(server.tokens.directory(), entry, &ended, also, now).await;
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "ending a browser session failed");
+            Err(error::unavailable(Some(tenant)))
+        }
+    }
+}
+
+async fn handle(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, params: &FormParams) -> HttpResponse {
+    let tenant = &entry.tenant;
+    let request = match validate(server, entry, params).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let now = server.pages.clock.now();
+    let session = current_session(req, &server.sessions, tenant, now).await;
+    let Some(session) = session else {
+        return done(server, tenant, &request);
+    };
+    let hint_matches = request.hint.as_ref().is_some_and(|h| match &h.sid {
+        Some(sid) => *sid == session.sid(),
+        None => h.sub.as_deref() == Some(session.user_id.to_string().as_str()),
+    });
+    if hint_matches {
+        let also = request.client.as_ref().map(|c| &c.client_id);
+        if let Err(res) = end_session(server, req, entry, also).await {
+            return res;
+        }
+        return done(server, tenant, &request);
+    }
+    confirmation(server, req, tenant, &request)
+}
+
+fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request: &LogoutRequest) -> HttpResponse {
+    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
+        Ok(field) => field,
+        Err(res) => return res,
+    };
+    let hidden = |name: &str, value: Option<&str>| {
+        value
+            .map(|v| format!(r#"<input type="hidden" name="{name}" value="{}">"#, escape(v)))
+            .unwrap_or_default()
+    };
+    let client_id = request.client.as_ref().map(|c| c.client_id.as_str());
+    let from = request
+        .client
+        .as_ref()
+        .map(|c| format!("<p><strong>{}</strong> asks you to sign out.</p>", escape(c.name.as_str())))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<h1>Sign out?</h1>
+{from}
+<p>Do you want to sign out of {name}?</p>
+<form method="post" action="/t/{slug}/logout/confirm">
+{csrf}
+{client}{redirect}{state}
+<button class="primary" type="submit">Sign out</button>
+</form>"#,
+        name = escape(tenant.display_name.as_str()),
+        slug = escape(tenant.slug.as_str()),
+        client = hidden("client_id", client_id),
+        redirect = hidden("post_logout_redirect_uri", request.redirect.as_deref()),
+        state = hidden("state", request.state.as_deref()),
+    );
+    let origins: Vec<String> = request.redirect.iter().filter_map(|u| headers::origin(u)).collect();
+    let nonce = headers::nonce();
+    let res = headers::html(StatusCode::OK, &nonce, &origins, render(Some(tenant), "Sign out?", &body, &nonce));
+    with_cookies(res, cookie)
+}
+
+/// GET {issuer}/logout (RP-Initiated Logout §2)
+pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+    let entry = match super::tenant(&server, &slug).await {
+        Ok(e) => e,
+        Err(res) => return res,
+    };
+    match super::query(&req, Some(&entry.tenant)) {
+        Ok(params) => handle(&server, &req, &entry, &params).await,
+        Err(res) => res,
+    }
+}
+
+/// POST {issuer}/logout (RP-Initiated Logout §2: the same parameters, form-encoded)
+pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+    let entry = match super::tenant(&server, &slug).await {
+        Ok(e) => e,
+        Err(res) => return res,
+    };
+    match super::form(&req, payload, &entry.tenant).await {
+        Ok(params) => handle(&server, &req, &entry, &params).await,
+        Err(res) => res,
+    }
+}
+
+/// POST {issuer}/logout/confirm: the person confirmed on the page.
+pub async fn confirm(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+    let entry = match super::tenant(&server, &slug).await {
+        Ok(e) => e,
+        Err(res) => return res,
+    };
+    let tenant = &entry.tenant;
+    let params = match super::form(&req, payload, tenant).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant) {
+        return res;
+    }
+    let request = match validate(&server, &entry, &params).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let also = request.client.as_ref().map(|c| &c.client_id);
+    if let Err(res) = end_session(&server, &req, &entry, also).await {
+        return res;
+    }
+    done(&server, tenant, &request)
+}

@@ -1,0 +1,39 @@
+//! Wiring of the browser side of the auth server: sessions, the hosted pages (sign-in with
+//! identity's throttled password login, consent, logout) and back-channel logout delivery.
+
+use std::sync::Arc;
+
+use keyward_auth_server::Pages;
+use keyward_auth_server::backchannel_logout::BackchannelLogout;
+use keyward_http::HttpMetrics;
+use keyward_http::csrf::Csrf;
+use keyward_identity::{PasswordLogin, Sessions, ThrottleLimits};
+
+use crate::failure::Failure;
+use crate::serve::backchannel::HttpBackchannel;
+use crate::startup::{Platform, Protocol};
+
+/// The sessions and pages of every tenant.
+pub fn hosted_pages(platform: &Platform, protocol: &Protocol, metrics: &HttpMetrics) -> Result<(Arc<Sessions>, Arc<Pages>), Failure> {
+    let store = Arc::new(platform.store.clone());
+    // Its own instance (one more dummy hash at start-up); the throttle counters live in the
+    // shared cache, so the password grant and the sign-in page count failures together.
+    let login = PasswordLogin::new(store.clone(), platform.passwords.clone(), platform.cache.clone(), ThrottleLimits::default())
+        .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+    let csrf = Csrf::from_master(&platform.master).map_err(|e| Failure::Internal(format!("CSRF key: {e}")))?;
+    let failures = metrics
+        .counter("keyward_backchannel_logout_failures_total", "Back-channel logout notifications that failed after every attempt.")
+        .map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
+    let transport = HttpBackchannel::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+    let backchannel = BackchannelLogout::new(Arc::new(transport), protocol.keys.clone()).with_failure_counter(failures);
+    let pages = Pages {
+        login: Arc::new(login),
+        consents: store,
+        cache: platform.cache.clone(),
+        csrf,
+        secure_cookies: platform.config.public_url.starts_with("https://"),
+        backchannel: Arc::new(backchannel),
+        clock: platform.clock.clone(),
+    };
+    Ok((Arc::new(Sessions::new(platform.cache.clone())), Arc::new(pages)))
+}
