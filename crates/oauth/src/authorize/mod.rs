@@ -12,7 +12,7 @@ mod response;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use keyward_core::UserId;
+use keyward_core::{ClientId, UserId};
 use keyward_core::secret::try_random_token;
 
 use self::error::{AuthorizeError, AuthorizeErrorCode};
@@ -43,13 +43,13 @@ pub struct AuthenticatedSubject {
 /// What the HTTP layer does with an authorization request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthorizeOutcome {
-    /// Send the browser to the client. `client_id` is set on success (the session now has
+    /// Send the browser to the client. `issued_to` is set on success (the session now has
     /// tokens at this client), `None` for an error response.
     RedirectToClient {
         uri: String,
         mode: ResponseMode,
         params: Vec<(String, String)>,
-        issued_to: Option<String>,
+        issued_to: Option<ClientId>,
     },
     /// Show an error page; never redirect (unknown client, unregistered redirect URI, expired
     /// interaction). `status` is the HTTP status.
@@ -222,7 +222,7 @@ impl AuthorizationEndpoint {
             uri: req.redirect_uri.clone(),
             mode: req.response_mode,
             params,
-            issued_to: Some(p.client.client_id.to_string()),
+            issued_to: Some(p.client.client_id.clone()),
         })
     }
 
