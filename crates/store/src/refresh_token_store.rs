@@ -89,39 +89,39 @@ impl RefreshTokenStore for SqlStore {
             .and_where(family::Column::TenantId.eq(tenant.as_uuid()))
             .and_where(family::Column::RevokedAt.is_null())
             .to_owned();
+        // The expected family is part of the condition, so on the hot path (one row changed)
+        // no read is needed: the token was current, unrevoked and of `next`'s family.
         let marked = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RotatedAt, Expr::value(Some(at)))
             .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
             .filter(refresh_token::Column::TokenHash.eq(old_hash))
+            .filter(refresh_token::Column::FamilyId.eq(next.family_id))
             .filter(refresh_token::Column::RotatedAt.is_null())
             .filter(refresh_token::Column::FamilyId.in_subquery(live_families))
             .exec(&txn)
             .await
             .map_err(map_db_err)?;
 
-        // Having written first, this transaction holds the row (PostgreSQL) or the database
-        // (SQLite): the reads below cannot be overtaken by a concurrent rotation.
-        let old_family = refresh_token::Entity::find()
-            .select_only()
-            .column(refresh_token::Column::FamilyId)
-            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(refresh_token::Column::TokenHash.eq(old_hash))
-            .into_tuple::<Uuid>()
-            .one(&txn)
-            .await
-            .map_err(map_db_err)?;
         if marked.rows_affected == 0 {
+            // Having tried to write first, this transaction holds the row (PostgreSQL) or the
+            // database (SQLite): the read below cannot be overtaken by a concurrent rotation.
+            let old_family = refresh_token::Entity::find()
+                .select_only()
+                .column(refresh_token::Column::FamilyId)
+                .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+                .filter(refresh_token::Column::TokenHash.eq(old_hash))
+                .into_tuple::<Uuid>()
+                .one(&txn)
+                .await
+                .map_err(map_db_err)?;
             txn.rollback().await.map_err(map_db_err)?;
-            return Ok(match old_family {
-                Some(_) => RotateOutcome::AlreadyUsed,
-                None => RotateOutcome::Unknown,
-            });
-        }
-        if old_family != Some(next.family_id) {
-            txn.rollback().await.map_err(map_db_err)?;
-            return Err(StoreError::Conflict(
-                "the next refresh token belongs to another family".to_owned(),
-            ));
+            return match old_family {
+                Some(family) if family != next.family_id => Err(StoreError::Conflict(
+                    "the next refresh token belongs to another family".to_owned(),
+                )),
+                Some(_) => Ok(RotateOutcome::AlreadyUsed),
+                None => Ok(RotateOutcome::Unknown),
+            };
         }
         refresh_token::Entity::insert(token_row(next))
             .exec_without_returning(&txn)
