@@ -98,8 +98,8 @@ impl Features {
 impl Features {
     /// The token service plus the browser flows: `/authorize` (code, implicit id_token and
     /// id_token token, hybrid code id_token; query, fragment and form_post), `/userinfo`, the
-    /// authorization_code and implicit grants, S256 PKCE, public and pairwise subjects and the
-    /// RFC 9207 `iss` parameter.
+    /// authorization_code and implicit grants, S256 PKCE, public and pairwise subjects, the
+    /// RFC 9207 `iss` parameter, and `/logout` with back-channel logout.
     pub fn browser_flows() -> Self {
         let base = Self::token_service();
         let mut grant_types = vec![GrantType::AuthorizationCode, GrantType::Implicit];
@@ -109,6 +109,7 @@ impl Features {
         Self {
             authorization_endpoint: true,
             userinfo_endpoint: true,
+            end_session_endpoint: true,
             grant_types,
             response_types: strings(&["code", "id_token", "id_token token", "code id_token"]),
             response_modes: strings(&["query", "fragment", "form_post"]),
@@ -203,6 +204,11 @@ pub fn metadata(issuer: &str, features: &Features) -> Value {
     ];
     for (name, value) in entries {
         doc.insert(name.into(), value);
+    }
+    if features.end_session_endpoint {
+        // OIDC Back-Channel Logout 1.0 §2.1: ending a session POSTs a Logout Token, with `sid`.
+        doc.insert("backchannel_logout_supported".into(), json!(true));
+        doc.insert("backchannel_logout_session_supported".into(), json!(true));
     }
     if !features.response_modes.is_empty() {
         doc.insert(
