@@ -12,7 +12,9 @@ use crate::principal::Principal;
 use crate::problem::{ProblemDocument, respond};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/tenants/{tenant}/audit-events").route(web::get().to(list_audit_events)));
+    cfg.service(
+        web::resource("/tenants/{tenant}/audit-events").route(web::get().to(list_audit_events)),
+    );
 }
 
 #[derive(utoipa::ToSchema)]
@@ -47,7 +49,12 @@ pub struct AuditParams {
     params(("tenant" = String, Path, description = "The tenant's slug"), AuditParams),
     responses((status = 200, body = AuditEventPage), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_audit_events(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, q: web::Query<AuditParams>) -> HttpResponse {
+pub async fn list_audit_events(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    q: web::Query<AuditParams>,
+) -> HttpResponse {
     let q = q.into_inner();
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
     let query = AuditQuery {

@@ -21,7 +21,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update_client))
             .route(web::delete().to(delete_client)),
     )
-    .service(web::resource("/tenants/{tenant}/clients/{client_id}/secret").route(web::post().to(rotate_secret)));
+    .service(
+        web::resource("/tenants/{tenant}/clients/{client_id}/secret")
+            .route(web::post().to(rotate_secret)),
+    );
 }
 
 #[derive(utoipa::ToSchema)]
@@ -36,9 +39,18 @@ pub struct ClientPage {
     params(("tenant" = String, Path, description = "The tenant's slug"), PageQuery),
     responses((status = 200, body = ClientPage), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_clients(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, page: web::Query<PageQuery>) -> HttpResponse {
+pub async fn list_clients(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    page: web::Query<PageQuery>,
+) -> HttpResponse {
     let page = page.into_inner();
-    match api.admin.list_clients(&who.0, &path, page.limit(), page.after).await {
+    match api
+        .admin
+        .list_clients(&who.0, &path, page.limit(), page.after)
+        .await
+    {
         Ok(p) => HttpResponse::Ok().json(p),
         Err(e) => respond(e),
     }
@@ -49,7 +61,12 @@ pub async fn list_clients(api: web::Data<AdminApi>, who: Principal, path: web::P
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 201, body = CreatedClient), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create_client(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, body: web::Json<ClientInput>) -> HttpResponse {
+pub async fn create_client(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<ClientInput>,
+) -> HttpResponse {
     match api.admin.create_client(&who.0, &path, &body).await {
         Ok(c) => versioned::created(&c, &c.client.version()),
         Err(e) => respond(e),
@@ -61,7 +78,11 @@ pub async fn create_client(api: web::Data<AdminApi>, who: Principal, path: web::
     params(("tenant" = String, Path, description = "The tenant's slug"), ("client_id" = String, Path)),
     responses((status = 200, body = ClientView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get_client(api: web::Data<AdminApi>, who: Principal, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn get_client(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     match api.admin.client_view(&who.0, &tenant, &id).await {
         Ok(c) => versioned::ok(&c, &c.version()),
@@ -84,7 +105,11 @@ pub async fn update_client(
 ) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     let if_match = versioned::if_match(&req);
-    match api.admin.update_client(&who.0, &tenant, &id, &body, if_match.as_deref()).await {
+    match api
+        .admin
+        .update_client(&who.0, &tenant, &id, &body, if_match.as_deref())
+        .await
+    {
         Ok(c) => versioned::ok(&c, &c.client.version()),
         Err(e) => respond(e),
     }
@@ -96,10 +121,19 @@ pub async fn update_client(
            ("If-Match" = Option<String>, Header, description = "The ETag of the version read")),
     responses((status = 204), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn delete_client(api: web::Data<AdminApi>, who: Principal, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn delete_client(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     let if_match = versioned::if_match(&req);
-    match api.admin.delete_client(&who.0, &tenant, &id, if_match.as_deref()).await {
+    match api
+        .admin
+        .delete_client(&who.0, &tenant, &id, if_match.as_deref())
+        .await
+    {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(e) => respond(e),
     }
@@ -110,7 +144,11 @@ pub async fn delete_client(api: web::Data<AdminApi>, who: Principal, req: HttpRe
     params(("tenant" = String, Path, description = "The tenant's slug"), ("client_id" = String, Path)),
     responses((status = 200, body = CreatedClient), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn rotate_secret(api: web::Data<AdminApi>, who: Principal, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn rotate_secret(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     match api.admin.rotate_client_secret(&who.0, &tenant, &id).await {
         Ok(c) => versioned::ok(&c, &c.client.version()),

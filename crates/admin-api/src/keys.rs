@@ -9,7 +9,9 @@ use crate::problem::{ProblemDocument, respond};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tenants/{tenant}/keys").route(web::get().to(list_keys)))
-        .service(web::resource("/tenants/{tenant}/keys/rotation").route(web::post().to(rotate_keys)));
+        .service(
+            web::resource("/tenants/{tenant}/keys/rotation").route(web::post().to(rotate_keys)),
+        );
 }
 
 #[derive(utoipa::ToSchema)]
@@ -24,7 +26,11 @@ pub struct KeyPage {
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 200, body = KeyPage), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_keys(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>) -> HttpResponse {
+pub async fn list_keys(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+) -> HttpResponse {
     match api.admin.list_keys(&who.0, &path).await {
         Ok(p) => HttpResponse::Ok().json(p),
         Err(e) => respond(e),
@@ -37,7 +43,11 @@ pub async fn list_keys(api: web::Data<AdminApi>, who: Principal, path: web::Path
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 200, body = RotationView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn rotate_keys(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>) -> HttpResponse {
+pub async fn rotate_keys(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+) -> HttpResponse {
     match api.admin.rotate_keys(&who.0, &path).await {
         Ok(r) => HttpResponse::Ok().json(r),
         Err(e) => respond(e),

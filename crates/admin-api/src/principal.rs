@@ -66,7 +66,13 @@ impl AdminAuthenticator {
         clock: Arc<dyn Clock>,
         limit: RateLimit,
     ) -> Self {
-        Self { directory, keys, cache, clock, limit }
+        Self {
+            directory,
+            keys,
+            cache,
+            clock,
+            limit,
+        }
     }
 
     async fn authenticate(&self, header: Option<&str>) -> Result<Actor, Refusal> {
@@ -76,7 +82,9 @@ impl AdminAuthenticator {
             .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty());
         let Some(token) = token else {
-            return Err(Refusal::Unauthenticated { token_given: header.is_some() });
+            return Err(Refusal::Unauthenticated {
+                token_given: header.is_some(),
+            });
         };
         let refused = Refusal::Unauthenticated { token_given: true };
         let system = self
@@ -90,7 +98,8 @@ impl AdminAuthenticator {
             .tenant_keys(system.tenant.id)
             .await
             .map_err(|e| unavailable("loading the system tenant's keys", e))?;
-        let verified = access_token::verify(token, &system, &keys, self.clock.now()).ok_or(refused)?;
+        let verified =
+            access_token::verify(token, &system, &keys, self.clock.now()).ok_or(refused)?;
         let revoked = self
             .cache
             .is_revoked(&revoked_set(system.tenant.id), &verified.jti)
@@ -99,10 +108,18 @@ impl AdminAuthenticator {
         if revoked {
             return Err(Refusal::Unauthenticated { token_given: true });
         }
-        let sub = verified.claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+        let sub = verified
+            .claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if sub == verified.client_id {
-            let client_id = ClientId::parse(sub).map_err(|_| Refusal::Unauthenticated { token_given: true })?;
-            return Ok(Actor::ServiceAccount { tenant: system.tenant.id, client_id });
+            let client_id =
+                ClientId::parse(sub).map_err(|_| Refusal::Unauthenticated { token_given: true })?;
+            return Ok(Actor::ServiceAccount {
+                tenant: system.tenant.id,
+                client_id,
+            });
         }
         sub.parse::<UserId>()
             .map(Actor::User)
@@ -117,7 +134,9 @@ impl AdminAuthenticator {
             .await
             .map_err(|e| unavailable("counting the rate limit", e))?;
         if count > self.limit.requests {
-            return Err(Refusal::Limited { retry_after: self.limit.window.as_secs().max(1) });
+            return Err(Refusal::Limited {
+                retry_after: self.limit.window.as_secs().max(1),
+            });
         }
         Ok(())
     }
@@ -168,16 +187,26 @@ impl FromRequest for Principal {
         let req = req.clone();
         Box::pin(async move {
             let fail = |refusal: Refusal| -> actix_web::Error {
-                error::InternalError::from_response("admin authentication", refusal_response(&refusal)).into()
+                error::InternalError::from_response(
+                    "admin authentication",
+                    refusal_response(&refusal),
+                )
+                .into()
             };
             let api = req
                 .app_data::<web::Data<AdminApi>>()
                 .cloned()
                 .ok_or_else(|| fail(Refusal::Unavailable))?;
-            let header = req.headers().get(AUTHORIZATION).map(|h| h.to_str().unwrap_or(""));
+            let header = req
+                .headers()
+                .get(AUTHORIZATION)
+                .map(|h| h.to_str().unwrap_or(""));
             let actor = api.auth.authenticate(header).await.map_err(fail)?;
             api.auth.within_limit(&actor).await.map_err(fail)?;
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.as_str().to_owned());
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.as_str().to_owned());
             Ok(Principal(Caller::new(actor, request_id)))
         })
     }

@@ -50,7 +50,8 @@ pub fn from_admin(err: AdminError) -> Problem {
             .with_detail("The resource changed since you read it: read it again (If-Match)."),
         AdminError::Store(why) => {
             tracing::error!(error = %why, "admin API: storage failed");
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE).with_detail("Storage is unavailable; try again.")
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                .with_detail("Storage is unavailable; try again.")
         }
         AdminError::Internal(why) => {
             tracing::error!(error = %why, "admin API: internal failure");
@@ -64,15 +65,22 @@ pub fn json_config() -> web::JsonConfig {
         .limit(256 * 1024)
         .error_handler(|err, _req| {
             let problem = match &err {
-                error::JsonPayloadError::ContentType => Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-                    .with_detail("Send application/json."),
-                error::JsonPayloadError::Overflow { .. } | error::JsonPayloadError::OverflowKnownLength { .. } => {
+                error::JsonPayloadError::ContentType => {
+                    Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                        .with_detail("Send application/json.")
+                }
+                error::JsonPayloadError::Overflow { .. }
+                | error::JsonPayloadError::OverflowKnownLength { .. } => {
                     Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
                 }
                 error::JsonPayloadError::Deserialize(e) if e.is_data() => {
-                    Problem::invalid_fields(vec![FieldError { field: "body".into(), message: e.to_string() }])
+                    Problem::invalid_fields(vec![FieldError {
+                        field: "body".into(),
+                        message: e.to_string(),
+                    }])
                 }
-                other => Problem::new(StatusCode::BAD_REQUEST).with_detail(format!("The body is not valid JSON: {other}")),
+                other => Problem::new(StatusCode::BAD_REQUEST)
+                    .with_detail(format!("The body is not valid JSON: {other}")),
             };
             error::InternalError::from_response(err, problem.to_response()).into()
         })

@@ -14,7 +14,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_role_assignments))
             .route(web::post().to(grant_role)),
     )
-    .service(web::resource("/tenants/{tenant}/role-assignments/revocation").route(web::post().to(revoke_role)));
+    .service(
+        web::resource("/tenants/{tenant}/role-assignments/revocation")
+            .route(web::post().to(revoke_role)),
+    );
 }
 
 #[derive(utoipa::ToSchema)]
@@ -29,7 +32,11 @@ pub struct RoleAssignmentPage {
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 200, body = RoleAssignmentPage), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_role_assignments(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>) -> HttpResponse {
+pub async fn list_role_assignments(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+) -> HttpResponse {
     match api.admin.list_role_assignments(&who.0, &path).await {
         Ok(p) => HttpResponse::Ok().json(p),
         Err(e) => respond(e),
@@ -42,7 +49,12 @@ pub async fn list_role_assignments(api: web::Data<AdminApi>, who: Principal, pat
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 201, body = RoleAssignmentView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn grant_role(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, body: web::Json<RoleAssignmentInput>) -> HttpResponse {
+pub async fn grant_role(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<RoleAssignmentInput>,
+) -> HttpResponse {
     match api.admin.assign_role(&who.0, &path, &body, true).await {
         Ok(v) => HttpResponse::Created().json(v),
         Err(e) => respond(e),
@@ -54,7 +66,12 @@ pub async fn grant_role(api: web::Data<AdminApi>, who: Principal, path: web::Pat
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 200, body = RoleAssignmentView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn revoke_role(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, body: web::Json<RoleAssignmentInput>) -> HttpResponse {
+pub async fn revoke_role(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<RoleAssignmentInput>,
+) -> HttpResponse {
     match api.admin.assign_role(&who.0, &path, &body, false).await {
         Ok(v) => HttpResponse::Ok().json(v),
         Err(e) => respond(e),

@@ -33,9 +33,17 @@ pub struct TenantPage {
 #[utoipa::path(get, path = "/admin/api/v1/tenants", tag = "tenants", params(PageQuery),
     responses((status = 200, body = TenantPage), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_tenants(api: web::Data<AdminApi>, who: Principal, page: web::Query<PageQuery>) -> HttpResponse {
+pub async fn list_tenants(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    page: web::Query<PageQuery>,
+) -> HttpResponse {
     let page = page.into_inner();
-    match api.admin.list_tenants(&who.0, page.limit(), page.after).await {
+    match api
+        .admin
+        .list_tenants(&who.0, page.limit(), page.after)
+        .await
+    {
         Ok(p) => HttpResponse::Ok().json(p),
         Err(e) => respond(e),
     }
@@ -45,7 +53,11 @@ pub async fn list_tenants(api: web::Data<AdminApi>, who: Principal, page: web::Q
 #[utoipa::path(post, path = "/admin/api/v1/tenants", tag = "tenants", request_body = TenantInput,
     responses((status = 201, body = TenantView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create_tenant(api: web::Data<AdminApi>, who: Principal, body: web::Json<TenantInput>) -> HttpResponse {
+pub async fn create_tenant(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    body: web::Json<TenantInput>,
+) -> HttpResponse {
     match api.admin.create_tenant(&who.0, &body).await {
         Ok(t) => versioned::created(&t, &t.version()),
         Err(e) => respond(e),
@@ -57,7 +69,11 @@ pub async fn create_tenant(api: web::Data<AdminApi>, who: Principal, body: web::
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 200, body = TenantView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get_tenant(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>) -> HttpResponse {
+pub async fn get_tenant(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+) -> HttpResponse {
     match api.admin.tenant_view(&who.0, &path).await {
         Ok(t) => versioned::ok(&t, &t.version()),
         Err(e) => respond(e),
@@ -78,7 +94,11 @@ pub async fn update_tenant(
     body: web::Json<TenantPatch>,
 ) -> HttpResponse {
     let if_match = versioned::if_match(&req);
-    match api.admin.update_tenant(&who.0, &path, &body, if_match.as_deref()).await {
+    match api
+        .admin
+        .update_tenant(&who.0, &path, &body, if_match.as_deref())
+        .await
+    {
         Ok(t) => versioned::ok(&t, &t.version()),
         Err(e) => respond(e),
     }

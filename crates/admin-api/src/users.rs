@@ -23,7 +23,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update_user))
             .route(web::delete().to(delete_user)),
     )
-    .service(web::resource("/tenants/{tenant}/users/{user_id}/password").route(web::put().to(set_password)));
+    .service(
+        web::resource("/tenants/{tenant}/users/{user_id}/password")
+            .route(web::put().to(set_password)),
+    );
 }
 
 #[derive(utoipa::ToSchema)]
@@ -50,9 +53,18 @@ pub struct UserSearch {
     params(("tenant" = String, Path, description = "The tenant's slug"), UserSearch),
     responses((status = 200, body = UserPage), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_users(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, q: web::Query<UserSearch>) -> HttpResponse {
+pub async fn list_users(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    q: web::Query<UserSearch>,
+) -> HttpResponse {
     let q = q.into_inner();
-    match api.admin.list_users(&who.0, &path, q.search, q.limit, q.after).await {
+    match api
+        .admin
+        .list_users(&who.0, &path, q.search, q.limit, q.after)
+        .await
+    {
         Ok(p) => HttpResponse::Ok().json(p),
         Err(e) => respond(e),
     }
@@ -63,7 +75,12 @@ pub async fn list_users(api: web::Data<AdminApi>, who: Principal, path: web::Pat
     params(("tenant" = String, Path, description = "The tenant's slug")),
     responses((status = 201, body = UserView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create_user(api: web::Data<AdminApi>, who: Principal, path: web::Path<String>, body: web::Json<UserInput>) -> HttpResponse {
+pub async fn create_user(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<UserInput>,
+) -> HttpResponse {
     match api.admin.create_user(&who.0, &path, &body).await {
         Ok(u) => versioned::created(&u, &u.version()),
         Err(e) => respond(e),
@@ -75,7 +92,11 @@ pub async fn create_user(api: web::Data<AdminApi>, who: Principal, path: web::Pa
     params(("tenant" = String, Path, description = "The tenant's slug"), ("user_id" = String, Path)),
     responses((status = 200, body = UserView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get_user(api: web::Data<AdminApi>, who: Principal, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn get_user(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     match api.admin.user_view(&who.0, &tenant, &id).await {
         Ok(u) => versioned::ok(&u, &u.version()),
@@ -98,7 +119,11 @@ pub async fn update_user(
 ) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     let if_match = versioned::if_match(&req);
-    match api.admin.update_user(&who.0, &tenant, &id, &body, if_match.as_deref()).await {
+    match api
+        .admin
+        .update_user(&who.0, &tenant, &id, &body, if_match.as_deref())
+        .await
+    {
         Ok(u) => versioned::ok(&u, &u.version()),
         Err(e) => respond(e),
     }
@@ -110,10 +135,19 @@ pub async fn update_user(
            ("If-Match" = Option<String>, Header, description = "The ETag of the version read")),
     responses((status = 204), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn delete_user(api: web::Data<AdminApi>, who: Principal, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn delete_user(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     let if_match = versioned::if_match(&req);
-    match api.admin.delete_user(&who.0, &tenant, &id, if_match.as_deref()).await {
+    match api
+        .admin
+        .delete_user(&who.0, &tenant, &id, if_match.as_deref())
+        .await
+    {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(e) => respond(e),
     }
@@ -124,9 +158,18 @@ pub async fn delete_user(api: web::Data<AdminApi>, who: Principal, req: HttpRequ
     params(("tenant" = String, Path, description = "The tenant's slug"), ("user_id" = String, Path)),
     responses((status = 200, body = UserView), (status = "4XX", body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn set_password(api: web::Data<AdminApi>, who: Principal, path: web::Path<(String, String)>, body: web::Json<PasswordInput>) -> HttpResponse {
+pub async fn set_password(
+    api: web::Data<AdminApi>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Json<PasswordInput>,
+) -> HttpResponse {
     let (tenant, id) = path.into_inner();
-    match api.admin.set_user_password(&who.0, &tenant, &id, &body).await {
+    match api
+        .admin
+        .set_user_password(&who.0, &tenant, &id, &body)
+        .await
+    {
         Ok(u) => versioned::ok(&u, &u.version()),
         Err(e) => respond(e),
     }

@@ -56,12 +56,18 @@ impl Admin {
     ) -> Result<PageView<AuditEventView>, AdminError> {
         let (tenant, _permit) = self.permit(caller, tenant, AdminAction::AuditRead).await?;
         if let Some(after) = &query.after {
-            Uuid::parse_str(after).map_err(|_| AdminError::invalid("after", "must be a cursor from a previous page"))?;
+            Uuid::parse_str(after).map_err(|_| {
+                AdminError::invalid("after", "must be a cursor from a previous page")
+            })?;
         }
         let page = self
             .ports
             .audit
-            .list(tenant.id, &query.filter, &page_request(query.limit, query.after))
+            .list(
+                tenant.id,
+                &query.filter,
+                &page_request(query.limit, query.after),
+            )
             .await?;
         Ok(PageView::from_page(page, |e| AuditEventView::from(e)))
     }

@@ -45,13 +45,21 @@ impl From<&Client> for ClientView {
         Self {
             client_id: c.client_id.to_string(),
             name: c.name.to_string(),
-            redirect_uris: c.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect(),
+            redirect_uris: c
+                .redirect_uris
+                .iter()
+                .map(|u| u.as_str().to_owned())
+                .collect(),
             post_logout_redirect_uris: c
                 .post_logout_redirect_uris
                 .iter()
                 .map(|u| u.as_str().to_owned())
                 .collect(),
-            grant_types: c.grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
+            grant_types: c
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
             scopes: c.scopes.tokens().map(str::to_owned).collect(),
             auth_method: c.auth_method.as_str().to_owned(),
             public: c.public,
@@ -187,7 +195,12 @@ fn validate(
 ) -> Result<keyward_oauth::client_registration::Registered, AdminError> {
     let mut errors = Fields::default();
     let settings = extra_metadata(input, &mut errors);
-    match register(tenant, &registration(input), &admin.ports.secrets, admin.ports.clock.now()) {
+    match register(
+        tenant,
+        &registration(input),
+        &admin.ports.secrets,
+        admin.ports.clock.now(),
+    ) {
         Ok(mut registered) => {
             errors.finish()?;
             registered.client.settings = settings;
@@ -209,7 +222,9 @@ impl Admin {
         tenant: &str,
         input: &ClientInput,
     ) -> Result<CreatedClient, AdminError> {
-        let (tenant, permit) = self.permit(caller, tenant, AdminAction::ClientCreate).await?;
+        let (tenant, permit) = self
+            .permit(caller, tenant, AdminAction::ClientCreate)
+            .await?;
         let registered = validate(self, tenant.id, input)?;
         self.ports.clients.create(&registered.client).await?;
         self.ports
@@ -217,20 +232,39 @@ impl Admin {
             .client_changed(tenant.id, &registered.client.client_id)
             .await;
         let view = ClientView::from(&registered.client);
-        self.record(caller, &permit, target(&registered.client.client_id), None, snapshot(&view))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            target(&registered.client.client_id),
+            None,
+            snapshot(&view),
+        )
+        .await?;
         Ok(CreatedClient {
             client: view,
             client_secret: registered.secret,
         })
     }
 
-    async fn find_client(&self, tenant: keyward_core::TenantId, id: &str) -> Result<Client, AdminError> {
+    async fn find_client(
+        &self,
+        tenant: keyward_core::TenantId,
+        id: &str,
+    ) -> Result<Client, AdminError> {
         let id = ClientId::parse(id).map_err(|_| AdminError::NotFound)?;
-        self.ports.clients.get(tenant, &id).await?.ok_or(AdminError::NotFound)
+        self.ports
+            .clients
+            .get(tenant, &id)
+            .await?
+            .ok_or(AdminError::NotFound)
     }
 
-    pub async fn client_view(&self, caller: &Caller, tenant: &str, id: &str) -> Result<ClientView, AdminError> {
+    pub async fn client_view(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        id: &str,
+    ) -> Result<ClientView, AdminError> {
         let (tenant, _permit) = self.permit(caller, tenant, AdminAction::ClientRead).await?;
         Ok(ClientView::from(&self.find_client(tenant.id, id).await?))
     }
@@ -243,7 +277,11 @@ impl Admin {
         after: Option<String>,
     ) -> Result<PageView<ClientView>, AdminError> {
         let (tenant, _permit) = self.permit(caller, tenant, AdminAction::ClientRead).await?;
-        let page = self.ports.clients.list(tenant.id, &page_request(limit, after)).await?;
+        let page = self
+            .ports
+            .clients
+            .list(tenant.id, &page_request(limit, after))
+            .await?;
         Ok(PageView::from_page(page, |c| ClientView::from(c)))
     }
 
@@ -257,20 +295,36 @@ impl Admin {
         patch: &ClientPatch,
         if_match: Option<&str>,
     ) -> Result<CreatedClient, AdminError> {
-        let (tenant, permit) = self.permit(caller, tenant, AdminAction::ClientUpdate).await?;
+        let (tenant, permit) = self
+            .permit(caller, tenant, AdminAction::ClientUpdate)
+            .await?;
         let current = self.find_client(tenant.id, id).await?;
         let before = ClientView::from(&current);
         before.version().check(if_match)?;
         let merged = ClientInput {
             name: patch.name.clone().unwrap_or_else(|| before.name.clone()),
-            redirect_uris: patch.redirect_uris.clone().unwrap_or_else(|| before.redirect_uris.clone()),
+            redirect_uris: patch
+                .redirect_uris
+                .clone()
+                .unwrap_or_else(|| before.redirect_uris.clone()),
             post_logout_redirect_uris: patch
                 .post_logout_redirect_uris
                 .clone()
                 .unwrap_or_else(|| before.post_logout_redirect_uris.clone()),
-            grant_types: patch.grant_types.clone().unwrap_or_else(|| before.grant_types.clone()),
-            scopes: patch.scopes.clone().unwrap_or_else(|| before.scopes.clone()),
-            auth_method: Some(patch.auth_method.clone().unwrap_or_else(|| before.auth_method.clone())),
+            grant_types: patch
+                .grant_types
+                .clone()
+                .unwrap_or_else(|| before.grant_types.clone()),
+            scopes: patch
+                .scopes
+                .clone()
+                .unwrap_or_else(|| before.scopes.clone()),
+            auth_method: Some(
+                patch
+                    .auth_method
+                    .clone()
+                    .unwrap_or_else(|| before.auth_method.clone()),
+            ),
             public: patch.public.unwrap_or(before.public),
             first_party: patch.first_party.unwrap_or(before.first_party),
             jwks: patch.jwks.clone().or_else(|| before.jwks.clone()),
@@ -309,10 +363,19 @@ impl Admin {
             ..validated
         };
         self.ports.clients.update(&changed).await?;
-        self.ports.announcer.client_changed(tenant.id, &changed.client_id).await;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &changed.client_id)
+            .await;
         let after = ClientView::from(&changed);
-        self.record(caller, &permit, target(&changed.client_id), snapshot(&before), snapshot(&after))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            target(&changed.client_id),
+            snapshot(&before),
+            snapshot(&after),
+        )
+        .await?;
         Ok(CreatedClient {
             client: after,
             client_secret: secret,
@@ -326,14 +389,28 @@ impl Admin {
         id: &str,
         if_match: Option<&str>,
     ) -> Result<(), AdminError> {
-        let (tenant, permit) = self.permit(caller, tenant, AdminAction::ClientDelete).await?;
+        let (tenant, permit) = self
+            .permit(caller, tenant, AdminAction::ClientDelete)
+            .await?;
         let current = self.find_client(tenant.id, id).await?;
         let before = ClientView::from(&current);
         before.version().check(if_match)?;
-        self.ports.clients.delete(tenant.id, &current.client_id).await?;
-        self.ports.announcer.client_changed(tenant.id, &current.client_id).await;
-        self.record(caller, &permit, target(&current.client_id), snapshot(&before), None)
-            .await
+        self.ports
+            .clients
+            .delete(tenant.id, &current.client_id)
+            .await?;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &current.client_id)
+            .await;
+        self.record(
+            caller,
+            &permit,
+            target(&current.client_id),
+            snapshot(&before),
+            None,
+        )
+        .await
     }
 
     /// Issues a new secret; the old one stops working at once.
@@ -343,12 +420,17 @@ impl Admin {
         tenant: &str,
         id: &str,
     ) -> Result<CreatedClient, AdminError> {
-        let (tenant, permit) = self.permit(caller, tenant, AdminAction::ClientRotateSecret).await?;
+        let (tenant, permit) = self
+            .permit(caller, tenant, AdminAction::ClientRotateSecret)
+            .await?;
         let mut client = self.find_client(tenant.id, id).await?;
         if !client.auth_method.uses_secret() {
             return Err(AdminError::invalid(
                 "auth_method",
-                format!("the client authenticates with {}, not with a secret", client.auth_method),
+                format!(
+                    "the client authenticates with {}, not with a secret",
+                    client.auth_method
+                ),
             ));
         }
         let before = ClientView::from(&client);
@@ -360,10 +442,19 @@ impl Admin {
         client.secret_hash = Some(hash);
         client.updated_at = self.ports.clock.now();
         self.ports.clients.update(&client).await?;
-        self.ports.announcer.client_changed(tenant.id, &client.client_id).await;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &client.client_id)
+            .await;
         let after = ClientView::from(&client);
-        self.record(caller, &permit, target(&client.client_id), snapshot(&before), snapshot(&after))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            target(&client.client_id),
+            snapshot(&before),
+            snapshot(&after),
+        )
+        .await?;
         Ok(CreatedClient {
             client: after,
             client_secret: Some(secret),

@@ -84,9 +84,7 @@ impl Fields {
 
     /// The parsed value, or `None` after recording the error under `field`.
     pub(crate) fn take<T>(&mut self, field: &str, parsed: Result<T, ParseError>) -> Option<T> {
-        parsed
-            .map_err(|e| self.push(field, e.message))
-            .ok()
+        parsed.map_err(|e| self.push(field, e.message)).ok()
     }
 
     pub(crate) fn finish(self) -> Result<(), AdminError> {

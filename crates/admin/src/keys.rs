@@ -38,12 +38,23 @@ pub struct RotationView {
 
 impl Admin {
     /// Every key of the tenant, newest first (one page: a tenant holds a handful).
-    pub async fn list_keys(&self, caller: &Caller, tenant: &str) -> Result<PageView<KeyView>, AdminError> {
+    pub async fn list_keys(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+    ) -> Result<PageView<KeyView>, AdminError> {
         let (tenant, _permit) = self.permit(caller, tenant, AdminAction::KeyRead).await?;
         let mut keys = self.ports.keys.list(tenant.id).await?;
-        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
+        keys.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.kid.cmp(&b.kid))
+        });
         let now = self.ports.clock.now();
-        let shown: Vec<String> = published(&keys, now).iter().map(|k| k.kid.clone()).collect();
+        let shown: Vec<String> = published(&keys, now)
+            .iter()
+            .map(|k| k.kid.clone())
+            .collect();
         let items = keys
             .iter()
             .map(|k| KeyView {
@@ -64,11 +75,20 @@ impl Admin {
     /// Promotes every algorithm's next key, retires the active one and publishes a new next
     /// key. The RS256 key generation (a prime search) runs on the calling thread; rotations
     /// are rare, so it is accepted rather than moved to a blocking pool.
-    pub async fn rotate_keys(&self, caller: &Caller, tenant: &str) -> Result<RotationView, AdminError> {
+    pub async fn rotate_keys(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+    ) -> Result<RotationView, AdminError> {
         let (tenant, permit) = self.permit(caller, tenant, AdminAction::KeyRotate).await?;
-        let alg = tenant.settings.signing_alg.parse().unwrap_or(SigningAlg::Es256);
+        let alg = tenant
+            .settings
+            .signing_alg
+            .parse()
+            .unwrap_or(SigningAlg::Es256);
         let s = &tenant.settings;
-        let window = chrono::Duration::seconds(s.access_token_ttl_secs.max(s.id_token_ttl_secs).max(0));
+        let window =
+            chrono::Duration::seconds(s.access_token_ttl_secs.max(s.id_token_ttl_secs).max(0));
         let report = rotate(
             self.ports.keys.as_ref(),
             tenant.id,
@@ -86,8 +106,14 @@ impl Admin {
             next_kid: report.next_kid,
             removed: report.removed,
         };
-        self.record(caller, &permit, format!("tenant:{}", tenant.slug), None, snapshot(&view))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            format!("tenant:{}", tenant.slug),
+            None,
+            snapshot(&view),
+        )
+        .await?;
         Ok(view)
     }
 }

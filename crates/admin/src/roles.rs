@@ -85,10 +85,26 @@ impl Admin {
         let changed: PolicyChanged = match (role, grant) {
             (AdminRole::PlatformAdmin, true) => authz.grant_platform_admin(&actor).await,
             (AdminRole::PlatformAdmin, false) => authz.revoke_platform_admin(&actor).await,
-            (AdminRole::TenantAdmin, true) => authz.assign_role(&actor, TenantRole::Admin, tenant.id).await,
-            (AdminRole::TenantAdmin, false) => authz.revoke_role(&actor, TenantRole::Admin, tenant.id).await,
-            (AdminRole::TenantViewer, true) => authz.assign_role(&actor, TenantRole::Viewer, tenant.id).await,
-            (AdminRole::TenantViewer, false) => authz.revoke_role(&actor, TenantRole::Viewer, tenant.id).await,
+            (AdminRole::TenantAdmin, true) => {
+                authz
+                    .assign_role(&actor, TenantRole::Admin, tenant.id)
+                    .await
+            }
+            (AdminRole::TenantAdmin, false) => {
+                authz
+                    .revoke_role(&actor, TenantRole::Admin, tenant.id)
+                    .await
+            }
+            (AdminRole::TenantViewer, true) => {
+                authz
+                    .assign_role(&actor, TenantRole::Viewer, tenant.id)
+                    .await
+            }
+            (AdminRole::TenantViewer, false) => {
+                authz
+                    .revoke_role(&actor, TenantRole::Viewer, tenant.id)
+                    .await
+            }
         }
         .map_err(|e| AdminError::Store(format!("policy storage: {e}")))?;
         if let Err(e) = changed.announce(self.ports.cache.as_ref()).await {
@@ -98,9 +114,19 @@ impl Admin {
             subject: actor.subject(),
             role: role.as_str().to_owned(),
         };
-        let (before, after) = if grant { (None, snapshot(&view)) } else { (snapshot(&view), None) };
-        self.record(caller, &permit, format!("role:{}", view.role), before, after)
-            .await?;
+        let (before, after) = if grant {
+            (None, snapshot(&view))
+        } else {
+            (snapshot(&view), None)
+        };
+        self.record(
+            caller,
+            &permit,
+            format!("role:{}", view.role),
+            before,
+            after,
+        )
+        .await?;
         Ok(view)
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use keyward_authz::{Actor, AdminAction, Authorizer, Permit};
 use keyward_core::{
-    AuditEvent, AuditLog, Clock, EphemeralStore, MasterKey, Page, PageRequest, Tenant,
-    TenantSlug, TenantStore,
+    AuditEvent, AuditLog, Clock, EphemeralStore, MasterKey, Page, PageRequest, Tenant, TenantSlug,
+    TenantStore,
 };
 use keyward_identity::{PasswordHasher, UserStore};
 use keyward_oauth::client_secret::ClientSecretHasher;

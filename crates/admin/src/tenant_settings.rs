@@ -132,10 +132,7 @@ pub(crate) fn apply(settings: &mut TenantSettings, patch: &SettingsPatch, errors
         if (8..=128).contains(&min) {
             settings.password_min_length = min;
         } else {
-            errors.push(
-                "settings/password_min_length",
-                "must be between 8 and 128",
-            );
+            errors.push("settings/password_min_length", "must be between 8 and 128");
         }
     }
     if let Some(b) = &patch.branding {
@@ -147,27 +144,27 @@ fn apply_branding(branding: &mut Branding, patch: &BrandingPatch, errors: &mut F
     if let Some(logo) = &patch.logo_url {
         if logo.is_empty() {
             branding.logo_url = None;
-        } else if url::Url::parse(logo).is_ok_and(|u| u.scheme() == "https") && logo.len() <= 2048
-        {
+        } else if url::Url::parse(logo).is_ok_and(|u| u.scheme() == "https") && logo.len() <= 2048 {
             branding.logo_url = Some(logo.clone());
         } else {
             errors.push("settings/branding/logo_url", "must be an https URL");
         }
     }
-    let color = |field: &str, value: &Option<String>, target: &mut Option<String>, errors: &mut Fields| {
-        if let Some(c) = value {
-            if c.is_empty() {
-                *target = None;
-            } else if c.len() == 7
-                && c.starts_with('#')
-                && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-            {
-                *target = Some(c.to_ascii_lowercase());
-            } else {
-                errors.push(format!("settings/branding/{field}"), "must be #rrggbb");
+    let color =
+        |field: &str, value: &Option<String>, target: &mut Option<String>, errors: &mut Fields| {
+            if let Some(c) = value {
+                if c.is_empty() {
+                    *target = None;
+                } else if c.len() == 7
+                    && c.starts_with('#')
+                    && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    *target = Some(c.to_ascii_lowercase());
+                } else {
+                    errors.push(format!("settings/branding/{field}"), "must be #rrggbb");
+                }
             }
-        }
-    };
+        };
     color(
         "primary_color",
         &patch.primary_color,

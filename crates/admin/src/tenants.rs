@@ -82,7 +82,9 @@ impl Admin {
         };
         // The permit comes first, so that someone who may not create tenants learns nothing
         // about the input; the id it names is the new tenant's.
-        let probe = tenant.as_ref().map_or_else(keyward_core::TenantId::generate, |t| t.id);
+        let probe = tenant
+            .as_ref()
+            .map_or_else(keyward_core::TenantId::generate, |t| t.id);
         let permit = self
             .ports
             .authorizer
@@ -90,13 +92,22 @@ impl Admin {
             .await?;
         errors.finish()?;
         let tenant = tenant.ok_or_else(|| AdminError::Internal("tenant not built".into()))?;
-        self.ports.tenants.create(&tenant).await.map_err(|e| match e {
-            keyward_core::StoreError::Conflict(_) => {
-                AdminError::Conflict(format!("tenant {:?} already exists", tenant.slug.as_str()))
-            }
-            other => other.into(),
-        })?;
-        let alg = tenant.settings.signing_alg.parse().unwrap_or(SigningAlg::Es256);
+        self.ports
+            .tenants
+            .create(&tenant)
+            .await
+            .map_err(|e| match e {
+                keyward_core::StoreError::Conflict(_) => AdminError::Conflict(format!(
+                    "tenant {:?} already exists",
+                    tenant.slug.as_str()
+                )),
+                other => other.into(),
+            })?;
+        let alg = tenant
+            .settings
+            .signing_alg
+            .parse()
+            .unwrap_or(SigningAlg::Es256);
         ensure_keys(
             self.ports.keys.as_ref(),
             tenant.id,
@@ -180,8 +191,14 @@ impl Admin {
         self.ports.tenants.update(&changed).await?;
         self.ports.announcer.tenant_changed(changed.id).await;
         let after = TenantView::from(&changed);
-        self.record(caller, &permit, target(&changed), snapshot(&before), snapshot(&after))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            target(&changed),
+            snapshot(&before),
+            snapshot(&after),
+        )
+        .await?;
         Ok(after)
     }
 }

@@ -108,7 +108,11 @@ impl Admin {
             None => None,
         };
         let hash = match &input.password {
-            Some(p) => match self.ports.passwords.hash(p, tenant.settings.password_min_length) {
+            Some(p) => match self
+                .ports
+                .passwords
+                .hash(p, tenant.settings.password_min_length)
+            {
                 Ok(h) => Some(h),
                 Err(PasswordError::Hashing(why)) => return Err(AdminError::Internal(why)),
                 Err(e) => {
@@ -141,12 +145,25 @@ impl Admin {
         Ok(view)
     }
 
-    async fn find_user(&self, tenant: keyward_core::TenantId, id: &str) -> Result<User, AdminError> {
+    async fn find_user(
+        &self,
+        tenant: keyward_core::TenantId,
+        id: &str,
+    ) -> Result<User, AdminError> {
         let id: UserId = id.parse().map_err(|_| AdminError::NotFound)?;
-        self.ports.users.get(tenant, id).await?.ok_or(AdminError::NotFound)
+        self.ports
+            .users
+            .get(tenant, id)
+            .await?
+            .ok_or(AdminError::NotFound)
     }
 
-    pub async fn user_view(&self, caller: &Caller, tenant: &str, id: &str) -> Result<UserView, AdminError> {
+    pub async fn user_view(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        id: &str,
+    ) -> Result<UserView, AdminError> {
         let (tenant, _permit) = self.permit(caller, tenant, AdminAction::UserRead).await?;
         Ok(UserView::from(&self.find_user(tenant.id, id).await?))
     }
@@ -223,8 +240,14 @@ impl Admin {
             other => other.into(),
         })?;
         let after = UserView::from(&user);
-        self.record(caller, &permit, target(user.id), snapshot(&before), snapshot(&after))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            target(user.id),
+            snapshot(&before),
+            snapshot(&after),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -236,7 +259,9 @@ impl Admin {
         id: &str,
         input: &PasswordInput,
     ) -> Result<UserView, AdminError> {
-        let (tenant, permit) = self.permit(caller, tenant, AdminAction::UserSetPassword).await?;
+        let (tenant, permit) = self
+            .permit(caller, tenant, AdminAction::UserSetPassword)
+            .await?;
         let mut user = self.find_user(tenant.id, id).await?;
         let before = UserView::from(&user);
         let hash = self
@@ -245,12 +270,21 @@ impl Admin {
             .hash(&input.password, tenant.settings.password_min_length)
             .map_err(hash_error)?;
         let now = self.ports.clock.now();
-        self.ports.users.set_password_hash(tenant.id, user.id, &hash, now).await?;
+        self.ports
+            .users
+            .set_password_hash(tenant.id, user.id, &hash, now)
+            .await?;
         user.password_hash = Some(hash);
         user.updated_at = now;
         let after = UserView::from(&user);
-        self.record(caller, &permit, target(user.id), snapshot(&before), snapshot(&after))
-            .await?;
+        self.record(
+            caller,
+            &permit,
+            target(user.id),
+            snapshot(&before),
+            snapshot(&after),
+        )
+        .await?;
         Ok(after)
     }
 

@@ -30,10 +30,15 @@ impl Version {
         let Some(expected) = expected else {
             return Ok(());
         };
-        let matches = expected.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == self.0
-        });
-        if matches { Ok(()) } else { Err(AdminError::Stale) }
+        let matches = expected
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == self.0);
+        if matches {
+            Ok(())
+        } else {
+            Err(AdminError::Stale)
+        }
     }
 }
 

@@ -56,7 +56,11 @@ async fn fixture() -> Fixture {
         master,
         clock: Arc::new(SystemClock),
     });
-    Fixture { admin, root: caller(root), _db: db }
+    Fixture {
+        admin,
+        root: caller(root),
+        _db: db,
+    }
 }
 
 /// A tenant with one client and one user, made by the platform admin.
@@ -67,51 +71,210 @@ struct Seeded {
 }
 
 async fn seed(f: &Fixture, slug: &str) -> Seeded {
-    let input = TenantInput { slug: slug.into(), display_name: slug.to_uppercase() };
+    let input = TenantInput {
+        slug: slug.into(),
+        display_name: slug.to_uppercase(),
+    };
     f.admin.create_tenant(&f.root, &input).await.unwrap();
     let client = f
         .admin
-        .create_client(&f.root, slug, &ClientInput { name: "svc".into(), ..Default::default() })
+        .create_client(
+            &f.root,
+            slug,
+            &ClientInput {
+                name: "svc".into(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let user = f
         .admin
-        .create_user(&f.root, slug, &UserInput { username: "alice".into(), email: None, password: None })
+        .create_user(
+            &f.root,
+            slug,
+            &UserInput {
+                username: "alice".into(),
+                email: None,
+                password: None,
+            },
+        )
         .await
         .unwrap();
-    Seeded { slug: slug.into(), client_id: client.client.client_id, user_id: user.id.to_string() }
+    Seeded {
+        slug: slug.into(),
+        client_id: client.client.client_id,
+        user_id: user.id.to_string(),
+    }
 }
 
 async fn member(f: &Fixture, slug: &str, role: &str) -> Caller {
     let actor = Actor::User(UserId::generate());
-    let input = RoleAssignmentInput { subject: actor.subject(), role: role.into() };
-    f.admin.assign_role(&f.root, slug, &input, true).await.unwrap();
+    let input = RoleAssignmentInput {
+        subject: actor.subject(),
+        role: role.into(),
+    };
+    f.admin
+        .assign_role(&f.root, slug, &input, true)
+        .await
+        .unwrap();
     caller(actor)
 }
 
 /// Runs every admin operation against `t` as `who`: (name, is a write, outcome).
-async fn every_operation(f: &Fixture, who: &Caller, t: &Seeded) -> Vec<(&'static str, bool, Result<(), AdminError>)> {
+async fn every_operation(
+    f: &Fixture,
+    who: &Caller,
+    t: &Seeded,
+) -> Vec<(&'static str, bool, Result<(), AdminError>)> {
     let a = &f.admin;
     let s = t.slug.as_str();
     vec![
         ("tenant.read", false, ok(a.tenant_view(who, s).await)),
-        ("tenant.update", true, ok(a.update_tenant(who, s, &TenantPatch { display_name: Some("X".into()), settings: None }, None).await)),
-        ("client.list", false, ok(a.list_clients(who, s, None, None).await)),
-        ("client.read", false, ok(a.client_view(who, s, &t.client_id).await)),
-        ("client.create", true, ok(a.create_client(who, s, &ClientInput { name: "x".into(), ..Default::default() }).await)),
-        ("client.update", true, ok(a.update_client(who, s, &t.client_id, &ClientPatch { first_party: Some(true), ..Default::default() }, None).await)),
-        ("client.rotate_secret", true, ok(a.rotate_client_secret(who, s, &t.client_id).await)),
-        ("user.list", false, ok(a.list_users(who, s, None, None, None).await)),
-        ("user.read", false, ok(a.user_view(who, s, &t.user_id).await)),
-        ("user.create", true, ok(a.create_user(who, s, &UserInput { username: format!("u{}", uuid_suffix()), email: None, password: None }).await)),
-        ("user.update", true, ok(a.update_user(who, s, &t.user_id, &UserPatch { disabled: Some(false), ..Default::default() }, None).await)),
-        ("user.set_password", true, ok(a.set_user_password(who, s, &t.user_id, &PasswordInput { password: "a-long-password".into() }).await)),
+        (
+            "tenant.update",
+            true,
+            ok(a.update_tenant(
+                who,
+                s,
+                &TenantPatch {
+                    display_name: Some("X".into()),
+                    settings: None,
+                },
+                None,
+            )
+            .await),
+        ),
+        (
+            "client.list",
+            false,
+            ok(a.list_clients(who, s, None, None).await),
+        ),
+        (
+            "client.read",
+            false,
+            ok(a.client_view(who, s, &t.client_id).await),
+        ),
+        (
+            "client.create",
+            true,
+            ok(a.create_client(
+                who,
+                s,
+                &ClientInput {
+                    name: "x".into(),
+                    ..Default::default()
+                },
+            )
+            .await),
+        ),
+        (
+            "client.update",
+            true,
+            ok(a.update_client(
+                who,
+                s,
+                &t.client_id,
+                &ClientPatch {
+                    first_party: Some(true),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await),
+        ),
+        (
+            "client.rotate_secret",
+            true,
+            ok(a.rotate_client_secret(who, s, &t.client_id).await),
+        ),
+        (
+            "user.list",
+            false,
+            ok(a.list_users(who, s, None, None, None).await),
+        ),
+        (
+            "user.read",
+            false,
+            ok(a.user_view(who, s, &t.user_id).await),
+        ),
+        (
+            "user.create",
+            true,
+            ok(a.create_user(
+                who,
+                s,
+                &UserInput {
+                    username: format!("u{}", uuid_suffix()),
+                    email: None,
+                    password: None,
+                },
+            )
+            .await),
+        ),
+        (
+            "user.update",
+            true,
+            ok(a.update_user(
+                who,
+                s,
+                &t.user_id,
+                &UserPatch {
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await),
+        ),
+        (
+            "user.set_password",
+            true,
+            ok(a.set_user_password(
+                who,
+                s,
+                &t.user_id,
+                &PasswordInput {
+                    password: "a-long-password".into(),
+                },
+            )
+            .await),
+        ),
         ("key.read", false, ok(a.list_keys(who, s).await)),
-        ("audit.read", false, ok(a.list_audit_events(who, s, AuditQuery::default()).await)),
-        ("role.read", false, ok(a.list_role_assignments(who, s).await)),
-        ("role.assign", true, ok(a.assign_role(who, s, &RoleAssignmentInput { subject: Actor::User(UserId::generate()).subject(), role: "tenant-viewer".into() }, true).await)),
-        ("user.delete", true, ok(a.delete_user(who, s, &t.user_id, None).await)),
-        ("client.delete", true, ok(a.delete_client(who, s, &t.client_id, None).await)),
+        (
+            "audit.read",
+            false,
+            ok(a.list_audit_events(who, s, AuditQuery::default()).await),
+        ),
+        (
+            "role.read",
+            false,
+            ok(a.list_role_assignments(who, s).await),
+        ),
+        (
+            "role.assign",
+            true,
+            ok(a.assign_role(
+                who,
+                s,
+                &RoleAssignmentInput {
+                    subject: Actor::User(UserId::generate()).subject(),
+                    role: "tenant-viewer".into(),
+                },
+                true,
+            )
+            .await),
+        ),
+        (
+            "user.delete",
+            true,
+            ok(a.delete_user(who, s, &t.user_id, None).await),
+        ),
+        (
+            "client.delete",
+            true,
+            ok(a.delete_client(who, s, &t.client_id, None).await),
+        ),
     ]
 }
 
@@ -130,21 +293,55 @@ async fn tenant_admin_of_a_can_do_nothing_in_b() {
     let b = seed(&f, "tenant-b").await;
     let admin_a = member(&f, "tenant-a", "tenant-admin").await;
     for (name, _, outcome) in every_operation(&f, &admin_a, &b).await {
-        assert!(matches!(outcome, Err(AdminError::Denied(_) | AdminError::NotFound)), "{name}: {outcome:?}");
+        assert!(
+            matches!(outcome, Err(AdminError::Denied(_) | AdminError::NotFound)),
+            "{name}: {outcome:?}"
+        );
     }
-    let created = f.admin.create_tenant(&admin_a, &TenantInput { slug: "tenant-c".into(), display_name: "C".into() }).await;
-    assert!(matches!(created, Err(AdminError::Denied(_))), "tenant-admin created a tenant");
+    let created = f
+        .admin
+        .create_tenant(
+            &admin_a,
+            &TenantInput {
+                slug: "tenant-c".into(),
+                display_name: "C".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(created, Err(AdminError::Denied(_))),
+        "tenant-admin created a tenant"
+    );
     // Its own tenant it fully administers.
-    let a = Seeded { slug: "tenant-a".into(), ..b_ids(&f, "tenant-a").await };
+    let a = Seeded {
+        slug: "tenant-a".into(),
+        ..b_ids(&f, "tenant-a").await
+    };
     for (name, _, outcome) in every_operation(&f, &admin_a, &a).await {
         assert!(outcome.is_ok(), "{name} in its own tenant: {outcome:?}");
     }
 }
 
 async fn b_ids(f: &Fixture, slug: &str) -> Seeded {
-    let client = f.admin.list_clients(&f.root, slug, None, None).await.unwrap().items.remove(0);
-    let user = f.admin.list_users(&f.root, slug, None, None, None).await.unwrap().items.remove(0);
-    Seeded { slug: slug.into(), client_id: client.client_id, user_id: user.id.to_string() }
+    let client = f
+        .admin
+        .list_clients(&f.root, slug, None, None)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let user = f
+        .admin
+        .list_users(&f.root, slug, None, None, None)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    Seeded {
+        slug: slug.into(),
+        client_id: client.client_id,
+        user_id: user.id.to_string(),
+    }
 }
 
 #[tokio::test]
@@ -154,7 +351,10 @@ async fn tenant_viewer_reads_but_cannot_write() {
     let viewer = member(&f, "viewed", "tenant-viewer").await;
     for (name, write, outcome) in every_operation(&f, &viewer, &a).await {
         if write {
-            assert!(matches!(outcome, Err(AdminError::Denied(_))), "viewer could {name}: {outcome:?}");
+            assert!(
+                matches!(outcome, Err(AdminError::Denied(_))),
+                "viewer could {name}: {outcome:?}"
+            );
         } else {
             assert!(outcome.is_ok(), "viewer could not {name}: {outcome:?}");
         }
@@ -166,23 +366,70 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
     let f = fixture().await;
     let a = seed(&f, "audited").await;
     for (name, _, outcome) in every_operation(&f, &f.root, &a).await {
-        assert!(outcome.is_ok(), "platform admin could not {name}: {outcome:?}");
+        assert!(
+            outcome.is_ok(),
+            "platform admin could not {name}: {outcome:?}"
+        );
     }
-    let events = f.admin.list_audit_events(&f.root, "audited", AuditQuery { limit: Some(500), ..Default::default() }).await.unwrap();
+    let events = f
+        .admin
+        .list_audit_events(
+            &f.root,
+            "audited",
+            AuditQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let actions: Vec<&str> = events.items.iter().map(|e| e.action.as_str()).collect();
-    for action in ["tenant.create", "tenant.update", "client.create", "client.update", "client.rotate_secret", "client.delete",
-        "user.create", "user.update", "user.set_password", "user.delete", "role.assign"] {
-        assert!(actions.contains(&action), "no audit event for {action}: {actions:?}");
+    for action in [
+        "tenant.create",
+        "tenant.update",
+        "client.create",
+        "client.update",
+        "client.rotate_secret",
+        "client.delete",
+        "user.create",
+        "user.update",
+        "user.set_password",
+        "user.delete",
+        "role.assign",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "no audit event for {action}: {actions:?}"
+        );
     }
     for e in &events.items {
         assert_eq!(e.actor, f.root.actor.subject());
         assert_eq!(e.request_id.as_deref(), Some("req-1"));
-        let text = format!("{} {}", serde_json::json!(e.before), serde_json::json!(e.after));
-        for secret in ["secret_hash", "\"client_secret\":", "password_hash", "\"password\":", "$argon2", "hmac-sha256$"] {
-            assert!(!text.contains(secret), "{} leaks {secret}: {text}", e.action);
+        let text = format!(
+            "{} {}",
+            serde_json::json!(e.before),
+            serde_json::json!(e.after)
+        );
+        for secret in [
+            "secret_hash",
+            "\"client_secret\":",
+            "password_hash",
+            "\"password\":",
+            "$argon2",
+            "hmac-sha256$",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{} leaks {secret}: {text}",
+                e.action
+            );
         }
     }
-    let update = events.items.iter().find(|e| e.action == "tenant.update").unwrap();
+    let update = events
+        .items
+        .iter()
+        .find(|e| e.action == "tenant.update")
+        .unwrap();
     assert_eq!(update.before.as_ref().unwrap()["display_name"], "AUDITED");
     assert_eq!(update.after.as_ref().unwrap()["display_name"], "X");
 }
@@ -191,13 +438,29 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
 async fn stale_if_match_is_refused_and_current_one_accepted() {
     let f = fixture().await;
     let a = seed(&f, "versioned").await;
-    let user = f.admin.user_view(&f.root, "versioned", &a.user_id).await.unwrap();
+    let user = f
+        .admin
+        .user_view(&f.root, "versioned", &a.user_id)
+        .await
+        .unwrap();
     let tag = format!("\"{}\"", user.version().as_str());
-    let patch = UserPatch { disabled: Some(true), ..Default::default() };
-    f.admin.update_user(&f.root, "versioned", &a.user_id, &patch, Some(&tag)).await.unwrap();
-    let again = f.admin.update_user(&f.root, "versioned", &a.user_id, &patch, Some(&tag)).await;
+    let patch = UserPatch {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    f.admin
+        .update_user(&f.root, "versioned", &a.user_id, &patch, Some(&tag))
+        .await
+        .unwrap();
+    let again = f
+        .admin
+        .update_user(&f.root, "versioned", &a.user_id, &patch, Some(&tag))
+        .await;
     assert!(matches!(again, Err(AdminError::Stale)), "{again:?}");
-    let deleted = f.admin.delete_user(&f.root, "versioned", &a.user_id, Some(&tag)).await;
+    let deleted = f
+        .admin
+        .delete_user(&f.root, "versioned", &a.user_id, Some(&tag))
+        .await;
     assert!(matches!(deleted, Err(AdminError::Stale)), "{deleted:?}");
 }
 
@@ -211,20 +474,40 @@ async fn invalid_input_reports_every_field() {
         jwks_uri: Some("ftp://x".into()),
         ..Default::default()
     };
-    let Err(AdminError::Invalid(errors)) = f.admin.create_client(&f.root, "fields", &bad).await else { panic!("accepted") };
+    let Err(AdminError::Invalid(errors)) = f.admin.create_client(&f.root, "fields", &bad).await
+    else {
+        panic!("accepted")
+    };
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     for field in ["name", "redirect_uri", "jwks_uri"] {
         assert!(fields.contains(&field), "{field} missing from {fields:?}");
     }
     let Err(AdminError::Invalid(errors)) = f
         .admin
-        .create_user(&f.root, "fields", &UserInput { username: String::new(), email: Some("nope".into()), password: Some("short".into()) })
+        .create_user(
+            &f.root,
+            "fields",
+            &UserInput {
+                username: String::new(),
+                email: Some("nope".into()),
+                password: Some("short".into()),
+            },
+        )
         .await
     else {
         panic!("accepted")
     };
     assert_eq!(errors.len(), 3, "{errors:?}");
-    let dup = f.admin.create_tenant(&f.root, &TenantInput { slug: "fields".into(), display_name: "F".into() }).await;
+    let dup = f
+        .admin
+        .create_tenant(
+            &f.root,
+            &TenantInput {
+                slug: "fields".into(),
+                display_name: "F".into(),
+            },
+        )
+        .await;
     assert!(matches!(dup, Err(AdminError::Conflict(_))), "{dup:?}");
 }
 
@@ -233,12 +516,27 @@ async fn lists_page_with_cursors() {
     let f = fixture().await;
     seed(&f, "paged").await;
     for i in 0..4 {
-        f.admin.create_user(&f.root, "paged", &UserInput { username: format!("user{i}"), email: None, password: None }).await.unwrap();
+        f.admin
+            .create_user(
+                &f.root,
+                "paged",
+                &UserInput {
+                    username: format!("user{i}"),
+                    email: None,
+                    password: None,
+                },
+            )
+            .await
+            .unwrap();
     }
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = f.admin.list_users(&f.root, "paged", None, Some(2), after).await.unwrap();
+        let page = f
+            .admin
+            .list_users(&f.root, "paged", None, Some(2), after)
+            .await
+            .unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(page.items.into_iter().map(|u| u.username));
         match page.next {
@@ -247,7 +545,11 @@ async fn lists_page_with_cursors() {
         }
     }
     assert_eq!(seen, ["alice", "user0", "user1", "user2", "user3"]);
-    let found = f.admin.list_users(&f.root, "paged", Some("USER2".into()), None, None).await.unwrap();
+    let found = f
+        .admin
+        .list_users(&f.root, "paged", Some("USER2".into()), None, None)
+        .await
+        .unwrap();
     assert_eq!(found.items.len(), 1);
 }
 
@@ -257,8 +559,17 @@ async fn role_assignment_takes_effect_and_revocation_removes_it() {
     seed(&f, "roles").await;
     let who = member(&f, "roles", "tenant-viewer").await;
     assert!(f.admin.tenant_view(&who, "roles").await.is_ok());
-    let input = RoleAssignmentInput { subject: who.actor.subject(), role: "tenant-viewer".into() };
-    f.admin.assign_role(&f.root, "roles", &input, false).await.unwrap();
-    assert!(matches!(f.admin.tenant_view(&who, "roles").await, Err(AdminError::Denied(_))));
+    let input = RoleAssignmentInput {
+        subject: who.actor.subject(),
+        role: "tenant-viewer".into(),
+    };
+    f.admin
+        .assign_role(&f.root, "roles", &input, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.admin.tenant_view(&who, "roles").await,
+        Err(AdminError::Denied(_))
+    ));
     let _ = TenantRole::Admin;
 }

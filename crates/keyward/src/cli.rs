@@ -50,6 +50,9 @@ pub enum Command {
     /// Manage a tenant's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Platform administrators and service accounts (in the `system` tenant).
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[derive(Debug, Clone, Copy, Args)]
@@ -191,4 +194,51 @@ pub enum KeysCommand {
         #[command(flatten)]
         out: Output,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user in the `system` tenant and make it a platform admin (the first admin).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Create a client_credentials client in the `system` tenant holding an admin role;
+    /// prints its client_id and, once, its client_secret.
+    ServiceAccount {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "platform-admin")]
+        role: AdminRoleArg,
+        /// The tenant a tenant-admin or tenant-viewer administers.
+        #[arg(long, value_name = "SLUG")]
+        tenant: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+/// The built-in admin roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdminRoleArg {
+    PlatformAdmin,
+    TenantAdmin,
+    TenantViewer,
+}
+
+impl AdminRoleArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlatformAdmin => "platform-admin",
+            Self::TenantAdmin => "tenant-admin",
+            Self::TenantViewer => "tenant-viewer",
+        }
+    }
 }

@@ -58,6 +58,7 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
         Command::Client(c) => commands::client::run(&Platform::start(config).await?, c).await,
         Command::User(c) => commands::user::run(&Platform::start(config).await?, c).await,
         Command::Keys(c) => commands::keys::run(&Platform::start(config).await?, c).await,
+        Command::Admin(c) => commands::admin::run(&Platform::start(config).await?, c).await,
     }
 }
 

@@ -123,15 +123,60 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
         lines.push(line);
     }
 
+    let admin_lines = admin_credential(platform).await?;
+
     let issuer = platform.config.issuer(DEMO_TENANT);
     let base = &platform.config.public_url;
     eprintln!(
         "\nKeyward dev mode — embedded SQLite in {data} and in-memory state.\n\
          \n  issuer   {issuer}\n  JWKS     {issuer}/jwks\n  health   {base}/healthz  {base}/readyz  {base}/metrics\n  console  {base}/admin/\n\
          \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n\
-         \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n",
+         \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n\n{admin}\n",
         data = platform.config.data_dir.display(),
         clients = lines.join("\n"),
+        admin = admin_lines,
     );
     Ok(())
+}
+
+/// The name of the platform-admin service account `--dev` keeps in the system tenant.
+pub const DEV_ADMIN: &str = "Admin service account (dev)";
+
+/// Makes sure the dev admin service account exists with a fresh secret, and says how to call
+/// the admin API with it.
+async fn admin_credential(platform: &Platform) -> Result<String, Failure> {
+    use crate::commands::admin;
+    let system = platform.tenant(TenantSlug::SYSTEM).await?;
+    let authorizer = admin::authorizer(platform).await?;
+    let existing = ClientStore::list(&platform.store, system.id, &keyward_core::PageRequest::first(500))
+        .await
+        .map_err(|e| Failure::store("system clients", e))?
+        .items
+        .into_iter()
+        .find(|c| c.name.as_str() == DEV_ADMIN);
+    let (id, secret) = match existing {
+        Some(c) => {
+            let secret = client::rotate_secret(platform, &system, c.client_id.as_str()).await?;
+            let actor = keyward_authz::Actor::ServiceAccount { tenant: system.id, client_id: c.client_id.clone() };
+            if !authorizer.is_platform_admin(&actor).await {
+                admin::grant(platform, &authorizer, &actor, crate::cli::AdminRoleArg::PlatformAdmin, system.id).await?;
+            }
+            (c.client_id.to_string(), secret)
+        }
+        None => {
+            let (id, secret, _) =
+                admin::create_service_account(platform, &authorizer, DEV_ADMIN, crate::cli::AdminRoleArg::PlatformAdmin, system.id)
+                    .await?;
+            (id, secret)
+        }
+    };
+    let base = &platform.config.public_url;
+    let token_endpoint = format!("{}/token", platform.config.issuer(TenantSlug::SYSTEM));
+    Ok(format!(
+        "admin API {base}/admin/api/v1 (docs {base}/admin/api/docs/, OpenAPI {base}/admin/api/openapi.json)\n  \
+         {DEV_ADMIN:<44} client_id={id} client_secret={secret}\n\
+         \n  TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials {token_endpoint} \\\n      \
+         | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n  \
+         curl -H \"Authorization: Bearer $TOKEN\" {base}/admin/api/v1/tenants"
+    ))
 }

@@ -26,6 +26,7 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let listen = platform.config.listen;
     let protocol = platform.protocol()?;
     invalidation::spawn(platform.cache.clone(), protocol.directory.clone(), protocol.keys.clone());
+    let admin_api = admin_api(&platform, &protocol).await?;
     let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
     let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
@@ -41,6 +42,8 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(keyward_http::metrics::render))
             .configure(|cfg| keyward_auth_server::configure(cfg, auth.clone()))
+            // Before the console, whose `/admin/{tail}` routes would otherwise take these paths.
+            .configure(|cfg| keyward_admin_api::configure(cfg, admin_api.clone()))
             .configure(|cfg| keyward_admin_ui::configure(cfg, console.clone()))
             .default_service(web::to(keyward_http::problem::not_found))
     })
@@ -48,6 +51,27 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     .map_err(|e| Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, public_url = %platform.config.public_url, "keyward is ready");
     server.run().await.map_err(|e| Failure::Internal(format!("server: {e}")))
+}
+
+/// The admin API: one authorizer per process, kept current from POLICY_CHANNEL, and bearer
+/// tokens checked against the system tenant's keys.
+async fn admin_api(platform: &Platform, protocol: &crate::startup::Protocol) -> Result<keyward_admin_api::AdminApi, Failure> {
+    let authorizer = crate::commands::admin::authorizer(platform).await?;
+    let messages = platform
+        .cache
+        .subscribe(keyward_authz::POLICY_CHANNEL)
+        .await
+        .map_err(|e| Failure::Unavailable(format!("subscribing to policy changes: {e}")))?;
+    tokio::spawn(keyward_authz::follow(authorizer.clone(), messages));
+    let admin = std::sync::Arc::new(crate::commands::admin::service(platform, authorizer));
+    let auth = std::sync::Arc::new(keyward_admin_api::AdminAuthenticator::new(
+        protocol.directory.clone(),
+        protocol.keys.clone(),
+        platform.cache.clone(),
+        platform.clock.clone(),
+        keyward_admin_api::RateLimit::default(),
+    ));
+    Ok(keyward_admin_api::AdminApi::new(admin, auth))
 }
 
 /// Alive: the process answers. Says nothing about dependencies.

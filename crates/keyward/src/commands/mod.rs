@@ -1,6 +1,7 @@
 //! One module per CLI noun. Each command connects through `Platform`, does its work through
 //! the ports, records an audit event for every mutation, and prints through `output`.
 
+pub mod admin;
 pub mod audit;
 pub mod client;
 pub mod keys;

@@ -7,6 +7,7 @@
 #[path = "../cli/harness.rs"]
 mod harness;
 
+mod admin_api;
 mod client_authentication;
 mod errors;
 mod flows;

@@ -1,0 +1,705 @@
+//! The admin API against a real `keyward serve`: admin authentication with system-tenant
+//! tokens, the isolation matrix over HTTP, viewers, problem+json field errors, ETag/If-Match,
+//! cursors, the audit log, the OpenAPI document, and role changes across two nodes.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::Env;
+use crate::server::{Creds, Server};
+
+const API: &str = "/admin/api/v1";
+
+/// A caller of the admin API holding a bearer token.
+struct Admin<'s> {
+    server: &'s Server,
+    token: String,
+}
+
+impl<'s> Admin<'s> {
+    async fn login(server: &'s Server, creds: &Creds) -> Self {
+        let body = server
+            .token("system", creds, &[("grant_type", "client_credentials")])
+            .await;
+        Self {
+            server,
+            token: body["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        call(self.server, method, path, Some(&self.token), body, None).await
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, _, value) = self.call(method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {value}");
+        value
+    }
+}
+
+async fn call(
+    server: &Server,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    if_match: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = server
+        .http
+        .request(method, format!("{}{API}{path}", server.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    let res = request.send().await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    if !status.is_success() && status != StatusCode::NOT_MODIFIED {
+        let ct = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert_eq!(ct, "application/problem+json", "{status} {value}");
+        assert_eq!(value["status"], status.as_u16(), "{value}");
+    }
+    (status, headers, value)
+}
+
+/// The platform-admin service account `serve --dev` prints.
+fn dev_admin(server: &Server) -> Creds {
+    server.demo_client("Admin service account (dev)")
+}
+
+/// Makes tenant `slug` with one client and one user; returns (client_id, user_id).
+async fn seed_tenant(root: &Admin<'_>, slug: &str) -> (String, String) {
+    root.ok(
+        Method::POST,
+        "/tenants",
+        Some(json!({ "slug": slug, "display_name": slug })),
+    )
+    .await;
+    let client = root
+        .ok(
+            Method::POST,
+            &format!("/tenants/{slug}/clients"),
+            Some(json!({ "name": "svc" })),
+        )
+        .await;
+    let user = root
+        .ok(
+            Method::POST,
+            &format!("/tenants/{slug}/users"),
+            Some(json!({ "username": "alice" })),
+        )
+        .await;
+    (
+        client["client_id"].as_str().unwrap().to_owned(),
+        user["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A system-tenant service account made through the API, holding `role` in `tenant`.
+async fn service_account(root: &Admin<'_>, role: &str, tenant: &str) -> Creds {
+    let system = root.ok(Method::GET, "/tenants/system", None).await;
+    let created = root
+        .ok(Method::POST, "/tenants/system/clients", Some(json!({ "name": format!("{role} of {tenant}"), "grant_types": ["client_credentials"] })))
+        .await;
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let subject = format!("client:{}/{id}", system["id"].as_str().unwrap());
+    root.ok(
+        Method::POST,
+        &format!("/tenants/{tenant}/role-assignments"),
+        Some(json!({ "subject": subject, "role": role })),
+    )
+    .await;
+    Creds {
+        id,
+        secret: created["client_secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Every endpoint of one tenant: (method, path, body, is a write).
+fn endpoints(slug: &str, client: &str, user: &str) -> Vec<(Method, String, Option<Value>, bool)> {
+    let t = format!("/tenants/{slug}");
+    vec![
+        (Method::GET, t.clone(), None, false),
+        (
+            Method::PATCH,
+            t.clone(),
+            Some(json!({ "display_name": "changed" })),
+            true,
+        ),
+        (Method::GET, format!("{t}/clients"), None, false),
+        (
+            Method::POST,
+            format!("{t}/clients"),
+            Some(json!({ "name": "intruder" })),
+            true,
+        ),
+        (Method::GET, format!("{t}/clients/{client}"), None, false),
+        (
+            Method::PATCH,
+            format!("{t}/clients/{client}"),
+            Some(json!({ "first_party": true })),
+            true,
+        ),
+        (
+            Method::POST,
+            format!("{t}/clients/{client}/secret"),
+            None,
+            true,
+        ),
+        (Method::GET, format!("{t}/users?search=al"), None, false),
+        (
+            Method::POST,
+            format!("{t}/users"),
+            Some(json!({ "username": "mallory" })),
+            true,
+        ),
+        (Method::GET, format!("{t}/users/{user}"), None, false),
+        (
+            Method::PATCH,
+            format!("{t}/users/{user}"),
+            Some(json!({ "disabled": true })),
+            true,
+        ),
+        (
+            Method::PUT,
+            format!("{t}/users/{user}/password"),
+            Some(json!({ "password": "a-long-password" })),
+            true,
+        ),
+        (Method::GET, format!("{t}/keys"), None, false),
+        (Method::POST, format!("{t}/keys/rotation"), None, true),
+        (Method::GET, format!("{t}/audit-events"), None, false),
+        (Method::GET, format!("{t}/role-assignments"), None, false),
+        (
+            Method::POST,
+            format!("{t}/role-assignments"),
+            Some(json!({ "subject": format!("user:{user}"), "role": "tenant-admin" })),
+            true,
+        ),
+        (Method::DELETE, format!("{t}/users/{user}"), None, true),
+        (Method::DELETE, format!("{t}/clients/{client}"), None, true),
+    ]
+}
+
+#[tokio::test]
+async fn admin_api_refuses_missing_bad_and_foreign_tokens() {
+    let server = Server::dev().await;
+    for token in [None, Some("not-a-token"), Some("a.b.c")] {
+        let (status, headers, _) = call(&server, Method::GET, "/tenants", token, None, None).await;
+        assert_eq!(status, 401);
+        assert!(
+            headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+    }
+    // A perfectly good token of another tenant is no admin credential.
+    let demo = server.demo_client("Demo service");
+    let body = server
+        .token("demo", &demo, &[("grant_type", "client_credentials")])
+        .await;
+    let (status, _, _) = call(
+        &server,
+        Method::GET,
+        "/tenants",
+        body["access_token"].as_str(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    // A revoked system token stops working.
+    let root_creds = dev_admin(&server);
+    let root = Admin::login(&server, &root_creds).await;
+    root.ok(Method::GET, "/tenants", None).await;
+    let res = server
+        .post(
+            "system",
+            "revoke",
+            Some(&root_creds),
+            &[("token", &root.token)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(root.call(Method::GET, "/tenants", None).await.0, 401);
+}
+
+#[tokio::test]
+async fn cli_service_account_administers_the_platform() {
+    let server = Server::plain().await;
+    let created = server
+        .env
+        .json(&["admin", "service-account", "--name", "ci", "--json"]);
+    assert_eq!(created["role"], "platform-admin");
+    let creds = Creds {
+        id: created["client_id"].as_str().unwrap().into(),
+        secret: created["client_secret"].as_str().unwrap().into(),
+    };
+    // The embedded node keeps its policy in memory: a CLI change counts from its next start
+    // (with Redis, every node reloads at once).
+    let server = server.restart().await;
+    let root = Admin::login(&server, &creds).await;
+    let tenants = root.ok(Method::GET, "/tenants", None).await;
+    assert!(
+        tenants["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["slug"] == "system"),
+        "{tenants}"
+    );
+    root.ok(
+        Method::POST,
+        "/tenants",
+        Some(json!({ "slug": "made-by-ci", "display_name": "CI" })),
+    )
+    .await;
+    let user = server.env.json_with_stdin(
+        &[
+            "admin",
+            "create",
+            "--username",
+            "root",
+            "--password-stdin",
+            "--json",
+        ],
+        "a-long-password\n",
+    );
+    assert!(user["subject"].as_str().unwrap().starts_with("user:"));
+}
+
+#[tokio::test]
+async fn tenant_admin_of_a_gets_403_or_404_for_everything_of_b() {
+    let server = Server::dev().await;
+    let root = Admin::login(&server, &dev_admin(&server)).await;
+    let (a_client, a_user) = seed_tenant(&root, "iso-a").await;
+    let (b_client, b_user) = seed_tenant(&root, "iso-b").await;
+    let admin_a = Admin::login(
+        &server,
+        &service_account(&root, "tenant-admin", "iso-a").await,
+    )
+    .await;
+
+    for (method, path, body, _) in endpoints("iso-b", &b_client, &b_user) {
+        let (status, _, value) = admin_a.call(method.clone(), &path, body).await;
+        assert!(
+            status == 403 || status == 404,
+            "{method} {path}: {status} {value}"
+        );
+    }
+    // B's ids through A's URLs are simply not there.
+    for path in [
+        format!("/tenants/iso-a/clients/{b_client}"),
+        format!("/tenants/iso-a/users/{b_user}"),
+    ] {
+        assert_eq!(
+            admin_a.call(Method::GET, &path, None).await.0,
+            404,
+            "{path}"
+        );
+    }
+    let (status, _, _) = admin_a
+        .call(
+            Method::POST,
+            "/tenants",
+            Some(json!({ "slug": "iso-c", "display_name": "C" })),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let listed = admin_a.ok(Method::GET, "/tenants", None).await;
+    let slugs: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["iso-a"]);
+    // In its own tenant everything works.
+    for (method, path, body, _) in endpoints("iso-a", &a_client, &a_user) {
+        admin_a.ok(method, &path, body).await;
+    }
+}
+
+#[tokio::test]
+async fn tenant_viewer_cannot_write_and_platform_admin_can() {
+    let server = Server::dev().await;
+    let root = Admin::login(&server, &dev_admin(&server)).await;
+    let (client, user) = seed_tenant(&root, "viewed").await;
+    let viewer = Admin::login(
+        &server,
+        &service_account(&root, "tenant-viewer", "viewed").await,
+    )
+    .await;
+    for (method, path, body, write) in endpoints("viewed", &client, &user) {
+        let (status, _, value) = viewer.call(method.clone(), &path, body).await;
+        if write {
+            assert_eq!(status, 403, "viewer: {method} {path}: {value}");
+        } else {
+            assert_eq!(status, 200, "viewer: {method} {path}: {value}");
+        }
+    }
+    for (method, path, body, _) in endpoints("viewed", &client, &user) {
+        root.ok(method, &path, body).await;
+    }
+}
+
+#[tokio::test]
+async fn writes_answer_field_errors_honour_if_match_page_and_are_audited() {
+    let server = Server::dev().await;
+    let root = Admin::login(&server, &dev_admin(&server)).await;
+    let (client, _) = seed_tenant(&root, "behaviour").await;
+
+    // Field errors, every one of them.
+    let (status, _, problem) = root
+        .call(
+            Method::POST,
+            "/tenants/behaviour/clients",
+            Some(json!({ "name": "", "redirect_uris": ["relative"], "jwks_uri": "ftp://x" })),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in ["name", "redirect_uri", "jwks_uri"] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    let (status, _, _) = root
+        .call(
+            Method::POST,
+            "/tenants",
+            Some(json!({ "slug": "Bad Slug", "display_name": "" })),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _, _) = root
+        .call(
+            Method::POST,
+            "/tenants",
+            Some(json!({ "slug": "behaviour", "display_name": "again" })),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, _, _) = root
+        .call(Method::POST, "/tenants", Some(json!({ "nonsense": 1 })))
+        .await;
+    assert_eq!(status, 422);
+
+    // ETag and If-Match.
+    let path = format!("/tenants/behaviour/clients/{client}");
+    let (_, headers, _) = root.call(Method::GET, &path, None).await;
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let (status, _, _) = call(
+        &server,
+        Method::PATCH,
+        &path,
+        Some(&root.token),
+        Some(json!({ "name": "renamed" })),
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, problem) = call(
+        &server,
+        Method::PATCH,
+        &path,
+        Some(&root.token),
+        Some(json!({ "name": "lost update" })),
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(status, 412, "{problem}");
+    let (status, _, _) = call(
+        &server,
+        Method::DELETE,
+        &path,
+        Some(&root.token),
+        None,
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(status, 412);
+
+    // Cursors.
+    for i in 0..3 {
+        root.ok(
+            Method::POST,
+            "/tenants/behaviour/users",
+            Some(json!({ "username": format!("user{i}") })),
+        )
+        .await;
+    }
+    let mut names = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let query = next
+            .as_ref()
+            .map(|n| format!("&after={n}"))
+            .unwrap_or_default();
+        let page = root
+            .ok(
+                Method::GET,
+                &format!("/tenants/behaviour/users?limit=2{query}"),
+                None,
+            )
+            .await;
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["username"].as_str().unwrap().to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(n) => next = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["alice", "user0", "user1", "user2"]);
+
+    // The audit log: every mutation, with before/after, never a secret.
+    root.ok(
+        Method::POST,
+        &format!("/tenants/behaviour/clients/{client}/secret"),
+        None,
+    )
+    .await;
+    let events = root
+        .ok(
+            Method::GET,
+            "/tenants/behaviour/audit-events?limit=500",
+            None,
+        )
+        .await;
+    let events = events["items"].as_array().unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "tenant.create",
+        "client.create",
+        "client.update",
+        "client.rotate_secret",
+        "user.create",
+    ] {
+        assert!(actions.contains(&a), "{a} not in {actions:?}");
+    }
+    let update = events
+        .iter()
+        .find(|e| e["action"] == "client.update")
+        .unwrap();
+    assert_eq!(update["before"]["name"], "svc");
+    assert_eq!(update["after"]["name"], "renamed");
+    assert!(update["request_id"].is_string());
+    let text = Value::Array(events.clone()).to_string();
+    for secret in [
+        "secret_hash",
+        "\"client_secret\":",
+        "password_hash",
+        "hmac-sha256$",
+        "$argon2",
+    ] {
+        assert!(!text.contains(secret), "the audit log shows {secret}");
+    }
+    let filtered = root
+        .ok(
+            Method::GET,
+            "/tenants/behaviour/audit-events?action=client.update",
+            None,
+        )
+        .await;
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_page_are_served() {
+    let server = Server::dev().await;
+    let doc: Value = server
+        .http
+        .get(format!("{}/admin/api/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(doc["paths"]["/admin/api/v1/tenants/{tenant}/clients/{client_id}"].is_object());
+    let page = server
+        .http
+        .get(format!("{}/admin/api/docs/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("swagger"));
+}
+
+/// One more `keyward serve` on `env`'s database and cache.
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn node(env: &Env) -> Node {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = env.command(&["serve"]);
+    cmd.env("KEYWARD_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let node = Node {
+        child: cmd.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{}/healthz", node.base))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "node did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    node
+}
+
+#[tokio::test]
+async fn a_role_granted_on_one_node_takes_effect_on_another_within_a_second() {
+    let Some(env) = Env::postgres().await else {
+        eprintln!("skipped: KEYWARD_TEST_DATABASE_URL is not set");
+        return;
+    };
+    if std::env::var("KEYWARD_TEST_REDIS_URL").is_err() {
+        eprintln!("skipped: KEYWARD_TEST_REDIS_URL is not set");
+        env.cleanup().await;
+        return;
+    }
+    let root = env.json(&["admin", "service-account", "--name", "root", "--json"]);
+    env.json(&["tenant", "create", "shared", "--json"]);
+    let one = node(&env).await;
+    let two = node(&env).await;
+    let http = reqwest::Client::new();
+    let token = |base: String, id: String, secret: String| {
+        let http = http.clone();
+        async move {
+            let body: Value = http
+                .post(format!("{base}/t/system/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let root_token = token(
+        one.base.clone(),
+        root["client_id"].as_str().unwrap().into(),
+        root["client_secret"].as_str().unwrap().into(),
+    )
+    .await;
+    let api = |base: &str, path: &str| format!("{base}{API}{path}");
+    let system: Value = http
+        .get(api(&one.base, "/tenants/system"))
+        .bearer_auth(&root_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bot: Value = http
+        .post(api(&one.base, "/tenants/system/clients"))
+        .bearer_auth(&root_token)
+        .json(&json!({ "name": "bot", "grant_types": ["client_credentials"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bot_token = token(
+        two.base.clone(),
+        bot["client_id"].as_str().unwrap().into(),
+        bot["client_secret"].as_str().unwrap().into(),
+    )
+    .await;
+    let on_two = || {
+        http.get(api(&two.base, "/tenants/shared"))
+            .bearer_auth(&bot_token)
+            .send()
+    };
+    assert_eq!(on_two().await.unwrap().status(), 403);
+    let subject = format!(
+        "client:{}/{}",
+        system["id"].as_str().unwrap(),
+        bot["client_id"].as_str().unwrap()
+    );
+    let granted = http
+        .post(api(&one.base, "/tenants/shared/role-assignments"))
+        .bearer_auth(&root_token)
+        .json(&json!({ "subject": subject, "role": "tenant-viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(granted.status(), 201);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        if on_two().await.unwrap().status() == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the grant did not reach the second node within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop((one, two));
+    env.cleanup().await;
+}
