@@ -11,7 +11,7 @@ mod response;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use keyward_core::{ClientId, UserId};
 use keyward_core::secret::try_random_token;
 
@@ -177,12 +177,14 @@ impl AuthorizationEndpoint {
         let req = &p.request;
         let resuming = p.interaction.is_some();
         let hint_sub = self.hint_subject(p).await?;
+        let required_after = p.interaction.as_ref().and_then(|i| i.reauthenticate_after);
         let login = match subject {
-            None => Some(None),
+            None => Some(now),
             Some(s) => {
-                let stale_for_interaction =
-                    p.interaction.as_ref().and_then(|i| i.reauthenticate_after).is_some_and(|after| s.auth_time < after);
-                let too_old = req.max_age.is_some_and(|max| (now - s.auth_time).num_seconds() > max);
+                // A sign-in during this interaction satisfies prompt=login and max_age.
+                let signed_in_here = required_after.is_some_and(|after| s.auth_time >= after);
+                let stale_for_interaction = required_after.is_some_and(|after| s.auth_time < after);
+                let too_old = !signed_in_here && req.max_age.is_some_and(|max| now - s.auth_time > Duration::seconds(max));
                 let forced = !resuming && (req.prompt.login || req.prompt.select_account);
                 let other_user = hint_sub
                     .as_deref()
@@ -190,14 +192,15 @@ impl AuthorizationEndpoint {
                 if other_user && resuming && !stale_for_interaction {
                     return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the signed-in user is not the one the id_token_hint names"));
                 }
-                (stale_for_interaction || too_old || forced || other_user).then_some(Some(now))
+                (stale_for_interaction || too_old || forced || other_user).then_some(now)
             }
         };
-        if let Some(reauthenticate_after) = login {
+        if let Some(now) = login {
             if req.prompt.none {
                 return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the user must sign in"));
             }
-            let after = p.interaction.as_ref().and_then(|i| i.reauthenticate_after).or(reauthenticate_after);
+            // The sign-in that answers this interaction must happen from now on.
+            let after = required_after.or(Some(now));
             let interaction = self.save(p, InteractionNeed::Login, after, None).await?;
             return Ok(AuthorizeOutcome::NeedLogin(interaction));
         }

@@ -207,7 +207,8 @@ async fn signed_out_browser_needs_login_or_gets_login_required() {
     assert_eq!(interaction.login_hint.as_deref(), Some("ada"));
     assert!(w.cache.get(&interaction_key(&interaction.id)).await.unwrap().is_some());
     // Back from the login page, signed in: the code, and the interaction is gone.
-    let subject = w.subject();
+    assert!(matches!(w.endpoint.resume(&w.tenant, &interaction.id, Some(&w.subject())).await, AuthorizeOutcome::NeedLogin(_)), "a session older than the request");
+    let subject = AuthenticatedSubject { auth_time: w.clock.now(), ..w.subject() };
     let out = w.endpoint.resume(&w.tenant, &interaction.id, Some(&subject)).await;
     let (_, _, params) = redirect(&out);
     assert!(param(&params, "code").is_some());
@@ -320,6 +321,10 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in() {
         assert!(param(&redirect(&out).2, "code").is_some(), "{extra}");
     }
     assert_eq!(error_of(&w.go(&w.spa_query("&prompt=none&max_age=10"), Some(&subject)).await), "login_required");
+    let AuthorizeOutcome::NeedLogin(i) = w.go(&w.spa_query("&max_age=0"), Some(&subject)).await else { panic!("max_age=0") };
+    let fresh = AuthenticatedSubject { auth_time: w.clock.now(), ..subject.clone() };
+    w.clock.advance(Duration::seconds(3));
+    assert!(param(&redirect(&w.endpoint.resume(&w.tenant, &i.id, Some(&fresh)).await).2, "code").is_some(), "no loop");
     assert!(param(&redirect(&w.go(&w.spa_query("&max_age=600"), Some(&subject)).await).2, "code").is_some());
 }
 
