@@ -23,7 +23,7 @@ impl DiscoveryCache {
         if let Some(hit) = self.0.read().ok().and_then(|m| m.get(&tenant).cloned()) {
             return hit;
         }
-        let document = Bytes::from(metadata(issuer, &Features::token_service()).to_string());
+        let document = Bytes::from(metadata(issuer, &Features::browser_flows()).to_string());
         if let Ok(mut m) = self.0.write() {
             m.insert(tenant, document.clone());
         }

@@ -6,6 +6,7 @@
 //! Today it serves discovery, the JWKS, and the token, introspection and revocation endpoints;
 //! the hosted pages arrive with the browser-flows issue.
 
+mod authorize;
 pub mod backchannel_logout;
 mod discovery;
 mod form;
@@ -14,6 +15,7 @@ mod oauth_response;
 pub mod pages;
 pub mod session_cookie;
 mod token;
+mod userinfo;
 
 use std::sync::Arc;
 
@@ -21,7 +23,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use keyward_http::Problem;
 use keyward_identity::Sessions;
+use keyward_oauth::authorize::AuthorizationEndpoint;
 use keyward_oauth::keyring::KeyRing;
+use keyward_oauth::userinfo::UserInfoEndpoint;
 use keyward_oauth::{OAuthError, TokenService};
 
 pub use discovery::DiscoveryCache;
@@ -37,12 +41,23 @@ pub struct AuthServer {
     pub sessions: Arc<Sessions>,
     /// Sign-in, consent and logout pages.
     pub pages: Arc<Pages>,
+    /// OIDC Core §3.1.2 `/authorize` and its `/authorize/resume`.
+    pub authorize: Arc<AuthorizationEndpoint>,
+    /// OIDC Core §5.3 `/userinfo`.
+    pub userinfo: Arc<UserInfoEndpoint>,
 }
 
 impl AuthServer {
-    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>, sessions: Arc<Sessions>, pages: Arc<Pages>) -> Self {
-        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()), sessions, pages }
+    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>, sessions: Arc<Sessions>, pages: Arc<Pages>, flows: BrowserFlows) -> Self {
+        let BrowserFlows { authorize, userinfo } = flows;
+        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()), sessions, pages, authorize, userinfo }
     }
+}
+
+/// The authorization and userinfo endpoints (keyward-oauth), as `AuthServer::new` takes them.
+pub struct BrowserFlows {
+    pub authorize: Arc<AuthorizationEndpoint>,
+    pub userinfo: Arc<UserInfoEndpoint>,
 }
 
 /// A GET document for an unknown tenant (404), or a backend outage (503), as problem+json.
@@ -66,6 +81,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, server: AuthServer) {
         .service(web::resource("/t/{tenant}/token").route(web::post().to(token::token)))
         .service(web::resource("/t/{tenant}/introspect").route(web::post().to(token::introspect)))
         .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)))
+        .service(web::resource("/t/{tenant}/authorize").route(web::get().to(authorize::get)).route(web::post().to(authorize::post)))
+        .service(web::resource("/t/{tenant}/authorize/resume").route(web::get().to(authorize::resume)))
+        .service(web::resource("/t/{tenant}/userinfo").route(web::get().to(userinfo::get)).route(web::post().to(userinfo::post)))
         .service(web::resource("/t/{tenant}/login").route(web::get().to(pages::login::show)).route(web::post().to(pages::login::submit)))
         .service(web::resource("/t/{tenant}/consent").route(web::get().to(pages::consent::show)).route(web::post().to(pages::consent::submit)))
         .service(web::resource("/t/{tenant}/logout").route(web::get().to(pages::logout::show)).route(web::post().to(pages::logout::submit)))

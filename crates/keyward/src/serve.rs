@@ -6,6 +6,7 @@ mod hosted_pages;
 mod invalidation;
 pub mod jwks_fetcher;
 pub mod resource_owner;
+pub mod user_claims;
 
 use std::time::Duration;
 
@@ -28,7 +29,8 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     invalidation::spawn(platform.cache.clone(), protocol.directory.clone(), protocol.keys.clone());
     let admin_api = admin_api(&platform, &protocol).await?;
     let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
-    let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages);
+    let flows = keyward_auth_server::BrowserFlows { authorize: protocol.authorize.clone(), userinfo: protocol.userinfo.clone() };
+    let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages, flows);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
     let state = web::Data::new(platform.clone());
     let server = HttpServer::new(move || {

@@ -10,7 +10,10 @@ use keyward_core::{
     TenantStore,
 };
 use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
+use keyward_oauth::authorize::AuthorizationEndpoint;
+use keyward_oauth::claims::UserClaims;
 use keyward_oauth::client_secret::ClientSecretHasher;
+use keyward_oauth::userinfo::UserInfoEndpoint;
 use keyward_oauth::directory::Directory;
 use keyward_oauth::keyring::KeyRing;
 use keyward_oauth::{TokenService, TokenServicePorts};
@@ -20,6 +23,7 @@ use crate::config::{Config, redact};
 use crate::failure::Failure;
 use crate::serve::jwks_fetcher::HttpJwksFetcher;
 use crate::serve::resource_owner::PasswordGrantOwners;
+use crate::serve::user_claims::IdentityClaims;
 
 /// Longer than the pool's own 5 s acquire timeout, so its error (with the cause) comes first.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
@@ -199,6 +203,9 @@ pub struct Protocol {
     pub directory: Arc<Directory>,
     pub keys: Arc<KeyRing>,
     pub tokens: Arc<TokenService>,
+    /// `/authorize` and `/authorize/resume`: consents from the store, claims from identity.
+    pub authorize: Arc<AuthorizationEndpoint>,
+    pub userinfo: Arc<UserInfoEndpoint>,
 }
 
 impl Platform {
@@ -214,14 +221,17 @@ impl Platform {
         let tokens = Arc::new(TokenService::new(TokenServicePorts {
             directory: directory.clone(),
             keys: keys.clone(),
-            refresh_tokens: store,
+            refresh_tokens: store.clone(),
             cache: self.cache.clone(),
             resource_owners: Arc::new(PasswordGrantOwners(login)),
             jwks_fetcher: Arc::new(fetcher),
             secrets: self.secrets.clone(),
             clock: self.clock.clone(),
         }));
-        Ok(Protocol { directory, keys, tokens })
+        let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
+        let authorize = Arc::new(AuthorizationEndpoint::new(tokens.clone(), store, claims.clone()));
+        let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims));
+        Ok(Protocol { directory, keys, tokens, authorize, userinfo })
     }
 }
 

@@ -55,7 +55,6 @@ async fn loopback(http: reqwest::Client, request: HttpRequest) -> Result<HttpRes
 }
 
 #[tokio::test]
-#[ignore = "openidconnect needs authorization_endpoint (OIDC Discovery 1.0 §3: REQUIRED), which the metadata omits until the authorization endpoint exists"]
 async fn openidconnect_discovers_the_provider() {
     let server = Server::dev().await;
     let metadata = discover(&server, "demo").await;

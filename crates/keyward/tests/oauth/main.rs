@@ -8,11 +8,16 @@
 mod harness;
 
 mod admin_api;
+mod authorize_errors;
 mod client_authentication;
+mod code_flow;
 mod errors;
+mod flow_driver;
 mod flows;
+mod implicit;
 mod key_rotation;
 mod password;
 mod refresh;
 mod server;
 mod tenancy;
+mod userinfo;

@@ -1,0 +1,38 @@
+//! The implicit flow (OIDC Core §3.2) with response_mode=form_post: an auto-submitting form that
+//! carries an ID token with the nonce and the user's claims, and no code.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use crate::flow_driver::{Browser, Landing, form};
+use crate::server::Server;
+
+#[tokio::test]
+async fn implicit_form_post_delivers_an_id_token_with_nonce_and_no_code() {
+    let server = Server::dev().await;
+    let implicit = server.demo_client("Demo implicit").id;
+    let url = format!(
+        "{}/authorize?response_type=id_token&response_mode=form_post&client_id={implicit}&scope=openid+email&state=st&nonce=n-123",
+        server.issuer("demo")
+    );
+    let browser = Browser::new(&server);
+    let Landing::Page { status, html, csp } = browser.drive(browser.get(&url).await, Some(("demo", "demo-password"))).await else {
+        panic!("form_post is a page")
+    };
+    assert_eq!(status, 200);
+    assert!(html.contains("<noscript>"), "works without JavaScript");
+    assert!(csp.contains("script-src 'nonce-") && csp.contains("form-action http://127.0.0.1:3000"), "{csp}");
+    let (action, fields) = form(&html);
+    assert_eq!(action, "http://127.0.0.1:3000/form_post");
+    let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    assert!(field("code").is_none() && field("access_token").is_none());
+    assert_eq!(field("state").as_deref(), Some("st"));
+    assert_eq!(field("iss"), Some(server.issuer("demo")));
+    let id_token = field("id_token").expect("an ID token");
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims["nonce"], "n-123");
+    assert_eq!(claims["aud"], implicit.as_str());
+    assert_eq!(claims["email"], "demo@example.com", "no access token: the claims ride in the ID token");
+    assert!(claims["at_hash"].is_null());
+}
