@@ -53,6 +53,14 @@ impl UserClaims for Users {
     }
 }
 
+/// The fixture's stores, to change tenants, clients and keys after the fact.
+struct Leftovers {
+    tenants: Arc<crate::token_service::fixture::Tenants>,
+    clients: Arc<crate::token_service::fixture::Clients>,
+    keys: Arc<crate::key_rotation::memory_store::MemoryKeys>,
+    master: keyward_core::MasterKey,
+}
+
 struct World {
     endpoint: AuthorizationEndpoint,
     userinfo: UserInfoEndpoint,
@@ -61,6 +69,7 @@ struct World {
     cache: Arc<Cache>,
     consents: Arc<Consents>,
     tenant: Arc<TenantEntry>,
+    fixture: Leftovers,
     /// Confidential, not first party: code + implicit + refresh.
     rp: (Client, String),
     /// Public, first party: code only.
@@ -87,17 +96,33 @@ async fn world() -> World {
         clients.push(rp.clone());
         clients.push(spa.clone());
     }
-    let Fixture { service, clock, cache, .. } = f;
+    let Fixture { service, clock, cache, tenants, clients, keys, master, .. } = f;
+    let fixture = Leftovers { tenants, clients, keys, master };
     let tokens = Arc::new(service);
     let consents = Arc::new(Consents::default());
     let users: Arc<dyn UserClaims> = Arc::new(Users);
     let endpoint = AuthorizationEndpoint::new(tokens.clone(), consents.clone(), users.clone());
     let userinfo = UserInfoEndpoint::new(tokens.clone(), users);
     let tenant = tokens.tenant("acme").await.unwrap();
-    World { endpoint, userinfo, tokens, clock, cache, consents, tenant, rp: (rp, secret), spa }
+    World { endpoint, userinfo, tokens, clock, cache, consents, tenant, fixture, rp: (rp, secret), spa }
 }
 
 impl World {
+    fn change_rp(&mut self, change: impl Fn(&mut Client)) {
+        let mut clients = self.fixture.clients.0.lock().unwrap();
+        let rp = clients.iter_mut().find(|c| c.client_id == self.rp.0.client_id).unwrap();
+        change(rp);
+        self.rp.0 = rp.clone();
+    }
+
+    async fn code_tokens(&self, query: &str) -> crate::token::TokenResponse {
+        let out = self.go(query, Some(&self.subject())).await;
+        let code = param(&redirect(&out).2, "code").unwrap_or_else(|| panic!("{out:?}")).to_owned();
+        let auth = basic(self.rp.0.client_id.as_str(), &self.rp.1);
+        let body = format!("grant_type=authorization_code&code={code}&redirect_uri={CB}");
+        self.tokens.token(request("acme", Some(&auth), &body)).await.unwrap()
+    }
+
     fn subject(&self) -> AuthenticatedSubject {
         AuthenticatedSubject {
             user_id: UserId::from_uuid(uuid::Uuid::nil()),
@@ -385,4 +410,47 @@ async fn userinfo_refuses_bad_tokens_and_tokens_without_openid() {
     assert_eq!(w.userinfo.userinfo(&w.tenant, &tokens.access_token).await, Err(BearerError::InsufficientScope));
     w.clock.advance(Duration::hours(2));
     assert!(matches!(w.userinfo.userinfo(&w.tenant, &tokens.access_token).await, Err(BearerError::InvalidToken(_))), "expired");
+}
+
+#[tokio::test]
+async fn tenant_setting_requires_pkce_of_confidential_clients_too() {
+    let mut w = world().await;
+    w.consent().await;
+    let query = format!("response_type=code&client_id={}&scope=openid", w.rp.0.client_id);
+    assert!(param(&redirect(&w.go(&query, Some(&w.subject())).await).2, "code").is_some());
+    w.fixture.tenants.0.lock().unwrap().iter_mut().for_each(|t| t.settings.pkce_required = true);
+    w.tenant = w.tokens.tenant("acme").await.unwrap();
+    assert_eq!(error_of(&w.go(&query, Some(&w.subject())).await), "invalid_request");
+    let with_pkce = format!("{query}&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    assert!(param(&redirect(&w.go(&with_pkce, Some(&w.subject())).await).2, "code").is_some());
+}
+
+#[tokio::test]
+async fn pairwise_clients_see_the_same_pairwise_sub_in_id_token_and_userinfo() {
+    let mut w = world().await;
+    w.consent().await;
+    w.change_rp(|c| c.settings.subject_type = Some("pairwise".into()));
+    let tokens = w.code_tokens(&format!("response_type=code&client_id={}&scope=openid+email", w.rp.0.client_id)).await;
+    let id = claims(tokens.id_token.as_deref().unwrap());
+    assert_ne!(id["sub"], w.subject().user_id.to_string());
+    let info = w.userinfo.userinfo(&w.tenant, &tokens.access_token).await.unwrap();
+    assert_eq!(info["sub"], id["sub"]);
+}
+
+#[tokio::test]
+async fn id_token_is_signed_with_the_clients_registered_alg() {
+    let mut w = world().await;
+    w.consent().await;
+    let tenant_id = w.tenant.tenant.id;
+    let rsa = crate::key_rotation::generate_key(tenant_id, crate::SigningAlg::Rs256, crate::KeyStatus::Active, &w.fixture.master, w.clock.now()).unwrap();
+    crate::SigningKeyStore::insert(w.fixture.keys.as_ref(), &rsa).await.unwrap();
+    w.clock.advance(Duration::seconds(10));
+    w.change_rp(|c| c.settings.id_token_signed_response_alg = Some("RS256".into()));
+    let tokens = w.code_tokens(&format!("response_type=code&client_id={}&scope=openid", w.rp.0.client_id)).await;
+    let id_token = tokens.id_token.unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(id_token.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(claims(&id_token)["at_hash"], crate::id_token::half_hash(crate::SigningAlg::Rs256, &tokens.access_token));
+    let access: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(tokens.access_token.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(access["alg"], "ES256", "access tokens keep the tenant's alg");
 }
