@@ -13,7 +13,7 @@ use crate::error::OAuthError;
 use crate::id_token::{self, IdTokenContents};
 use crate::params::FormParams;
 use crate::token::password::OFFLINE_ACCESS;
-use crate::token::refresh_token::hash;
+use crate::token::refresh_token::{SessionOrigin, hash, issue_family_in_session};
 use crate::token::TokenResponse;
 use crate::token_service::{TokenService, unavailable};
 
@@ -60,7 +60,8 @@ pub(crate) async fn exchange(
     let access = service.mint_access_token(tenant, client, &grant.user_id, &scope).await?;
     let refresh = if scope.contains(OFFLINE_ACCESS) && client.grant_types.contains(&GrantType::RefreshToken) {
         let subject = Some(grant.user_id.clone());
-        Some(super::refresh_token::issue_family(service, tenant, client, subject, &scope, &access, now).await?)
+        let origin = SessionOrigin { session_id: grant.session_id.clone(), auth_time: grant.auth_time };
+        Some(issue_family_in_session(service, tenant, client, subject, &scope, &access, now, Some(origin)).await?)
     } else {
         None
     };

@@ -44,6 +44,28 @@ pub(crate) async fn issue_family(
     access: &MintedAccessToken,
     now: DateTime<Utc>,
 ) -> Result<String, OAuthError> {
+    issue_family_in_session(service, tenant, client, subject, scope, access, now, None).await
+}
+
+/// The browser session a grant came from (for logout) and when its user authenticated.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionOrigin {
+    pub session_id: Option<String>,
+    pub auth_time: Option<DateTime<Utc>>,
+}
+
+/// [`issue_family`] for a grant that came from a browser session (authorization code).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn issue_family_in_session(
+    service: &TokenService,
+    tenant: &TenantEntry,
+    client: &AuthenticatedClient,
+    subject: Option<String>,
+    scope: &Scope,
+    access: &MintedAccessToken,
+    now: DateTime<Utc>,
+    origin: Option<SessionOrigin>,
+) -> Result<String, OAuthError> {
     let secs = client
         .settings
         .refresh_token_ttl_secs
@@ -54,8 +76,8 @@ pub(crate) async fn issue_family(
         client_id: client.client_id.clone(),
         subject,
         scope: scope.clone(),
-        session_id: None,
-        auth_time: Some(now),
+        session_id: origin.as_ref().and_then(|o| o.session_id.clone()),
+        auth_time: origin.as_ref().and_then(|o| o.auth_time).or(Some(now)),
         created_at: now,
         expires_at: now + Duration::seconds(secs.max(1)),
         revoked_at: None,
