@@ -95,6 +95,7 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
         .map_err(|e| Failure::store("demo clients", e))?
         .items;
     let mut lines = Vec::new();
+    let mut try_url = String::new();
     for spec in CLIENTS {
         let (client_id, secret) = match existing.iter().find(|c| c.name.as_str() == spec.name) {
             Some(c) if c.auth_method.uses_secret() => {
@@ -116,6 +117,18 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
                 (c.client_id.to_string(), secret)
             }
         };
+        if let (true, Some(redirect)) = (spec.public && spec.first_party, spec.redirect_uri) {
+            // RFC 7636 Appendix B's verifier/challenge pair, so the URL can be pasted as is.
+            try_url = format!(
+                "\nSign in with code + PKCE ({name}):\n  {issuer}/authorize?response_type=code&client_id={client_id}\
+                 &redirect_uri={redirect}&scope=openid+profile+email&state=demo&nonce=demo\
+                 &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256\n  \
+                 then POST the code to {issuer}/token with client_id, redirect_uri and \
+                 code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk\n",
+                name = spec.name,
+                issuer = platform.config.issuer(DEMO_TENANT),
+            );
+        }
         let mut line = format!("  {:<44} client_id={client_id}", spec.name);
         if let Some(secret) = secret {
             line.push_str(&format!(" client_secret={secret}"));
@@ -130,7 +143,7 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
     eprintln!(
         "\nKeyward dev mode — embedded SQLite in {data} and in-memory state.\n\
          \n  issuer   {issuer}\n  JWKS     {issuer}/jwks\n  health   {base}/healthz  {base}/readyz  {base}/metrics\n  console  {base}/admin/\n\
-         \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n\
+         \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n{try_url}\
          \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n\n{admin}\n",
         data = platform.config.data_dir.display(),
         clients = lines.join("\n"),
