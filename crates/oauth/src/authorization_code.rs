@@ -68,6 +68,10 @@ fn code_key(tenant: TenantId, hash: &str) -> String {
     format!("code:{tenant}:{hash}")
 }
 
+fn replayed_key(tenant: TenantId, hash: &str) -> String {
+    format!("code-replayed:{tenant}:{hash}")
+}
+
 fn used_key(tenant: TenantId, hash: &str) -> String {
     format!("code-used:{tenant}:{hash}")
 }
@@ -102,6 +106,13 @@ pub async fn redeem(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) ->
         .await
         .map_err(|e| unavailable("taking a code", e))?;
     let Some(raw) = taken else {
+        // Flag the replay first, then read what the first use issued: a first use still in
+        // flight reads the flag after recording its tokens (see `replayed_meanwhile`), so one
+        // of the two always sees the other.
+        cache
+            .put(&replayed_key(tenant, &hashed), b"1", USED_MARKER_TTL)
+            .await
+            .map_err(|e| unavailable("flagging a replayed code", e))?;
         let used = cache
             .get(&used_key(tenant, &hashed))
             .await
@@ -116,6 +127,16 @@ pub async fn redeem(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) ->
     Ok(Redeemed::Fresh(Box::new(grant)))
 }
 
+/// Whether `code` was presented again while its first use was being answered (call after
+/// [`mark_used`] recorded the tokens).
+pub async fn replayed_meanwhile(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) -> Result<bool, OAuthError> {
+    let flag = cache
+        .get(&replayed_key(tenant, &hash(code)))
+        .await
+        .map_err(|e| unavailable("checking for a replayed code", e))?;
+    Ok(flag.is_some())
+}
+
 /// Records what the first use of `code` issued.
 pub async fn mark_used(cache: &dyn EphemeralStore, tenant: TenantId, code: &str, used: &UsedCode) -> Result<(), OAuthError> {
     let value = serde_json::to_vec(used).map_err(|e| internal("serialising a used code", e))?;
@@ -123,4 +144,60 @@ pub async fn mark_used(cache: &dyn EphemeralStore, tenant: TenantId, code: &str,
         .put(&used_key(tenant, &hash(code)), &value, USED_MARKER_TTL)
         .await
         .map_err(|e| unavailable("marking a code used", e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use chrono::Utc;
+
+    use super::*;
+    use crate::token_service::fixture::Cache;
+
+    fn grant(tenant: TenantId) -> AuthorizationCode {
+        AuthorizationCode {
+            tenant_id: tenant,
+            client_id: ClientId::generate(),
+            redirect_uri: "https://rp.test/cb".into(),
+            code_challenge: None,
+            nonce: None,
+            scope: Scope::default(),
+            user_id: "u".into(),
+            session_id: None,
+            sid: None,
+            auth_time: None,
+            amr: vec![],
+            acr: None,
+            issued_at: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_code_is_redeemed_once_and_a_concurrent_replay_is_seen_by_the_first_use() {
+        let cache = Cache::default();
+        let tenant = TenantId::generate();
+        let code = issue(&cache, &grant(tenant)).await.unwrap();
+        assert_eq!(code.len(), 43, "256 bits");
+        assert!(matches!(redeem(&cache, tenant, &code).await.unwrap(), Redeemed::Fresh(_)));
+        assert!(matches!(redeem(&cache, TenantId::generate(), &code).await.unwrap(), Redeemed::Unknown), "another tenant");
+        // The replay arrives before the first use recorded its tokens...
+        assert_eq!(redeem(&cache, tenant, &code).await.unwrap().unwrap_matches_replay(), UsedCode::default());
+        // ...so the first use, once it has, learns of it.
+        mark_used(&cache, tenant, &code, &UsedCode { access_token_jti: Some("j".into()), ..Default::default() }).await.unwrap();
+        assert!(replayed_meanwhile(&cache, tenant, &code).await.unwrap());
+        assert!(matches!(redeem(&cache, tenant, "unknown").await.unwrap(), Redeemed::Unknown));
+    }
+
+    trait ReplayOf {
+        fn unwrap_matches_replay(self) -> UsedCode;
+    }
+
+    impl ReplayOf for Redeemed {
+        fn unwrap_matches_replay(self) -> UsedCode {
+            match self {
+                Redeemed::Replayed(used) => used,
+                other => panic!("expected a replay, got {other:?}"),
+            }
+        }
+    }
 }

@@ -71,6 +71,11 @@ pub(crate) async fn exchange(
         refresh_token_hash: refresh.as_deref().map(hash),
     };
     authorization_code::mark_used(service.cache.as_ref(), tenant_id, code, &used).await?;
+    if authorization_code::replayed_meanwhile(service.cache.as_ref(), tenant_id, code).await? {
+        revoke_first_use(service, tenant, &used).await?;
+        tracing::warn!(client_id = %client.client_id, "authorization code replayed during its first use; its tokens were revoked");
+        return Err(invalid());
+    }
     let id_token = if scope.contains("openid") {
         let keys = service.tenant_keys(tenant_id).await?;
         let signer = id_token::signer(tenant, client, &keys)?;
