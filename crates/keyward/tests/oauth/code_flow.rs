@@ -192,3 +192,22 @@ async fn authorize_accepts_post_and_ignores_unknown_parameters() {
     assert_eq!(params.get("state").map(String::as_str), Some("posted"));
     assert!(params.contains_key("code"));
 }
+
+#[tokio::test]
+async fn declining_consent_returns_access_denied_to_the_client() {
+    let server = Server::dev().await;
+    let web = server.demo_client("Demo web app").id;
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={web}&scope=openid+email&state=declined",
+        server.issuer("demo")
+    );
+    let browser = Browser::new(&server);
+    let landing = browser.drive_deciding(browser.get(&url).await, Some(("demo", "demo-password")), "deny").await;
+    let params = response_params(&landing.redirect());
+    assert_eq!(params.get("error").map(String::as_str), Some("access_denied"));
+    assert_eq!(params.get("state").map(String::as_str), Some("declined"));
+    // prompt=none without a remembered consent: consent_required.
+    let res = browser.get(&format!("{url}&prompt=none")).await;
+    let params = response_params(&browser.drive(res, None).await.redirect());
+    assert_eq!(params.get("error").map(String::as_str), Some("consent_required"));
+}

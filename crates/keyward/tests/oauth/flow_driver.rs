@@ -115,7 +115,12 @@ impl Browser {
 
     /// Follows `res` through the server's own redirects and pages: signs in as
     /// `credentials` when the sign-in page appears (panics if `None`), approves consent.
-    pub async fn drive(&self, mut res: reqwest::Response, credentials: Option<(&str, &str)>) -> Landing {
+    pub async fn drive(&self, res: reqwest::Response, credentials: Option<(&str, &str)>) -> Landing {
+        self.drive_deciding(res, credentials, "approve").await
+    }
+
+    /// [`Browser::drive`], answering the consent page with `decision` (`approve` or `deny`).
+    pub async fn drive_deciding(&self, mut res: reqwest::Response, credentials: Option<(&str, &str)>, decision: &str) -> Landing {
         for _ in 0..12 {
             let status = res.status().as_u16();
             if (300..400).contains(&status) {
@@ -138,7 +143,7 @@ impl Browser {
             }
             if status == 200 && html.contains("name=\"decision\"") {
                 let (action, mut fields) = form(&html);
-                fields.push(("decision".into(), "approve".into()));
+                fields.push(("decision".into(), decision.into()));
                 res = self.post(&action, &fields).await;
                 continue;
             }
