@@ -307,4 +307,5 @@ def _():
 
 
 server.shutdown()
+print("# done", flush=True)
 sys.exit(1 if counts["not ok"] else 0)

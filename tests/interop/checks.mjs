@@ -21,7 +21,10 @@ const seenIdTokens = []; // every ID token the run received, for the `alg: none`
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rp = await startRelyingParty(cfg.rp_port);
-const browser = await launchBrowser();
+let browser;
+await check('Chromium starts (playwright-core driving /usr/bin/chromium, headless, fresh profile)', async () => {
+  browser = await launchBrowser();
+}, { timeoutMs: 40000 });
 const shots = cfg.screenshots;
 
 let meta; // OIDC discovery document
@@ -618,6 +621,24 @@ await check('unknown parameters are ignored', async () => {
   assert(r.tokens.access_token, 'no tokens');
 }, { needs: [MAIN], timeoutMs: 30000 });
 
+await check('prompt=consent shows the consent page again for a remembered consent', async () => {
+  const r = await codeFlow(pageA, C.web, { scope: 'openid profile', label: 'prompt-consent', extra: { prompt: 'consent' } });
+  assert(r.seen.includes('consent'), `no consent page (pages: ${r.seen.join(' → ')})`);
+}, { needs: [MAIN], timeoutMs: 30000 });
+
+await check('consent denied is access_denied at the relying party', async () => {
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    await codeFlow(page, C.web, { user: bob, scope: 'openid email', label: 'consent-deny', consent: 'deny', exchange: false });
+    throw new Error('a code after denying consent');
+  } catch (e) {
+    assert(e.callback, e.message);
+    eq(e.callback.query.error, 'access_denied', 'error');
+    assert(!e.callback.query.code, 'a code was issued');
+  } finally { await ctx.close(); }
+}, { ...READY, timeoutMs: 30000 });
+
 await check('authorization request by POST (form in the browser)', async () => {
   const ctx = await browser.newContext();
   try {
@@ -820,4 +841,5 @@ await check('alg: none is never used (every ID and logout token of this run)', a
 await ctxA.close();
 await browser.close();
 await rp.close();
+console.log('# done');
 process.exitCode = results.failed ? 1 : 0;

@@ -91,6 +91,21 @@ keyward=${KEYWARD_BIN:-$root/target/debug/keyward}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rand() { head -c "$1" /dev/urandom | base64 | tr -d '/+=\n'; }
 
+# run_checks BACKEND WHAT SECONDS STDERR_FILE COMMAND...: runs one checker, bounded in time, and
+# tags its lines with the backend. A checker prints `# done` last: without it, it ended early.
+run_checks() {
+  local backend=$1 what=$2 secs=$3 err=$4; shift 4
+  local out=$work/$backend-${what// /-}.out
+  timeout -k 5 "$secs" "$@" 2>"$err" | sed -u "s/^\(ok\|not ok\|skip\) - /\1 - [$backend] /" | tee "$out" | grep --line-buffered -v '^# done$' | tee -a "$results"
+  local rc=${PIPESTATUS[0]}
+  if ! grep -q '^# done$' "$out"; then
+    tail -15 "$err" >&2
+    local last
+    last=$(grep -v '^\s*$' "$err" | tail -1 | cut -c1-200)
+    record "not ok - [$backend] $what: ended early with status $rc$( [ "$rc" = 124 ] && echo " (timed out after $secs s)")${last:+: $last}"
+  fi
+}
+
 # ---------------------------------------------------------------- one backend
 # run_backend NAME: sets up storage, creates tenants/clients/users, starts Keyward, runs the checks.
 run_backend() {
@@ -124,7 +139,9 @@ run_backend() {
       export KEYWARD_REDIS_URL=$redis_url
     fi
   fi
-  say "[$backend] Keyward on $KEYWARD_LISTEN (${KEYWARD_DATABASE_URL:+PostgreSQL $db_name}${KEYWARD_DATABASE_URL:-SQLite}${KEYWARD_REDIS_URL:+ + Redis db 12})"
+  local storage="SQLite + memory"
+  [ -n "$db_name" ] && storage="PostgreSQL (database $db_name)${KEYWARD_REDIS_URL:+ + Redis (database 12)}"
+  say "[$backend] Keyward on $KEYWARD_LISTEN, $storage"
 
   # Everything is created with the CLI before the server starts, so no cache can hold a stale copy.
   local kw=("$keyward")
@@ -181,7 +198,7 @@ run_backend() {
     sleep 0.1
   done
   if [ -z "$ready" ]; then
-    tail -20 "$dir/serve.log" >&2
+    tail -20 "$dir/serve.log" | sed -E 's/(client_secret=)[^ ]+/\1***/g' >&2
     record "not ok - [$backend] setup: keyward serve did not become ready within 30 s"
     stop_keyward; drop_backend_state; return
   fi
@@ -222,19 +239,9 @@ run_backend() {
   chmod 600 "$dir/config.json"
 
   say "[$backend] openid-client + jose + Chromium"
-  timeout -k 5 240 node "$here/checks.mjs" "$dir/config.json" 2>"$dir/node.err" | sed -u "s/^\(ok\|not ok\|skip\) - /\1 - [$backend] /" | tee -a "$results"
-  local rc=${PIPESTATUS[0]}
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-    tail -20 "$dir/node.err" >&2
-    record "not ok - [$backend] openid-client checks: the node run ended with status $rc (124 = timed out)"
-  fi
+  run_checks "$backend" "openid-client checks" 240 "$dir/node.err" node "$here/checks.mjs" "$dir/config.json"
   say "[$backend] Authlib"
-  timeout -k 5 120 "$venv/bin/python" "$here/authlib_checks.py" "$dir/config.json" 2>"$dir/py.err" | sed -u "s/^\(ok\|not ok\|skip\) - /\1 - [$backend] /" | tee -a "$results"
-  rc=${PIPESTATUS[0]}
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-    tail -20 "$dir/py.err" >&2
-    record "not ok - [$backend] Authlib checks: the Python run ended with status $rc (124 = timed out)"
-  fi
+  run_checks "$backend" "Authlib checks" 120 "$dir/py.err" "$venv/bin/python" "$here/authlib_checks.py" "$dir/config.json"
 
   stop_keyward
   drop_backend_state
