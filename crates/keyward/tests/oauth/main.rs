@@ -11,6 +11,7 @@ mod admin_api;
 mod authorize_errors;
 mod client_authentication;
 mod code_flow;
+mod consent;
 mod errors;
 mod flow_driver;
 mod flows;
