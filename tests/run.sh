@@ -28,6 +28,8 @@ cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
 # openid-client, Authlib and headless Chromium against a live keyward serve (tests/interop/run.sh)
 step "interop suite" bash -c 'bash tests/interop/run.sh | tee "$1"; exit "${PIPESTATUS[0]}"' interop "$interop_log"
 
+step "schemathesis against the admin API's OpenAPI document" bash tests/schemathesis.sh
+
 passed=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
 read -r i_passed i_failed i_skipped < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/p' "$interop_log" | tail -1)

@@ -48,7 +48,13 @@ impl From<&Tenant> for TenantView {
 #[serde(deny_unknown_fields)]
 pub struct TenantInput {
     /// 1–63 of `a-z`, `0-9` and `-`; the issuer is `{public_url}/t/{slug}`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub slug: String,
+    /// 1–200 characters, no control characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub display_name: String,
 }
 
@@ -57,6 +63,8 @@ pub struct TenantInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
+    /// 1–200 characters, no control characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub display_name: Option<String>,
     pub settings: Option<SettingsPatch>,
 }
