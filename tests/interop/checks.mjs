@@ -725,25 +725,31 @@ await check('device flow with the browser approving (openid-client)', async () =
     const page = await ctx.newPage();
     page.setDefaultTimeout(15000);
     await page.goto(da.verification_uri, { timeout: 15000 });
-    await screenshot(page, shots, 'device-entry');
-    await page.fill('input[name="user_code"]', da.user_code);
-    await Promise.all([page.waitForURL((u) => true, { timeout: 10000 }), page.click('form button[type="submit"]')]);
-    for (let i = 0; i < 6; i++) {
+    const submit = async (selector) => {
+      await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST', { timeout: 10000 }), page.click(selector)]);
+      await page.waitForLoadState('load');
+    };
+    let approved = false;
+    for (let i = 0; i < 8 && !approved; i++) {
       await screenshot(page, shots, `device-step-${i}`);
       if (await page.locator('input[name="password"]').count()) {
         await page.fill('input[name="username"]', alice.username);
         await page.fill('input[name="password"]', alice.password);
-        await Promise.all([page.waitForLoadState('load'), page.click('form button[type="submit"]')]);
+        await submit('form button[type="submit"]');
       } else if (await page.locator('button[value="approve"]').count()) {
-        await Promise.all([page.waitForLoadState('load'), page.click('button[value="approve"]')]);
+        await submit('button[value="approve"]');
         await screenshot(page, shots, 'device-approved');
-        break;
+        approved = true;
+      } else if (await page.locator('input[name="user_code"]').count()) {
+        await page.fill('input[name="user_code"]', da.user_code);
+        await submit('form button[type="submit"]');
       } else {
         await sleep(500);
       }
     }
+    assert(approved, `never reached the approval page (at ${page.url()})`);
   } finally { await ctx.close(); }
-  const tokens = await client.pollDeviceAuthorizationGrant(config, da);
+  const tokens = await client.pollDeviceAuthorizationGrant(config, da, undefined, { signal: AbortSignal.timeout(40000) });
   assert(tokens.access_token, 'no access token');
   if (tokens.id_token) await idCheck(tokens.id_token, C.tv.client_id);
 }, { ...READY, timeoutMs: 60000 });
@@ -781,7 +787,11 @@ await check('RP-initiated logout without id_token_hint asks for confirmation', a
     await page.goto(meta.end_session_endpoint, { timeout: 10000 });
     await screenshot(page, shots, 'logout-confirmation');
     assert(await page.locator('form button').count(), 'no confirmation form');
-    await Promise.all([page.waitForLoadState('load'), page.click('form button[type="submit"]')]);
+    await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/logout'), { timeout: 10000 }),
+      page.click('form button[type="submit"]'),
+    ]);
+    await page.waitForLoadState('load');
     await screenshot(page, shots, 'logout-confirmed');
     const { challenge } = await pkcePair();
     const { callback } = await rawAuthorize(page, { response_type: 'code', client_id: C.spa.client_id, redirect_uri: CB, scope: 'openid', state: 'after2', prompt: 'none', code_challenge: challenge, code_challenge_method: 'S256' }, { label: 'after-confirmed-logout' });
@@ -838,8 +848,7 @@ await check('alg: none is never used (every ID and logout token of this run)', a
   } finally { await ctx.close(); }
 }, READY);
 
-await ctxA.close();
-await browser.close();
-await rp.close();
+await Promise.race([Promise.all([ctxA.close(), browser.close(), rp.close()]), sleep(5000)]);
 console.log('# done');
-process.exitCode = results.failed ? 1 : 0;
+// stdout is a pipe (synchronous on Linux): exiting now loses nothing and leaves no straggler
+process.exit(results.failed ? 1 : 0);
