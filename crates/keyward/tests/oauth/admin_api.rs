@@ -250,7 +250,7 @@ async fn admin_api_refuses_missing_bad_and_foreign_tokens() {
 }
 
 #[tokio::test]
-async fn cli_service_account_administers_the_platform() {
+async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
     let server = Server::plain().await;
     let created = server
         .env
@@ -260,6 +260,18 @@ async fn cli_service_account_administers_the_platform() {
         id: created["client_id"].as_str().unwrap().into(),
         secret: created["client_secret"].as_str().unwrap().into(),
     };
+    let user = server.env.json_with_stdin(
+        &[
+            "admin",
+            "create",
+            "--username",
+            "root",
+            "--password-stdin",
+            "--json",
+        ],
+        "a-long-password\n",
+    );
+    assert!(user["subject"].as_str().unwrap().starts_with("user:"));
     // The embedded node keeps its policy in memory: a CLI change counts from its next start
     // (with Redis, every node reloads at once).
     let server = server.restart().await;
@@ -279,18 +291,92 @@ async fn cli_service_account_administers_the_platform() {
         Some(json!({ "slug": "made-by-ci", "display_name": "CI" })),
     )
     .await;
-    let user = server.env.json_with_stdin(
-        &[
-            "admin",
-            "create",
-            "--username",
-            "root",
-            "--password-stdin",
-            "--json",
-        ],
-        "a-long-password\n",
+
+    // The admin user signs in with the password grant of a system-tenant client.
+    root.ok(
+        Method::PATCH,
+        "/tenants/system",
+        Some(json!({ "settings": { "password_grant_enabled": true } })),
+    )
+    .await;
+    let cli = root
+        .ok(
+            Method::POST,
+            "/tenants/system/clients",
+            Some(json!({ "name": "admin cli", "grant_types": ["password"] })),
+        )
+        .await;
+    let cli = Creds {
+        id: cli["client_id"].as_str().unwrap().into(),
+        secret: cli["client_secret"].as_str().unwrap().into(),
+    };
+    let body = server
+        .token(
+            "system",
+            &cli,
+            &[
+                ("grant_type", "password"),
+                ("username", "root"),
+                ("password", "a-long-password"),
+            ],
+        )
+        .await;
+    let person = Admin {
+        server: &server,
+        token: body["access_token"].as_str().unwrap().into(),
+    };
+    person.ok(Method::GET, "/tenants/made-by-ci", None).await;
+    let events = person
+        .ok(Method::GET, "/tenants/made-by-ci/audit-events", None)
+        .await;
+    let actors: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert!(
+        actors.iter().all(|a| a.starts_with("client:")),
+        "{actors:?}"
     );
-    assert!(user["subject"].as_str().unwrap().starts_with("user:"));
+}
+
+#[tokio::test]
+async fn each_principal_is_rate_limited_with_retry_after() {
+    let server = Server::dev().await;
+    let root = Admin::login(&server, &dev_admin(&server)).await;
+    let other = Admin::login(
+        &server,
+        &service_account(&root, "tenant-viewer", "demo").await,
+    )
+    .await;
+    let requests = (0..620).map(|_| {
+        server
+            .http
+            .get(format!("{}{API}/tenants/system", server.base))
+            .bearer_auth(&root.token)
+            .send()
+    });
+    let answers = futures::future::join_all(requests).await;
+    let limited: Vec<_> = answers
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|r| r.status() == 429)
+        .collect();
+    assert!(
+        !limited.is_empty(),
+        "600 requests a minute were not enforced"
+    );
+    assert!(
+        limited[0].headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    // Another principal is not held back by the first one's budget.
+    other.ok(Method::GET, "/tenants/demo", None).await;
 }
 
 #[tokio::test]
