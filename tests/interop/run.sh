@@ -244,6 +244,10 @@ run_backend() {
   run_checks "$backend" "Authlib checks" 120 "$dir/py.err" "$venv/bin/python" "$here/authlib_checks.py" "$dir/config.json"
 
   stop_keyward
+  if grep -q "^not ok - \[$backend\]" "$results"; then
+    say "[$backend] server warnings and errors (last 20):"
+    grep -E 'WARN|ERROR|panicked' "$dir/serve.log" | grep -v 'client_secret' | tail -20 >&2
+  fi
   drop_backend_state
   say "[$backend] done in $(( SECONDS - t0 )) s"
   if [ -n "${INTEROP_KEEP_LOGS:-}" ]; then mkdir -p "$INTEROP_KEEP_LOGS/$backend" && cp "$dir"/*.log "$dir"/*.err "$INTEROP_KEEP_LOGS/$backend/" 2>/dev/null; fi
