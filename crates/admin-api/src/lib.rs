@@ -11,6 +11,7 @@ mod keys;
 mod openapi;
 mod principal;
 mod problem;
+mod providers;
 mod query;
 mod roles;
 mod tenants;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, api: AdminApi) {
             .configure(keys::routes)
             .configure(audit::routes)
             .configure(roles::routes)
+            .configure(providers::routes)
             .default_service(web::to(keyward_http::problem::not_found)),
     );
 }

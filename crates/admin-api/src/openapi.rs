@@ -3,12 +3,12 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, clients, keys, roles, tenants, users};
+use crate::{audit, clients, keys, providers, roles, tenants, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Keyward admin API", version = "1",
-        description = "Tenants, clients, users, signing keys, admin roles and the audit log. \
+        description = "Tenants, clients, users, identity providers, signing keys, admin roles and the audit log. \
             Authenticate with a bearer access token of the `system` tenant. Errors are RFC 9457 \
             problem documents; lists page with `?limit=&after=` and answer `{ items, next }`; \
             single resources carry an ETag, and writes honour If-Match."),
@@ -21,6 +21,8 @@ use crate::{audit, clients, keys, roles, tenants, users};
         keys::list_keys, keys::rotate_keys,
         audit::list_audit_events,
         roles::list_role_assignments, roles::grant_role, roles::revoke_role,
+        providers::list_providers, providers::create_provider, providers::get_provider,
+        providers::update_provider, providers::delete_provider,
     ),
     modifiers(&BearerAuth),
 )]

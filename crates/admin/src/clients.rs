@@ -172,7 +172,7 @@ fn extra_metadata(input: &ClientInput, errors: &mut Fields) -> keyward_oauth::Cl
 }
 
 /// An absolute https URL (http only on loopback, for development); empty means none.
-fn https_url(field: &str, raw: Option<&str>, errors: &mut Fields) -> Option<String> {
+pub(crate) fn https_url(field: &str, raw: Option<&str>, errors: &mut Fields) -> Option<String> {
     let raw = raw.filter(|r| !r.is_empty())?;
     let ok = url::Url::parse(raw).is_ok_and(|u| {
         u.fragment().is_none()

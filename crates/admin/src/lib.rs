@@ -4,13 +4,14 @@
 //! every mutation appends an audit event with before/after snapshots that carry no secret.
 //! It may use the other core crates and never actix-web, sea-orm, redis, lettre or leptos.
 //!
-//! Not here yet: identity providers, application roles, sessions and consents.
+//! Not here yet: application roles, sessions and consents.
 
 mod announce;
 mod audit;
 mod clients;
 mod error;
 mod keys;
+mod providers;
 mod roles;
 mod service;
 mod tenant_settings;
@@ -23,6 +24,7 @@ pub use audit::{AuditEventView, AuditQuery};
 pub use clients::{ClientInput, ClientPatch, ClientView, CreatedClient};
 pub use error::{AdminError, FieldError};
 pub use keys::{KeyView, RotationView};
+pub use providers::{ProviderInput, ProviderView};
 pub use roles::{RoleAssignmentInput, RoleAssignmentView};
 pub use service::{Admin, AdminPorts, Caller, PageView};
 pub use tenant_settings::{BrandingPatch, SettingsPatch};

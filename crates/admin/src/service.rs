@@ -25,6 +25,7 @@ pub struct AdminPorts {
     pub clients: Arc<dyn ClientStore>,
     pub users: Arc<dyn UserStore>,
     pub keys: Arc<dyn SigningKeyStore>,
+    pub providers: Arc<dyn keyward_federation::IdentityProviderStore>,
     pub audit: Arc<dyn AuditLog>,
     /// Where policy changes are announced (keyward-authz's POLICY_CHANNEL).
     pub cache: Arc<dyn EphemeralStore>,

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use casbin::MemoryAdapter;
 use keyward_admin::{
     Admin, AdminError, AdminPorts, Announcer, AuditQuery, Caller, ClientInput, ClientPatch,
-    PasswordInput, RoleAssignmentInput, TenantInput, TenantPatch, UserInput, UserPatch,
+    PasswordInput, ProviderInput, RoleAssignmentInput, TenantInput, TenantPatch, UserInput,
+    UserPatch,
 };
 use keyward_authz::{Actor, Authorizer, TenantRole};
 use keyward_core::{ClientId, MasterKey, SystemClock, TenantId, UserId};
@@ -48,6 +49,7 @@ async fn fixture() -> Fixture {
         clients: store.clone(),
         users: store.clone(),
         keys: store.clone(),
+        providers: store.clone(),
         audit: store,
         cache: Arc::new(keyward_cache::MemoryStore::new()),
         announcer: Arc::new(Silent),
@@ -99,6 +101,10 @@ async fn seed(f: &Fixture, slug: &str) -> Seeded {
                 password: None,
             },
         )
+        .await
+        .unwrap();
+    f.admin
+        .create_provider(&f.root, slug, &provider("upstream"))
         .await
         .unwrap();
     Seeded {
@@ -252,6 +258,44 @@ async fn every_operation(
             ok(a.list_role_assignments(who, s).await),
         ),
         (
+            "provider.list",
+            false,
+            ok(a.list_providers(who, s, None, None).await),
+        ),
+        (
+            "provider.read",
+            false,
+            ok(a.provider_view(who, s, "upstream").await),
+        ),
+        (
+            "provider.create",
+            true,
+            ok(
+                a.create_provider(who, s, &provider(&format!("p{}", uuid_suffix())))
+                    .await,
+            ),
+        ),
+        (
+            "provider.update",
+            true,
+            ok(a.update_provider(
+                who,
+                s,
+                "upstream",
+                &ProviderInput {
+                    enabled: Some(false),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await),
+        ),
+        (
+            "provider.delete",
+            true,
+            ok(a.delete_provider(who, s, "upstream", None).await),
+        ),
+        (
             "role.assign",
             true,
             ok(a.assign_role(
@@ -276,6 +320,17 @@ async fn every_operation(
             ok(a.delete_client(who, s, &t.client_id, None).await),
         ),
     ]
+}
+
+fn provider(alias: &str) -> ProviderInput {
+    ProviderInput {
+        alias: Some(alias.into()),
+        display_name: Some("Upstream".into()),
+        issuer_url: Some("https://idp.test".into()),
+        client_id: Some("rp".into()),
+        client_secret: Some("upstream-secret".into()),
+        ..Default::default()
+    }
 }
 
 fn ok<T>(r: Result<T, AdminError>) -> Result<(), AdminError> {
@@ -396,6 +451,9 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
         "user.set_password",
         "user.delete",
         "role.assign",
+        "provider.create",
+        "provider.update",
+        "provider.delete",
     ] {
         assert!(
             actions.contains(&action),
@@ -416,6 +474,7 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
             "password_hash",
             "\"password\":",
             "$argon2",
+            "upstream-secret",
             "hmac-sha256$",
         ] {
             assert!(

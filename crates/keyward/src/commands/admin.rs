@@ -65,6 +65,7 @@ pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
         clients: store.clone(),
         users: store.clone(),
         keys: store.clone(),
+        providers: store.clone(),
         audit: store,
         cache: platform.cache.clone(),
         announcer: Arc::new(CacheAnnouncer(platform.cache.clone())),

@@ -113,6 +113,13 @@ async fn seed_tenant(root: &Admin<'_>, slug: &str) -> (String, String) {
             Some(json!({ "username": "alice" })),
         )
         .await;
+    root.ok(
+        Method::POST,
+        &format!("/tenants/{slug}/identity-providers"),
+        Some(json!({ "alias": "upstream", "display_name": "Upstream", "issuer_url": "https://idp.test",
+            "client_id": "rp", "client_secret": "upstream-secret" })),
+    )
+    .await;
     (
         client["client_id"].as_str().unwrap().to_owned(),
         user["id"].as_str().unwrap().to_owned(),
@@ -198,6 +205,33 @@ fn endpoints(slug: &str, client: &str, user: &str) -> Vec<(Method, String, Optio
             Method::POST,
             format!("{t}/role-assignments"),
             Some(json!({ "subject": format!("user:{user}"), "role": "tenant-admin" })),
+            true,
+        ),
+        (Method::GET, format!("{t}/identity-providers"), None, false),
+        (
+            Method::GET,
+            format!("{t}/identity-providers/upstream"),
+            None,
+            false,
+        ),
+        (
+            Method::POST,
+            format!("{t}/identity-providers"),
+            Some(
+                json!({ "alias": "second", "display_name": "Second", "issuer_url": "https://idp2.test", "client_id": "rp" }),
+            ),
+            true,
+        ),
+        (
+            Method::PATCH,
+            format!("{t}/identity-providers/upstream"),
+            Some(json!({ "enabled": false })),
+            true,
+        ),
+        (
+            Method::DELETE,
+            format!("{t}/identity-providers/upstream"),
+            None,
             true,
         ),
         (Method::DELETE, format!("{t}/users/{user}"), None, true),
@@ -613,6 +647,7 @@ async fn writes_answer_field_errors_honour_if_match_page_and_are_audited() {
         "password_hash",
         "hmac-sha256$",
         "$argon2",
+        "upstream-secret",
     ] {
         assert!(!text.contains(secret), "the audit log shows {secret}");
     }
