@@ -205,3 +205,55 @@ async fn failed_backchannel_logout_is_retried_then_counted_in_metrics() {
     }
     assert!(!server.log().contains(&hint), "tokens never reach the log");
 }
+
+#[tokio::test]
+async fn backchannel_logout_reaches_the_clients_that_got_codes_in_the_ended_session() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let (server, alice) = server_with("acme", "Acme").await;
+    let (uri, mut received) = backchannel_receiver().await;
+    let created = server.env.json(&[
+        "client", "create", "--tenant", "acme", "--name", "First party", "--redirect-uri", "https://rp.test/cb",
+        "--grant-type", "authorization_code", "--first-party", "--json",
+    ]);
+    let client = created["client_id"].as_str().unwrap().to_owned();
+    {
+        let store = store(&server).await;
+        let tenant = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+        let mut stored = ClientStore::get(&store, tenant.id, &ClientId::parse(&client).unwrap()).await.unwrap().unwrap();
+        stored.settings.backchannel_logout_uri = Some(uri);
+        ClientStore::update(&store, &stored).await.unwrap();
+    }
+    let browser = Browser::new();
+    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, b"verifier-verifier-verifier-verifier-verifier").as_ref());
+    let start = browser
+        .get(&format!(
+            "{}/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256",
+            server.issuer("acme"),
+            urlencode("https://rp.test/cb"),
+        ))
+        .await;
+    let login = browser.get(&format!("{}{}", server.base, start.location())).await;
+    let signed_in = browser
+        .post(
+            &format!("{}/login", server.issuer("acme")),
+            &[("csrf_token", &login.hidden("csrf_token")), ("interaction", &login.hidden("interaction")), ("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    let resumed = browser.get(&format!("{}{}", server.base, signed_in.location())).await;
+    assert!(resumed.location().starts_with("https://rp.test/cb?code="), "{}", resumed.location());
+    let session = browser.cookie("keyward_session").unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{session}").as_bytes());
+    let sid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
+
+    // No hint: the person confirms, and the client that got a code hears of it.
+    let page = browser.get(&format!("{}/logout", server.issuer("acme"))).await;
+    let done = browser.post(&format!("{}/logout/confirm", server.issuer("acme")), &[("csrf_token", &page.hidden("csrf_token"))]).await;
+    assert_eq!(done.status, 200);
+    let token = tokio::time::timeout(Duration::from_secs(10), received.recv()).await.expect("a logout token").unwrap();
+    let jwks: Value = server.http.get(format!("{}/jwks", server.issuer("acme"))).send().await.unwrap().json().await.unwrap();
+    let keys = keyward_oauth::jose::parse_jwk_set(&jwks).unwrap();
+    let claims = keyward_oauth::jose::verify(&token, &keys, &[SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa]).unwrap().claims;
+    assert_eq!((claims["aud"].as_str(), claims["sub"].as_str(), claims["sid"].as_str()), (Some(client.as_str()), Some(alice.as_str()), Some(sid.as_str())));
+}
