@@ -3,8 +3,9 @@
 //! map the result (`oauth_response` is the one place OAuth errors become HTTP) — and hold no
 //! protocol rules of their own.
 //!
-//! Today it serves discovery, the JWKS, and the token, introspection and revocation endpoints;
-//! the hosted pages arrive with the browser-flows issue.
+//! It serves discovery, the JWKS, the token, introspection and revocation endpoints,
+//! `/authorize` and `/userinfo`, and the hosted pages (`pages`: sign-in, consent, logout with
+//! back-channel logout, the error page) on top of browser sessions (`session_cookie`).
 
 mod authorize;
 pub mod backchannel_logout;
