@@ -281,6 +281,7 @@ await check('admin API: enable the password grant for the tenant', async () => {
 });
 
 // ------------------------------------------------------------------ password grant
+let passwordSub;
 await check('password grant (openid-client genericGrantRequest; ID token with openid)', async () => {
   let c = C.legacy;
   let user = alice;
@@ -300,7 +301,7 @@ await check('password grant (openid-client genericGrantRequest; ID token with op
   assert(tokens.id_token, 'no id_token with openid');
   if (iss === issuer) {
     const { claims } = await idCheck(tokens.id_token, c.client_id);
-    eq(claims.sub, alice.id ? claims.sub : claims.sub, 'sub');
+    passwordSub = claims.sub;
   }
   try {
     await client.genericGrantRequest(config, 'password', { username: user.username, password: `${user.password}x`, scope: 'openid' });
@@ -344,7 +345,7 @@ await check('nonce echoed in the ID token', async () => {
   eq(main.claims.nonce, main.nonce, 'nonce');
 }, { needs: [MAIN] });
 
-await check('ID token claims: at_hash, azp/aud, auth_time, sid, amr', async () => {
+await check('ID token claims: aud, at_hash, auth_time, sid, amr; sub stable across grants', async () => {
   const c = main.claims;
   eq(Array.isArray(c.aud) ? c.aud.includes(C.web.client_id) : c.aud === C.web.client_id, true, 'aud holds the client');
   const hdr = jose.decodeProtectedHeader(main.tokens.id_token);
@@ -355,6 +356,8 @@ await check('ID token claims: at_hash, azp/aud, auth_time, sid, amr', async () =
   }
   assert(typeof c.auth_time === 'number', 'auth_time');
   assert(c.sid, 'no sid (needed for back-channel logout)');
+  if ('amr' in c) assert(Array.isArray(c.amr) && c.amr.length, `amr ${JSON.stringify(c.amr)}`);
+  if (passwordSub) eq(c.sub, passwordSub, 'sub of the code flow vs the password grant (public subject)');
 }, { needs: [MAIN] });
 
 await check('ID token signature and kid: the kid names a JWKS key of the signing alg, RS256 available', async () => {
