@@ -8,6 +8,7 @@
 
 mod announce;
 mod audit;
+mod client_metadata;
 mod clients;
 mod error;
 mod keys;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::clients::https_url;
+use crate::client_metadata::https_url;
 use crate::error::{AdminError, Fields};
 use crate::service::{Admin, Caller, PageView, snapshot};
 use crate::version::Version;

@@ -1,0 +1,92 @@
+//! Validating client metadata for the admin use-cases: keyward-oauth's
+//! `client_registration::register` (the rules the CLI uses too) plus the metadata it does not
+//! cover — jwks, jwks_uri and backchannel_logout_uri.
+
+use keyward_oauth::client_registration::{
+    ClientRegistration, Registered, RegistrationError, register,
+};
+use serde_json::Value;
+
+use crate::clients::ClientInput;
+use crate::error::{AdminError, FieldError, Fields};
+use crate::service::Admin;
+
+fn registration(input: &ClientInput) -> ClientRegistration {
+    ClientRegistration {
+        name: input.name.clone(),
+        redirect_uris: input.redirect_uris.clone(),
+        post_logout_redirect_uris: input.post_logout_redirect_uris.clone(),
+        grant_types: input.grant_types.clone(),
+        scopes: input.scopes.clone(),
+        auth_method: input.auth_method.clone(),
+        public: input.public,
+        first_party: input.first_party,
+    }
+}
+
+/// The metadata `register` does not check.
+fn extra_metadata(input: &ClientInput, errors: &mut Fields) -> keyward_oauth::ClientSettings {
+    let mut settings = keyward_oauth::ClientSettings::default();
+    match &input.jwks {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(o)) if o.is_empty() => {}
+        Some(jwks @ Value::Object(o)) if o.get("keys").is_some_and(Value::is_array) => {
+            settings.jwks = Some(jwks.clone());
+        }
+        Some(_) => errors.push("jwks", "must be a JWK Set: an object with a \"keys\" array"),
+    }
+    settings.jwks_uri = https_url("jwks_uri", input.jwks_uri.as_deref(), errors);
+    settings.backchannel_logout_uri = https_url(
+        "backchannel_logout_uri",
+        input.backchannel_logout_uri.as_deref(),
+        errors,
+    );
+    if settings.jwks.is_some() && settings.jwks_uri.is_some() {
+        errors.push("jwks_uri", "give jwks or jwks_uri, not both");
+    }
+    settings
+}
+
+/// An absolute https URL (http only on loopback, for development); empty means none.
+pub(crate) fn https_url(field: &str, raw: Option<&str>, errors: &mut Fields) -> Option<String> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    let ok = url::Url::parse(raw).is_ok_and(|u| {
+        u.fragment().is_none()
+            && (u.scheme() == "https"
+                || (u.scheme() == "http"
+                    && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))))
+    });
+    if ok && raw.len() <= 2048 {
+        Some(raw.to_owned())
+    } else {
+        errors.push(field, "must be an absolute https URL without a fragment");
+        None
+    }
+}
+
+pub(crate) fn validate(
+    admin: &Admin,
+    tenant: keyward_core::TenantId,
+    input: &ClientInput,
+) -> Result<Registered, AdminError> {
+    let mut errors = Fields::default();
+    let settings = extra_metadata(input, &mut errors);
+    match register(
+        tenant,
+        &registration(input),
+        &admin.ports.secrets,
+        admin.ports.clock.now(),
+    ) {
+        Ok(mut registered) => {
+            errors.finish()?;
+            registered.client.settings = settings;
+            Ok(registered)
+        }
+        Err(RegistrationError::Invalid(found)) => {
+            let mut all: Vec<FieldError> = found.into_iter().map(FieldError::from).collect();
+            all.extend(errors.0);
+            Err(AdminError::Invalid(all))
+        }
+        Err(RegistrationError::Secret(e)) => Err(AdminError::Internal(e.to_string())),
+    }
+}
