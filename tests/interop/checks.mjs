@@ -555,6 +555,19 @@ await check('unregistered redirect_uri shows an error page and does not redirect
   assert(res2.status() >= 400 && !pageA.url().startsWith(rpOrigin), 'an unknown client_id redirected');
 }, READY);
 
+await check('tenant isolation: another tenant\'s client is unknown here, and this tenant\'s token is refused there', async () => {
+  const { challenge } = await pkcePair();
+  const res = await pageA.goto(`${meta.authorization_endpoint}?${new URLSearchParams({ response_type: 'code', client_id: C.other.client_id, redirect_uri: CB, scope: 'openid', state: 'iso', code_challenge: challenge, code_challenge_method: 'S256' })}`, { timeout: 15000 });
+  await screenshot(pageA, shots, 'other-tenant-client');
+  assert(res.status() >= 400 && !pageA.url().startsWith(rpOrigin), 'another tenant\'s client was accepted');
+  const other = `${cfg.base}/t/${cfg.other_tenant}`;
+  const { access_token: token } = await client.clientCredentialsGrant(configFor(C.service), { scope: 'api:read' });
+  const here = await readJson(await post(meta.introspection_endpoint, { token }, basic(C.service)), 'introspection here');
+  eq(here.active, true, 'active at its own tenant');
+  const there = await readJson(await post(`${other}/introspect`, { token }, basic(C.other)), 'introspection there');
+  eq(there.active, false, 'active at the other tenant');
+}, { needs: [MAIN] });
+
 await check('prompt=none when signed out is login_required', async () => {
   const ctx = await browser.newContext();
   try {
