@@ -104,11 +104,13 @@ impl Features {
         let base = Self::token_service();
         let mut grant_types = vec![GrantType::AuthorizationCode, GrantType::Implicit];
         grant_types.extend(base.grant_types.iter().copied());
+        grant_types.push(GrantType::DeviceCode);
         let mut claims = base.claims.clone();
         claims.extend(strings(&["acr", "amr", "azp", "sid", "at_hash", "c_hash", "address", "phone_number", "phone_number_verified", "given_name", "family_name", "locale", "zoneinfo", "picture", "updated_at"]));
         Self {
             authorization_endpoint: true,
             userinfo_endpoint: true,
+            device_authorization_endpoint: true,
             end_session_endpoint: true,
             grant_types,
             response_types: strings(&["code", "id_token", "id_token token", "code id_token"]),

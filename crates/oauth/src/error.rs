@@ -24,6 +24,14 @@ pub enum ErrorCode {
     ServerError,
     /// RFC 6749 §4.1.2.1: a backend (database, cache) is unavailable; retrying may help.
     TemporarilyUnavailable,
+    /// RFC 8628 §3.5: the user has not yet approved or denied the device request.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: still pending, and the client polls too fast.
+    SlowDown,
+    /// RFC 8628 §3.5: the user denied the device request.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device_code has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -37,6 +45,10 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::AccessDenied => "access_denied",
+            Self::ExpiredToken => "expired_token",
         }
     }
 

@@ -18,6 +18,7 @@ pub mod client_authentication;
 pub mod client_registration;
 pub mod client_secret;
 pub mod consent;
+pub mod device_authorization;
 pub mod directory;
 pub mod discovery;
 pub mod id_token;

@@ -4,6 +4,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod password;
 pub mod refresh_token;
 
@@ -85,7 +86,8 @@ impl TokenService {
             GrantType::Password => password::exchange(self, &tenant, &client, &params, request.remote_ip).await,
             GrantType::RefreshToken => refresh_token::exchange(self, &tenant, &client, &params).await,
             GrantType::AuthorizationCode => authorization_code::exchange(self, &tenant, &client, &params).await,
-            GrantType::Implicit | GrantType::DeviceCode => Err(unsupported()),
+            GrantType::DeviceCode => device_code::exchange(self, &tenant, &client, &params).await,
+            GrantType::Implicit => Err(unsupported()),
         }
     }
 
