@@ -8,6 +8,8 @@
 mod harness;
 
 mod admin_api;
+mod admin_isolation;
+mod admin_nodes;
 mod authorize_errors;
 mod client_authentication;
 mod code_flow;
@@ -25,3 +27,4 @@ mod refresh;
 mod server;
 mod tenancy;
 mod userinfo;
+
