@@ -27,4 +27,3 @@ mod refresh;
 mod server;
 mod tenancy;
 mod userinfo;
-
