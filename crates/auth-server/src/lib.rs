@@ -9,6 +9,7 @@
 
 mod authorize;
 pub mod backchannel_logout;
+mod device;
 mod discovery;
 mod form;
 mod jwks;
@@ -84,6 +85,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, server: AuthServer) {
         .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)))
         .service(web::resource("/t/{tenant}/authorize").route(web::get().to(authorize::get)).route(web::post().to(authorize::post)))
         .service(web::resource("/t/{tenant}/authorize/resume").route(web::get().to(authorize::resume)))
+        .service(web::resource("/t/{tenant}/device_authorization").route(web::post().to(device::device_authorization)))
+        .service(web::resource("/t/{tenant}/device").route(web::get().to(pages::device::show)).route(web::post().to(pages::device::submit)))
+        .service(web::resource("/t/{tenant}/device/decision").route(web::post().to(pages::device::decide)))
         .service(web::resource("/t/{tenant}/userinfo").route(web::get().to(userinfo::get)).route(web::post().to(userinfo::post)))
         .service(web::resource("/t/{tenant}/login").route(web::get().to(pages::login::show)).route(web::post().to(pages::login::submit)))
         .service(web::resource("/t/{tenant}/consent").route(web::get().to(pages::consent::show)).route(web::post().to(pages::consent::submit)))

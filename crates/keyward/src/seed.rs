@@ -96,6 +96,7 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
         .items;
     let mut lines = Vec::new();
     let mut try_url = String::new();
+    let mut try_device = String::new();
     for spec in CLIENTS {
         let (client_id, secret) = match existing.iter().find(|c| c.name.as_str() == spec.name) {
             Some(c) if c.auth_method.uses_secret() => {
@@ -129,6 +130,9 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
                 issuer = platform.config.issuer(DEMO_TENANT),
             );
         }
+        if spec.grant_types.contains(&"urn:ietf:params:oauth:grant-type:device_code") {
+            try_device = device_flow_instructions(&platform.config.issuer(DEMO_TENANT), &client_id);
+        }
         let mut line = format!("  {:<44} client_id={client_id}", spec.name);
         if let Some(secret) = secret {
             line.push_str(&format!(" client_secret={secret}"));
@@ -143,13 +147,24 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
     eprintln!(
         "\nKeyward dev mode — embedded SQLite in {data} and in-memory state.\n\
          \n  issuer   {issuer}\n  JWKS     {issuer}/jwks\n  health   {base}/healthz  {base}/readyz  {base}/metrics\n  console  {base}/admin/\n\
-         \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n{try_url}\
+         \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n{try_url}{try_device}\
          \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n\n{admin}\n",
         data = platform.config.data_dir.display(),
         clients = lines.join("\n"),
         admin = admin_lines,
     );
     Ok(())
+}
+
+/// RFC 8628: how to try the device flow with the demo TV client (public, so no secret).
+fn device_flow_instructions(issuer: &str, client_id: &str) -> String {
+    format!(
+        "\nTry the device flow (RFC 8628) as the demo TV:\n  \
+         curl -s -d client_id={client_id} -d 'scope=openid profile offline_access' {issuer}/device_authorization\n  \
+         then open the verification_uri_complete it answers ({issuer}/device?user_code=XXXX-XXXX), sign in and approve,\n  \
+         and poll every 5 s: curl -s -d grant_type=urn:ietf:params:oauth:grant-type:device_code \
+         -d client_id={client_id} -d device_code=... {issuer}/token\n"
+    )
 }
 
 /// The name of the platform-admin service account `--dev` keeps in the system tenant.

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod consent;
+pub mod device;
 pub mod error;
 pub mod headers;
 pub mod interaction;

@@ -14,6 +14,7 @@ mod authorize_errors;
 mod client_authentication;
 mod code_flow;
 mod consent;
+mod device;
 mod errors;
 mod flow_driver;
 mod flows;

@@ -1,0 +1,27 @@
+//! POST {issuer}/device_authorization (RFC 8628 §3.1–§3.2): read the form, call the token
+//! service, map the answer. The page the person uses is `pages::device`.
+
+use actix_web::http::header;
+use actix_web::web::{self, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+use keyward_oauth::EndpointRequest;
+
+use crate::{AuthServer, form, oauth_response};
+
+/// RFC 8628 §3.1
+pub async fn device_authorization(server: web::Data<AuthServer>, req: HttpRequest, tenant: web::Path<String>, payload: Payload) -> HttpResponse {
+    let body = match form::read(&req, payload).await {
+        Ok(b) => b,
+        Err(e) => return oauth_response::error(&e, None),
+    };
+    let request = EndpointRequest {
+        tenant: &tenant,
+        authorization: req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        body: &body,
+        remote_ip: req.peer_addr().map(|a| a.ip()),
+    };
+    match server.tokens.device_authorization(request).await {
+        Ok(answer) => oauth_response::json(&answer),
+        Err(e) => oauth_response::error(&e, Some(&tenant)),
+    }
+}
