@@ -41,7 +41,7 @@ token=$(curl -fs -u "$id:$secret" -d grant_type=client_credentials "$base/t/syst
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 # A token lives for the system tenant's access-token lifetime (10 minutes): enough for a run.
 
-# The tenant, client and user the fuzzer aims at (tests/schemathesis.toml).
+# The tenant, client, user and identity provider the fuzzer aims at (tests/schemathesis.toml).
 post() {
   curl -fs -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$2" "$base/admin/api/v1$1"
 }
@@ -49,6 +49,8 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 post /tenants '{"slug":"fuzz","display_name":"Fuzz"}' >/dev/null
 FUZZ_CLIENT_ID=$(post /tenants/fuzz/clients '{"name":"fuzzed"}' | field client_id)
 FUZZ_USER_ID=$(post /tenants/fuzz/users '{"username":"fuzzed"}' | field id)
+post /tenants/fuzz/identity-providers \
+  '{"alias":"upstream","display_name":"Upstream","issuer_url":"https://idp.test","client_id":"rp"}' >/dev/null
 export FUZZ_CLIENT_ID FUZZ_USER_ID
 
 # The admin API allows 600 requests a minute per principal: stay under it.
