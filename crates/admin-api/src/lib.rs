@@ -7,6 +7,7 @@
 
 mod audit;
 mod clients;
+mod consents;
 mod keys;
 mod openapi;
 mod principal;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, api: AdminApi) {
             .configure(audit::routes)
             .configure(roles::routes)
             .configure(providers::routes)
+            .configure(consents::routes)
             .default_service(web::to(keyward_http::problem::not_found)),
     );
 }

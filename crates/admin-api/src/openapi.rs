@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, clients, keys, providers, roles, tenants, users};
+use crate::{audit, clients, consents, keys, providers, roles, tenants, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use crate::{audit, clients, keys, providers, roles, tenants, users};
         roles::list_role_assignments, roles::grant_role, roles::revoke_role,
         providers::list_providers, providers::create_provider, providers::get_provider,
         providers::update_provider, providers::delete_provider,
+        consents::list_consents, consents::revoke_consent,
     ),
     modifiers(&BearerAuth),
 )]

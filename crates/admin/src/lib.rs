@@ -4,12 +4,13 @@
 //! every mutation appends an audit event with before/after snapshots that carry no secret.
 //! It may use the other core crates and never actix-web, sea-orm, redis, lettre or leptos.
 //!
-//! Not here yet: application roles, sessions and consents.
+//! Not here yet: application roles and permissions, and users' browser sessions.
 
 mod announce;
 mod audit;
 mod client_metadata;
 mod clients;
+mod consents;
 mod error;
 mod keys;
 mod providers;
@@ -23,6 +24,7 @@ mod version;
 pub use announce::Announcer;
 pub use audit::{AuditEventView, AuditQuery};
 pub use clients::{ClientInput, ClientPatch, ClientView, CreatedClient};
+pub use consents::ConsentView;
 pub use error::{AdminError, FieldError};
 pub use keys::{KeyView, RotationView};
 pub use providers::{ProviderInput, ProviderView};

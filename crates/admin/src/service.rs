@@ -26,6 +26,7 @@ pub struct AdminPorts {
     pub users: Arc<dyn UserStore>,
     pub keys: Arc<dyn SigningKeyStore>,
     pub providers: Arc<dyn keyward_federation::IdentityProviderStore>,
+    pub consents: Arc<dyn keyward_oauth::ConsentStore>,
     pub audit: Arc<dyn AuditLog>,
     /// Where policy changes are announced (keyward-authz's POLICY_CHANNEL).
     pub cache: Arc<dyn EphemeralStore>,

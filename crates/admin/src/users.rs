@@ -145,7 +145,7 @@ impl Admin {
         Ok(view)
     }
 
-    async fn find_user(
+    pub(crate) async fn find_user(
         &self,
         tenant: keyward_core::TenantId,
         id: &str,
@@ -300,6 +300,15 @@ impl Admin {
         let before = UserView::from(&user);
         before.version().check(if_match)?;
         self.ports.users.delete(tenant.id, user.id).await?;
+        // Its admin and application roles go with it, on every node.
+        match self.ports.authorizer.forget_user(user.id).await {
+            Ok(changed) => {
+                if let Err(e) = changed.announce(self.ports.cache.as_ref()).await {
+                    tracing::warn!(error = %e, "could not announce the policy change to other nodes");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not remove the deleted user's roles"),
+        }
         self.record(caller, &permit, target(user.id), snapshot(&before), None)
             .await
     }

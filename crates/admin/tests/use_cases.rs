@@ -50,6 +50,7 @@ async fn fixture() -> Fixture {
         users: store.clone(),
         keys: store.clone(),
         providers: store.clone(),
+        consents: store.clone(),
         audit: store,
         cache: Arc::new(keyward_cache::MemoryStore::new()),
         announcer: Arc::new(Silent),
@@ -105,6 +106,17 @@ async fn seed(f: &Fixture, slug: &str) -> Seeded {
         .unwrap();
     f.admin
         .create_provider(&f.root, slug, &provider("upstream"))
+        .await
+        .unwrap();
+    let tenant = f.admin.tenant_view(&f.root, slug).await.unwrap();
+    let consent = keyward_oauth::Consent {
+        tenant_id: TenantId::from_uuid(tenant.id),
+        user_id: UserId::from_uuid(user.id),
+        client_id: ClientId::parse(&client.client.client_id).unwrap(),
+        scopes: keyward_core::Scope::parse("openid profile").unwrap(),
+        granted_at: chrono::Utc::now(),
+    };
+    keyward_oauth::ConsentStore::upsert(&f._db.store, &consent)
         .await
         .unwrap();
     Seeded {
@@ -296,6 +308,17 @@ async fn every_operation(
             ok(a.delete_provider(who, s, "upstream", None).await),
         ),
         (
+            "user.consents",
+            false,
+            ok(a.list_user_consents(who, s, &t.user_id).await),
+        ),
+        (
+            "user.revoke_consents",
+            true,
+            ok(a.revoke_user_consent(who, s, &t.user_id, &t.client_id)
+                .await),
+        ),
+        (
             "role.assign",
             true,
             ok(a.assign_role(
@@ -454,6 +477,7 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
         "provider.create",
         "provider.update",
         "provider.delete",
+        "user.revoke_consents",
     ] {
         assert!(
             actions.contains(&action),

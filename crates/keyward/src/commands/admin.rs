@@ -66,6 +66,7 @@ pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
         users: store.clone(),
         keys: store.clone(),
         providers: store.clone(),
+        consents: store.clone(),
         audit: store,
         cache: platform.cache.clone(),
         announcer: Arc::new(CacheAnnouncer(platform.cache.clone())),

@@ -75,6 +75,12 @@ pub(crate) fn endpoints(
         (Method::GET, format!("{t}/identity-providers"), None, false),
         (
             Method::GET,
+            format!("{t}/users/{user}/consents"),
+            None,
+            false,
+        ),
+        (
+            Method::GET,
             format!("{t}/identity-providers/upstream"),
             None,
             false,
