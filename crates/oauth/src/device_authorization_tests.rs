@@ -212,3 +212,24 @@ async fn a_device_code_of_one_tenant_is_unknown_at_another() {
     let beta_entry = tv.f.service.tenant("beta").await.unwrap();
     assert!(tv.f.service.device_request(&beta_entry, &res.user_code).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_device_grant_refresh_token_refreshes_for_the_same_user() {
+    let tv = tv("openid offline_access").await;
+    let res = tv.start("").await.unwrap();
+    let entry = tv.entry().await;
+    let subject = tv.subject();
+    tv.f.service.approve_device(&entry, &res.user_code, &subject).await.unwrap();
+    let tokens = tv.poll(&res.device_code).await.unwrap();
+    let body = format!("grant_type=refresh_token&client_id={}&refresh_token={}", tv.client.client_id, tokens.refresh_token.unwrap());
+    let refreshed = tv.f.service.token(request("acme", None, &body)).await.unwrap();
+    assert_eq!(claims(&refreshed.access_token)["sub"], subject.user_id.to_string());
+}
+
+#[test]
+fn discovery_of_the_browser_flows_advertises_the_device_flow() {
+    use crate::discovery::{Features, metadata};
+    let doc = metadata("https://id.test/t/acme", &Features::browser_flows());
+    assert_eq!(doc["device_authorization_endpoint"], "https://id.test/t/acme/device_authorization");
+    assert!(doc["grant_types_supported"].as_array().unwrap().iter().any(|g| g == GRANT));
+}

@@ -90,20 +90,23 @@ fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request
     with_cookies(page(tenant, StatusCode::OK, "Connect this device?", &body), cookie)
 }
 
+/// Counts one use of a user code from this address; too many is the throttled page.
+async fn throttle(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Result<(), HttpResponse> {
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    match server.pages.cache.incr(&format!("device_lookups:{}:{ip}", tenant.id), LOOKUP_WINDOW).await {
+        Ok(n) if n > LOOKUP_LIMIT => Err(entry_form(server, req, tenant, "", Some(THROTTLED), StatusCode::TOO_MANY_REQUESTS)),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "counting device code look-ups failed");
+            Err(error::unavailable(Some(tenant)))
+        }
+    }
+}
+
 /// The live request with `user_code`, counting the attempt against this address.
 async fn lookup(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, user_code: &str) -> Result<Option<DeviceRequest>, HttpResponse> {
     let tenant = &entry.tenant;
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    match server.pages.cache.incr(&format!("device_lookups:{}:{ip}", tenant.id), LOOKUP_WINDOW).await {
-        Ok(n) if n > LOOKUP_LIMIT => {
-            return Err(entry_form(server, req, tenant, "", Some(THROTTLED), StatusCode::TOO_MANY_REQUESTS));
-        }
-        Ok(_) => {}
-        Err(e) => {
-            tracing::error!(error = %e, "counting device code look-ups failed");
-            return Err(error::unavailable(Some(tenant)));
-        }
-    }
+    throttle(server, req, tenant).await?;
     server.tokens.device_request(entry, user_code).await.map_err(|e| {
         tracing::error!(error = %e, "looking up a device request failed");
         error::unavailable(Some(tenant))
@@ -195,6 +198,9 @@ pub async fn decide(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
             .unwrap_or_default();
         return headers::see_other(&login_location(tenant, &code));
     };
+    if let Err(res) = throttle(&server, &req, tenant).await {
+        return res;
+    }
     let (decided, approved) = match params.get("decision") {
         Some("approve") => (server.tokens.approve_device(&entry, typed, &subject).await, true),
         Some("deny") => (server.tokens.deny_device(&entry, typed).await, false),

@@ -178,3 +178,20 @@ async fn serve_dev_prints_how_to_try_the_device_flow_with_the_demo_tv() {
     let res = server.post("demo", "device_authorization", None, &[("client_id", &tv.id), ("scope", "openid profile offline_access")]).await;
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn guessing_user_codes_is_throttled_per_address() {
+    let (server, _) = server_with("acme", "Acme").await;
+    let browser = Browser::new();
+    let url = format!("{}/device", server.issuer("acme"));
+    let entry = browser.get(&url).await;
+    let csrf = entry.hidden("csrf_token");
+    let mut statuses = Vec::new();
+    for _ in 0..32 {
+        statuses.push(browser.post(&url, &[("csrf_token", &csrf), ("user_code", "BCDF-GHJK")]).await.status);
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 400), "{statuses:?}");
+    let throttled = browser.get(&format!("{url}?user_code=BCDF-GHJK")).await;
+    assert_eq!(throttled.status, 429);
+    assert!(throttled.body.contains("Too many attempts"), "{}", throttled.body);
+}
