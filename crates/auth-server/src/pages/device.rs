@@ -74,7 +74,8 @@ fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request
 <p><strong>{client}</strong> would like to:</p>
 <ul class="scopes">
 {items}</ul>
-<p>Only continue if your device shows the code <strong>{code}</strong>.</p>
+<p>Only continue if your device shows this code:</p>
+<p><strong>{code}</strong></p>
 <form method="post" action="/t/{slug}/device/decision">
 {csrf}
 <input type="hidden" name="user_code" value="{code}">

@@ -1,6 +1,7 @@
-//! The hosted pages of a tenant: sign-in, consent, logout and the error page, rendered on the
-//! server with the tenant's branding. Each page is a thin handler in its own module; what they
-//! share — resolving the tenant, reading forms, CSRF, the pending interaction — lives here.
+//! The hosted pages of a tenant: sign-in, consent, device verification, logout and the error
+//! page, rendered on the server with the tenant's branding. Each page is a thin handler in its
+//! own module; what they share — resolving the tenant, reading forms, CSRF, the pending
+//! interaction — lives here.
 //!
 //! Helpers return `Result<_, HttpResponse>`: the error is the finished page to answer with,
 //! built once on a cold path, so its size does not matter.
