@@ -770,6 +770,49 @@ await check('device flow with the browser approving (openid-client)', async () =
   if (tokens.id_token) await idCheck(tokens.id_token, C.tv.client_id);
 }, { ...READY, timeoutMs: 60000 });
 
+await check('device flow: a denied request is access_denied; a made-up device_code is invalid_grant', async () => {
+  if (!meta.device_authorization_endpoint) throw new Skip('not implemented (no device_authorization_endpoint in discovery)');
+  const config = configFor(C.tv);
+  const da = await client.initiateDeviceAuthorization(config, { scope: 'openid' });
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15000);
+    await page.goto(da.verification_uri_complete, { timeout: 15000 });
+    const submit = async (selector) => {
+      await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST', { timeout: 10000 }), page.click(selector)]);
+      await page.waitForLoadState('load');
+    };
+    let denied = false;
+    for (let i = 0; i < 8 && !denied; i++) {
+      await screenshot(page, shots, `device-deny-step-${i}`);
+      if (await page.locator('input[name="password"]').count()) {
+        await page.fill('input[name="username"]', alice.username);
+        await page.fill('input[name="password"]', alice.password);
+        await submit('form button[type="submit"]');
+      } else if (await page.locator('button[value="deny"]').count()) {
+        await submit('button[value="deny"]');
+        await screenshot(page, shots, 'device-denied');
+        denied = true;
+      } else if (await page.locator('input[name="user_code"]').count()) {
+        if (!(await page.inputValue('input[name="user_code"]'))) await page.fill('input[name="user_code"]', da.user_code);
+        await submit('form button[type="submit"]');
+      } else {
+        await sleep(500);
+      }
+    }
+    assert(denied, `never reached the approval page (at ${page.url()})`);
+  } finally { await ctx.close(); }
+  try {
+    await client.pollDeviceAuthorizationGrant(config, da, undefined, { signal: AbortSignal.timeout(30000) });
+    throw new Error('tokens after denial');
+  } catch (e) {
+    eq(e.error, 'access_denied', 'polling after denial');
+  }
+  const res = await post(meta.token_endpoint, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'made-up', client_id: C.tv.client_id });
+  eq((await readJson(res, 'token')).error, 'invalid_grant', 'a made-up device_code');
+}, { ...READY, timeoutMs: 60000 });
+
 // ================================================================== logout
 await check('RP-initiated logout: id_token_hint, post_logout_redirect_uri and state; the session ends', async () => {
   const ctx = await browser.newContext();
