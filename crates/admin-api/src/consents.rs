@@ -54,7 +54,11 @@ pub async fn revoke_consent(
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
     let (tenant, user, client) = path.into_inner();
-    match api.admin.revoke_user_consent(&who.0, &tenant, &user, &client).await {
+    match api
+        .admin
+        .revoke_user_consent(&who.0, &tenant, &user, &client)
+        .await
+    {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(e) => respond(e),
     }

@@ -5,6 +5,7 @@
 //! use-cases, never here. Callers authenticate with a bearer access token of the `system`
 //! tenant (`principal`); errors are RFC 9457 problem documents (`problem`).
 
+mod app_roles;
 mod audit;
 mod clients;
 mod consents;
@@ -61,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, api: AdminApi) {
             .configure(roles::routes)
             .configure(providers::routes)
             .configure(consents::routes)
+            .configure(app_roles::routes)
             .default_service(web::to(keyward_http::problem::not_found)),
     );
 }

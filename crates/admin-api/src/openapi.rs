@@ -3,12 +3,12 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, clients, consents, keys, providers, roles, tenants, users};
+use crate::{app_roles, audit, clients, consents, keys, providers, roles, tenants, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Keyward admin API", version = "1",
-        description = "Tenants, clients, users, identity providers, signing keys, admin roles and the audit log. \
+        description = "Tenants, clients, users, identity providers, application roles, signing keys, admin roles and the audit log. \
             Authenticate with a bearer access token of the `system` tenant. Errors are RFC 9457 \
             problem documents; lists page with `?limit=&after=` and answer `{ items, next }`; \
             single resources carry an ETag, and writes honour If-Match."),
@@ -24,6 +24,9 @@ use crate::{audit, clients, consents, keys, providers, roles, tenants, users};
         providers::list_providers, providers::create_provider, providers::get_provider,
         providers::update_provider, providers::delete_provider,
         consents::list_consents, consents::revoke_consent,
+        app_roles::list_app_roles, app_roles::delete_app_role, app_roles::grant_permission,
+        app_roles::revoke_permission, app_roles::list_user_app_roles, app_roles::assign_app_role,
+        app_roles::unassign_app_role,
     ),
     modifiers(&BearerAuth),
 )]

@@ -4,9 +4,10 @@
 //! every mutation appends an audit event with before/after snapshots that carry no secret.
 //! It may use the other core crates and never actix-web, sea-orm, redis, lettre or leptos.
 //!
-//! Not here yet: application roles and permissions, and users' browser sessions.
+//! Not here yet: users' browser sessions.
 
 mod announce;
+mod app_roles;
 mod audit;
 mod client_metadata;
 mod clients;
@@ -22,6 +23,7 @@ mod users;
 mod version;
 
 pub use announce::Announcer;
+pub use app_roles::{AppRoleInput, AppRoleView, PermissionView};
 pub use audit::{AuditEventView, AuditQuery};
 pub use clients::{ClientInput, ClientPatch, ClientView, CreatedClient};
 pub use consents::ConsentView;

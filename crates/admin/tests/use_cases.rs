@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use casbin::MemoryAdapter;
 use keyward_admin::{
     Admin, AdminError, AdminPorts, Announcer, AuditQuery, Caller, ClientInput, ClientPatch,
-    PasswordInput, ProviderInput, RoleAssignmentInput, TenantInput, TenantPatch, UserInput,
-    UserPatch,
+    PasswordInput, PermissionView, ProviderInput, RoleAssignmentInput, TenantInput, TenantPatch,
+    UserInput, UserPatch,
 };
 use keyward_authz::{Actor, Authorizer, TenantRole};
 use keyward_core::{ClientId, MasterKey, SystemClock, TenantId, UserId};
@@ -307,6 +307,51 @@ async fn every_operation(
             true,
             ok(a.delete_provider(who, s, "upstream", None).await),
         ),
+        ("role.read (app)", false, ok(a.list_app_roles(who, s).await)),
+        (
+            "role.create (app permission)",
+            true,
+            ok(
+                a.grant_app_permission(who, s, "editor", &perm("write"), true)
+                    .await,
+            ),
+        ),
+        (
+            "role.create (second permission)",
+            true,
+            ok(
+                a.grant_app_permission(who, s, "editor", &perm("read"), true)
+                    .await,
+            ),
+        ),
+        (
+            "role.update (revoke permission)",
+            true,
+            ok(
+                a.grant_app_permission(who, s, "editor", &perm("write"), false)
+                    .await,
+            ),
+        ),
+        (
+            "role.assign (app)",
+            true,
+            ok(a.assign_app_role(who, s, &t.user_id, "editor", true).await),
+        ),
+        (
+            "role.read (user app roles)",
+            false,
+            ok(a.list_user_app_roles(who, s, &t.user_id).await),
+        ),
+        (
+            "role.assign (unassign app)",
+            true,
+            ok(a.assign_app_role(who, s, &t.user_id, "editor", false).await),
+        ),
+        (
+            "role.delete (app)",
+            true,
+            ok(a.delete_app_role(who, s, "editor").await),
+        ),
         (
             "user.consents",
             false,
@@ -353,6 +398,13 @@ fn provider(alias: &str) -> ProviderInput {
         client_id: Some("rp".into()),
         client_secret: Some("upstream-secret".into()),
         ..Default::default()
+    }
+}
+
+fn perm(action: &str) -> PermissionView {
+    PermissionView {
+        resource: "document".into(),
+        action: action.into(),
     }
 }
 

@@ -79,6 +79,32 @@ pub(crate) fn endpoints(
             None,
             false,
         ),
+        (Method::GET, format!("{t}/app-roles"), None, false),
+        (
+            Method::POST,
+            format!("{t}/app-roles/editor/permissions"),
+            Some(json!({ "resource": "document", "action": "edit" })),
+            true,
+        ),
+        (
+            Method::POST,
+            format!("{t}/users/{user}/app-roles"),
+            Some(json!({ "role": "editor" })),
+            true,
+        ),
+        (
+            Method::GET,
+            format!("{t}/users/{user}/app-roles"),
+            None,
+            false,
+        ),
+        (
+            Method::DELETE,
+            format!("{t}/users/{user}/app-roles/editor"),
+            None,
+            true,
+        ),
+        (Method::DELETE, format!("{t}/app-roles/editor"), None, true),
         (
             Method::GET,
             format!("{t}/identity-providers/upstream"),
