@@ -311,6 +311,20 @@ await check('password grant (openid-client genericGrantRequest; ID token with op
   }
 }, READY);
 
+if (cfg.demo_legacy) {
+  await check('password grant on the `serve --dev` demo tenant (demo legacy client)', async () => {
+    const demoIssuer = `${cfg.base}/t/demo`;
+    const c = cfg.demo_legacy;
+    const config = await client.discovery(new URL(demoIssuer), c.client_id, undefined, client.ClientSecretBasic(c.client_secret), insecure);
+    const tokens = await client.genericGrantRequest(config, 'password', { username: 'demo', password: 'demo-password', scope: 'openid profile' });
+    assert(tokens.access_token && tokens.id_token, 'tokens');
+    const demoJwks = jwksFor(config.serverMetadata().jwks_uri);
+    const { payload } = await jose.jwtVerify(tokens.id_token, demoJwks, { issuer: demoIssuer, audience: c.client_id });
+    seenIdTokens.push(tokens.id_token);
+    assert(payload.sub, 'sub');
+  }, READY);
+}
+
 // ================================================================== browser flows (Basic OP)
 const ctxA = await browser.newContext(); // alice's browser
 const pageA = await ctxA.newPage();
