@@ -3,6 +3,7 @@
 //! KEYWARD_TEST_DATABASE_URL is set, the PostgreSQL variants their own database).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod commands;
 mod config_errors;
 mod harness;
