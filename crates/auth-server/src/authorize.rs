@@ -20,33 +20,59 @@ use crate::pages::{self, error, headers, interaction};
 use crate::session_cookie::current_session;
 
 /// RFC 6749 §3.1: GET, parameters in the query string.
-pub async fn get(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn get(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let tenant = match pages::tenant(&server, &slug).await {
         Ok(t) => t,
         Err(page) => return page,
     };
     let subject = subject(&server, &req, &tenant.tenant).await;
-    let outcome = server.authorize.authorize(&tenant, req.query_string().as_bytes(), subject.as_ref()).await;
+    let outcome = server
+        .authorize
+        .authorize(&tenant, req.query_string().as_bytes(), subject.as_ref())
+        .await;
     render(&server, &tenant, subject.as_ref(), outcome, false).await
 }
 
 /// OIDC Core §3.1.2.1: POST, parameters in a form body.
-pub async fn post(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn post(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let tenant = match pages::tenant(&server, &slug).await {
         Ok(t) => t,
         Err(page) => return page,
     };
     let body = match crate::form::read(&req, payload).await {
         Ok(b) => b,
-        Err(e) => return error::error_page(Some(&tenant.tenant), StatusCode::BAD_REQUEST, "Invalid request", e.description()),
+        Err(e) => {
+            return error::error_page(
+                Some(&tenant.tenant),
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                e.description(),
+            );
+        }
     };
     let subject = subject(&server, &req, &tenant.tenant).await;
-    let outcome = server.authorize.authorize(&tenant, &body, subject.as_ref()).await;
+    let outcome = server
+        .authorize
+        .authorize(&tenant, &body, subject.as_ref())
+        .await;
     render(&server, &tenant, subject.as_ref(), outcome, true).await
 }
 
 /// Continues an authorization request once the login or consent page is done.
-pub async fn resume(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn resume(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let tenant = match pages::tenant(&server, &slug).await {
         Ok(t) => t,
         Err(page) => return page,
@@ -55,7 +81,10 @@ pub async fn resume(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
         Ok(p) => p,
         Err(page) => return page,
     };
-    let Some(id) = params.get("interaction").filter(|id| interaction::valid_id(id)) else {
+    let Some(id) = params
+        .get("interaction")
+        .filter(|id| interaction::valid_id(id))
+    else {
         return error::expired_interaction(Some(&tenant.tenant));
     };
     let subject = subject(&server, &req, &tenant.tenant).await;
@@ -64,7 +93,11 @@ pub async fn resume(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
 }
 
 /// The person signed in at this tenant in this browser, as keyward-oauth needs them.
-async fn subject(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Option<AuthenticatedSubject> {
+async fn subject(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+) -> Option<AuthenticatedSubject> {
     let session = current_session(req, &server.sessions, tenant, server.pages.clock.now()).await?;
     Some(AuthenticatedSubject {
         sid: session.sid(),
@@ -85,34 +118,68 @@ async fn render(
 ) -> HttpResponse {
     let slug = tenant.tenant.slug.as_str();
     match outcome {
-        AuthorizeOutcome::RedirectToClient { uri, mode, params, issued_to } => {
+        AuthorizeOutcome::RedirectToClient {
+            uri,
+            mode,
+            params,
+            issued_to,
+        } => {
             if let (Some(client_id), Some(subject)) = (issued_to, subject) {
                 // Back-channel logout tells the clients that got tokens in this session.
-                if let Err(e) = server.sessions.note_client(tenant.tenant.id, &subject.session_id, &client_id).await {
+                if let Err(e) = server
+                    .sessions
+                    .note_client(tenant.tenant.id, &subject.session_id, &client_id)
+                    .await
+                {
                     tracing::warn!(error = %e, "recording the session's client failed");
                 }
             }
             match mode {
                 ResponseMode::FormPost => form_post(&uri, &params),
-                ResponseMode::Query | ResponseMode::Fragment => match location(&uri, mode, &params) {
+                ResponseMode::Query | ResponseMode::Fragment => match location(&uri, mode, &params)
+                {
                     Some(to) => redirect(&to, after_post),
-                    None => error::error_page(Some(&tenant.tenant), StatusCode::BAD_REQUEST, "Invalid request", "The redirect URI is not usable."),
+                    None => error::error_page(
+                        Some(&tenant.tenant),
+                        StatusCode::BAD_REQUEST,
+                        "Invalid request",
+                        "The redirect URI is not usable.",
+                    ),
                 },
             }
         }
-        AuthorizeOutcome::ShowError { status, error: code, description } => {
+        AuthorizeOutcome::ShowError {
+            status,
+            error: code,
+            description,
+        } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
             tracing::debug!(error = code, "authorization request shown an error page");
-            error::error_page(Some(&tenant.tenant), status, "This request cannot be completed", &description)
+            error::error_page(
+                Some(&tenant.tenant),
+                status,
+                "This request cannot be completed",
+                &description,
+            )
         }
-        AuthorizeOutcome::NeedLogin(i) => redirect(&interaction::login_location(&tenant.tenant, &i.id), after_post),
-        AuthorizeOutcome::NeedConsent(i) => redirect(&format!("/t/{slug}/consent?interaction={}", i.id), after_post),
+        AuthorizeOutcome::NeedLogin(i) => redirect(
+            &interaction::login_location(&tenant.tenant, &i.id),
+            after_post,
+        ),
+        AuthorizeOutcome::NeedConsent(i) => redirect(
+            &format!("/t/{slug}/consent?interaction={}", i.id),
+            after_post,
+        ),
     }
 }
 
 /// 302 after a GET, 303 after a POST (so the browser follows with a GET).
 fn redirect(to: &str, after_post: bool) -> HttpResponse {
-    let status = if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND };
+    let status = if after_post {
+        StatusCode::SEE_OTHER
+    } else {
+        StatusCode::FOUND
+    };
     HttpResponse::build(status)
         .insert_header((header::LOCATION, to))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -140,7 +207,13 @@ fn form_post(uri: &str, params: &[(String, String)]) -> HttpResponse {
     let nonce = headers::nonce();
     let inputs: String = params
         .iter()
-        .map(|(n, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(n), escape(v)))
+        .map(|(n, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape(n),
+                escape(v)
+            )
+        })
         .collect();
     let document = format!(
         r#"<!DOCTYPE html>
@@ -170,7 +243,10 @@ mod tests {
     use super::*;
 
     fn pairs() -> Vec<(String, String)> {
-        vec![("code".into(), "a b".into()), ("state".into(), "s&t".into())]
+        vec![
+            ("code".into(), "a b".into()),
+            ("state".into(), "s&t".into()),
+        ]
     }
 
     #[test]
@@ -187,8 +263,17 @@ mod tests {
 
     #[test]
     fn form_post_escapes_values_and_allows_only_its_own_script() {
-        let res = form_post("https://rp.test/cb", &[("state".into(), "\"><script>".into())]);
-        let csp = res.headers().get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_owned();
+        let res = form_post(
+            "https://rp.test/cb",
+            &[("state".into(), "\"><script>".into())],
+        );
+        let csp = res
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(csp.contains("script-src 'nonce-") && csp.contains("form-action https://rp.test"));
         let body = match res.into_body().try_into_bytes() {
             Ok(b) => String::from_utf8(b.to_vec()).unwrap(),

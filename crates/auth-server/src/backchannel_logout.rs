@@ -48,14 +48,22 @@ pub struct BackchannelLogout {
 
 impl std::fmt::Debug for BackchannelLogout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackchannelLogout").field("attempts", &self.attempts).finish_non_exhaustive()
+        f.debug_struct("BackchannelLogout")
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
     }
 }
 
 impl BackchannelLogout {
     /// Three attempts, 1 s then 2 s apart.
     pub fn new(transport: Arc<dyn BackchannelTransport>, keys: Arc<KeyRing>) -> Self {
-        Self { transport, keys, failures: None, attempts: 3, first_delay: Duration::from_secs(1) }
+        Self {
+            transport,
+            keys,
+            failures: None,
+            attempts: 3,
+            first_delay: Duration::from_secs(1),
+        }
     }
 
     /// Counts notifications that failed after every attempt.
@@ -128,8 +136,16 @@ impl BackchannelLogout {
         ended: &EndedSession,
         now: DateTime<Utc>,
     ) -> Result<String, String> {
-        let keys = self.keys.tenant_keys(tenant.tenant.id).await.map_err(|e| e.to_string())?;
-        let wanted = client.settings.id_token_signed_response_alg.as_deref().and_then(|a| a.parse::<SigningAlg>().ok());
+        let keys = self
+            .keys
+            .tenant_keys(tenant.tenant.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let wanted = client
+            .settings
+            .id_token_signed_response_alg
+            .as_deref()
+            .and_then(|a| a.parse::<SigningAlg>().ok());
         let signer = match wanted.and_then(|alg| keys.signer(alg)) {
             Some(s) => s,
             None => access_token::signer(tenant, &keys).map_err(|e| e.description().to_owned())?,
@@ -147,9 +163,14 @@ impl BackchannelLogout {
         if client.settings.subject_type.as_deref() != Some(PAIRWISE)
             && let Value::Object(map) = &mut claims
         {
-            map.insert("sub".to_owned(), Value::String(ended.session.user_id.to_string()));
+            map.insert(
+                "sub".to_owned(),
+                Value::String(ended.session.user_id.to_string()),
+            );
         }
-        signer.sign(LOGOUT_TOKEN_TYP, &claims).map_err(|e| e.to_string())
+        signer
+            .sign(LOGOUT_TOKEN_TYP, &claims)
+            .map_err(|e| e.to_string())
     }
 
     fn count_failure(&self) {
@@ -215,7 +236,11 @@ mod tests {
         async fn post(&self, _uri: &str, token: &str) -> Result<(), String> {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             self.seen.lock().unwrap().push(token.to_owned());
-            if n <= self.fail_first { Err("503".into()) } else { Ok(()) }
+            if n <= self.fail_first {
+                Err("503".into())
+            } else {
+                Ok(())
+            }
         }
     }
 
@@ -233,7 +258,11 @@ mod tests {
 
     #[tokio::test]
     async fn delivery_retries_then_succeeds_without_counting_a_failure() {
-        let flaky = Arc::new(Flaky { fail_first: 2, calls: AtomicU32::new(0), seen: Mutex::new(vec![]) });
+        let flaky = Arc::new(Flaky {
+            fail_first: 2,
+            calls: AtomicU32::new(0),
+            seen: Mutex::new(vec![]),
+        });
         let counter = IntCounter::new("f", "f").unwrap();
         delivery(flaky.clone(), counter.clone()).run().await;
         assert_eq!((flaky.calls.load(Ordering::SeqCst), counter.get()), (3, 0));
@@ -241,7 +270,11 @@ mod tests {
 
     #[tokio::test]
     async fn delivery_gives_up_after_three_attempts_and_counts_it() {
-        let flaky = Arc::new(Flaky { fail_first: 10, calls: AtomicU32::new(0), seen: Mutex::new(vec![]) });
+        let flaky = Arc::new(Flaky {
+            fail_first: 10,
+            calls: AtomicU32::new(0),
+            seen: Mutex::new(vec![]),
+        });
         let counter = IntCounter::new("f", "f").unwrap();
         delivery(flaky.clone(), counter.clone()).run().await;
         assert_eq!((flaky.calls.load(Ordering::SeqCst), counter.get()), (3, 1));

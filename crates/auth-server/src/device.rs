@@ -9,14 +9,22 @@ use keyward_oauth::EndpointRequest;
 use crate::{AuthServer, form, oauth_response};
 
 /// RFC 8628 §3.1
-pub async fn device_authorization(server: web::Data<AuthServer>, req: HttpRequest, tenant: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn device_authorization(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let body = match form::read(&req, payload).await {
         Ok(b) => b,
         Err(e) => return oauth_response::error(&e, None),
     };
     let request = EndpointRequest {
         tenant: &tenant,
-        authorization: req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        authorization: req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
         body: &body,
         remote_ip: req.peer_addr().map(|a| a.ip()),
     };

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
-use actix_web::HttpResponse;
 use keyward_core::TenantId;
 use keyward_oauth::discovery::{Features, metadata};
 
@@ -32,12 +32,17 @@ impl DiscoveryCache {
 }
 
 /// OIDC Discovery 1.0 §4 / RFC 8414 §3
-pub async fn configuration(server: web::Data<AuthServer>, tenant: web::Path<String>) -> HttpResponse {
+pub async fn configuration(
+    server: web::Data<AuthServer>,
+    tenant: web::Path<String>,
+) -> HttpResponse {
     let entry = match server.tokens.tenant(&tenant).await {
         Ok(entry) => entry,
         Err(e) => return unknown_tenant(&e),
     };
-    let document = server.discovery.get_or_build(entry.tenant.id, &entry.issuer);
+    let document = server
+        .discovery
+        .get_or_build(entry.tenant.id, &entry.issuer);
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .content_type("application/json")

@@ -1,9 +1,9 @@
 //! Reading an `application/x-www-form-urlencoded` request body (RFC 6749 §3.2), bounded in
 //! size. Every refusal is an OAuth `invalid_request`, never a framework error page.
 
+use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Payload};
-use actix_web::HttpRequest;
 use keyward_oauth::OAuthError;
 
 /// Far more than any token, introspection or revocation request needs.
@@ -38,7 +38,9 @@ pub async fn read(req: &HttpRequest, payload: Payload) -> Result<Bytes, OAuthErr
         Ok(Ok(body)) => Ok(body),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "reading a request body failed");
-            Err(OAuthError::invalid_request("the request body could not be read"))
+            Err(OAuthError::invalid_request(
+                "the request body could not be read",
+            ))
         }
         Err(_) => Err(too_large()),
     }
@@ -68,26 +70,57 @@ mod tests {
         let res = test::call_service(&app, req.to_request()).await;
         let status = res.status().as_u16();
         let bytes = test::read_body(res).await;
-        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     #[actix_web::test]
     async fn form_bodies_pass_with_or_without_a_charset() {
-        assert_eq!(post(Some("application/x-www-form-urlencoded"), b"a=b".to_vec()).await.0, 200);
-        assert_eq!(post(Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"), b"a=b".to_vec()).await.0, 200);
+        assert_eq!(
+            post(Some("application/x-www-form-urlencoded"), b"a=b".to_vec())
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            post(
+                Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
+                b"a=b".to_vec()
+            )
+            .await
+            .0,
+            200
+        );
     }
 
     #[actix_web::test]
     async fn other_content_types_are_invalid_request() {
-        for ct in [Some("application/json"), Some("multipart/form-data; boundary=x"), None] {
+        for ct in [
+            Some("application/json"),
+            Some("multipart/form-data; boundary=x"),
+            None,
+        ] {
             let (status, body) = post(ct, b"a=b".to_vec()).await;
-            assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{ct:?}");
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (400, Some("invalid_request")),
+                "{ct:?}"
+            );
         }
     }
 
     #[actix_web::test]
     async fn oversized_bodies_are_413_with_an_oauth_error() {
-        let (status, body) = post(Some("application/x-www-form-urlencoded"), vec![b'a'; MAX_BODY + 1]).await;
-        assert_eq!((status, body["error"].as_str()), (413, Some("invalid_request")));
+        let (status, body) = post(
+            Some("application/x-www-form-urlencoded"),
+            vec![b'a'; MAX_BODY + 1],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (413, Some("invalid_request"))
+        );
     }
 }

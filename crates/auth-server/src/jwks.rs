@@ -1,8 +1,8 @@
 //! GET {issuer}/jwks (RFC 7517 §5): the tenant's published keys, pre-serialised by the key ring.
 
+use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web;
-use actix_web::HttpResponse;
 
 use crate::{AuthServer, unknown_tenant};
 

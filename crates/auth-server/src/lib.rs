@@ -50,9 +50,26 @@ pub struct AuthServer {
 }
 
 impl AuthServer {
-    pub fn new(tokens: Arc<TokenService>, keys: Arc<KeyRing>, sessions: Arc<Sessions>, pages: Arc<Pages>, flows: BrowserFlows) -> Self {
-        let BrowserFlows { authorize, userinfo } = flows;
-        Self { tokens, keys, discovery: Arc::new(DiscoveryCache::default()), sessions, pages, authorize, userinfo }
+    pub fn new(
+        tokens: Arc<TokenService>,
+        keys: Arc<KeyRing>,
+        sessions: Arc<Sessions>,
+        pages: Arc<Pages>,
+        flows: BrowserFlows,
+    ) -> Self {
+        let BrowserFlows {
+            authorize,
+            userinfo,
+        } = flows;
+        Self {
+            tokens,
+            keys,
+            discovery: Arc::new(DiscoveryCache::default()),
+            sessions,
+            pages,
+            authorize,
+            userinfo,
+        }
     }
 }
 
@@ -65,7 +82,9 @@ pub struct BrowserFlows {
 /// A GET document for an unknown tenant (404), or a backend outage (503), as problem+json.
 fn unknown_tenant(err: &OAuthError) -> HttpResponse {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::NOT_FOUND);
-    Problem::new(status).with_detail(err.description().to_owned()).to_response()
+    Problem::new(status)
+        .with_detail(err.description().to_owned())
+        .to_response()
 }
 
 /// Mounts the tenant endpoints (`/t/{tenant}/...`) and the RFC 8414 path-inserted metadata.
@@ -83,14 +102,49 @@ pub fn configure(cfg: &mut web::ServiceConfig, server: AuthServer) {
         .service(web::resource("/t/{tenant}/token").route(web::post().to(token::token)))
         .service(web::resource("/t/{tenant}/introspect").route(web::post().to(token::introspect)))
         .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)))
-        .service(web::resource("/t/{tenant}/authorize").route(web::get().to(authorize::get)).route(web::post().to(authorize::post)))
-        .service(web::resource("/t/{tenant}/authorize/resume").route(web::get().to(authorize::resume)))
-        .service(web::resource("/t/{tenant}/device_authorization").route(web::post().to(device::device_authorization)))
-        .service(web::resource("/t/{tenant}/device").route(web::get().to(pages::device::show)).route(web::post().to(pages::device::submit)))
-        .service(web::resource("/t/{tenant}/device/decision").route(web::post().to(pages::device::decide)))
-        .service(web::resource("/t/{tenant}/userinfo").route(web::get().to(userinfo::get)).route(web::post().to(userinfo::post)))
-        .service(web::resource("/t/{tenant}/login").route(web::get().to(pages::login::show)).route(web::post().to(pages::login::submit)))
-        .service(web::resource("/t/{tenant}/consent").route(web::get().to(pages::consent::show)).route(web::post().to(pages::consent::submit)))
-        .service(web::resource("/t/{tenant}/logout").route(web::get().to(pages::logout::show)).route(web::post().to(pages::logout::submit)))
-        .service(web::resource("/t/{tenant}/logout/confirm").route(web::post().to(pages::logout::confirm)));
+        .service(
+            web::resource("/t/{tenant}/authorize")
+                .route(web::get().to(authorize::get))
+                .route(web::post().to(authorize::post)),
+        )
+        .service(
+            web::resource("/t/{tenant}/authorize/resume").route(web::get().to(authorize::resume)),
+        )
+        .service(
+            web::resource("/t/{tenant}/device_authorization")
+                .route(web::post().to(device::device_authorization)),
+        )
+        .service(
+            web::resource("/t/{tenant}/device")
+                .route(web::get().to(pages::device::show))
+                .route(web::post().to(pages::device::submit)),
+        )
+        .service(
+            web::resource("/t/{tenant}/device/decision")
+                .route(web::post().to(pages::device::decide)),
+        )
+        .service(
+            web::resource("/t/{tenant}/userinfo")
+                .route(web::get().to(userinfo::get))
+                .route(web::post().to(userinfo::post)),
+        )
+        .service(
+            web::resource("/t/{tenant}/login")
+                .route(web::get().to(pages::login::show))
+                .route(web::post().to(pages::login::submit)),
+        )
+        .service(
+            web::resource("/t/{tenant}/consent")
+                .route(web::get().to(pages::consent::show))
+                .route(web::post().to(pages::consent::submit)),
+        )
+        .service(
+            web::resource("/t/{tenant}/logout")
+                .route(web::get().to(pages::logout::show))
+                .route(web::post().to(pages::logout::submit)),
+        )
+        .service(
+            web::resource("/t/{tenant}/logout/confirm")
+                .route(web::post().to(pages::logout::confirm)),
+        );
 }

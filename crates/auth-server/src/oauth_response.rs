@@ -20,7 +20,9 @@ fn no_store(status: StatusCode) -> HttpResponseBuilder {
 /// 200 with a JSON body that must not be cached. RFC 6749 §5.1
 pub fn json<T: Serialize>(body: &T) -> HttpResponse {
     match serde_json::to_vec(body) {
-        Ok(bytes) => no_store(StatusCode::OK).content_type("application/json").body(bytes),
+        Ok(bytes) => no_store(StatusCode::OK)
+            .content_type("application/json")
+            .body(bytes),
         Err(e) => error(&internal(e), None),
     }
 }
@@ -36,12 +38,16 @@ pub fn error(err: &OAuthError, tenant: Option<&str>) -> HttpResponse {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut builder = no_store(status);
     if err.basic_challenge() {
-        let realm = tenant.filter(|t| TenantSlug::parse(t).is_ok()).unwrap_or("keyward");
+        let realm = tenant
+            .filter(|t| TenantSlug::parse(t).is_ok())
+            .unwrap_or("keyward");
         if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
             builder.insert_header((header::WWW_AUTHENTICATE, value));
         }
     }
-    builder.content_type("application/json").body(err.to_json().to_string())
+    builder
+        .content_type("application/json")
+        .body(err.to_json().to_string())
 }
 
 #[cfg(test)]
@@ -55,10 +61,20 @@ mod tests {
         let err = OAuthError::invalid_client("no").with_basic_challenge(true);
         let res = error(&err, Some("acme"));
         assert_eq!(res.status(), 401);
-        assert_eq!(res.headers().get(header::WWW_AUTHENTICATE).unwrap(), "Basic realm=\"acme\"");
-        assert_eq!(res.headers().get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert_eq!(
+            res.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Basic realm=\"acme\""
+        );
+        assert_eq!(
+            res.headers().get(header::CACHE_CONTROL).unwrap(),
+            "no-store"
+        );
         let odd = error(&err, Some("a\"b"));
-        assert_eq!(odd.headers().get(header::WWW_AUTHENTICATE).unwrap(), "Basic realm=\"keyward\"", "no header injection");
+        assert_eq!(
+            odd.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Basic realm=\"keyward\"",
+            "no header injection"
+        );
     }
 
     #[test]
@@ -74,6 +90,9 @@ mod tests {
         let res = json(&serde_json::json!({ "access_token": "x" }));
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers().get(header::PRAGMA).unwrap(), "no-cache");
-        assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "application/json");
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/json"
+        );
     }
 }

@@ -71,7 +71,11 @@ mod tests {
     use super::*;
 
     fn tenant(slug: &str) -> Tenant {
-        Tenant::new(TenantSlug::parse(slug).unwrap(), DisplayName::parse(slug).unwrap(), Utc::now())
+        Tenant::new(
+            TenantSlug::parse(slug).unwrap(),
+            DisplayName::parse(slug).unwrap(),
+            Utc::now(),
+        )
     }
 
     #[test]
@@ -88,23 +92,59 @@ mod tests {
             last_seen: Utc::now(),
         };
         let text = session_cookie(&acme, &session, true).to_string();
-        for part in ["keyward_session=", "HttpOnly", "SameSite=Lax", "Secure", "Path=/t/acme/"] {
+        for part in [
+            "keyward_session=",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/t/acme/",
+        ] {
             assert!(text.contains(part), "{part} in {text}");
         }
-        assert!(!session_cookie(&acme, &session, false).to_string().contains("Secure"));
+        assert!(
+            !session_cookie(&acme, &session, false)
+                .to_string()
+                .contains("Secure")
+        );
         let cleared = clear_session_cookie(&acme, false).to_string();
-        assert!(cleared.contains("Max-Age=0") && cleared.contains("Path=/t/acme/"), "{cleared}");
+        assert!(
+            cleared.contains("Max-Age=0") && cleared.contains("Path=/t/acme/"),
+            "{cleared}"
+        );
     }
 
     #[actix_web::test]
     async fn cookie_of_one_tenant_is_no_session_at_another() {
         let sessions = Sessions::new(Arc::new(keyward_cache::MemoryStore::new()));
         let (acme, other) = (tenant("acme"), tenant("other"));
-        let s = sessions.create(acme.id, UserId::generate(), vec!["pwd".into()], None, Utc::now()).await.unwrap();
-        let req = TestRequest::default().cookie(Cookie::new(SESSION_COOKIE, s.id.clone())).to_http_request();
-        assert!(current_session(&req, &sessions, &acme, Utc::now()).await.is_some());
-        assert!(current_session(&req, &sessions, &other, Utc::now()).await.is_none());
+        let s = sessions
+            .create(
+                acme.id,
+                UserId::generate(),
+                vec!["pwd".into()],
+                None,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let req = TestRequest::default()
+            .cookie(Cookie::new(SESSION_COOKIE, s.id.clone()))
+            .to_http_request();
+        assert!(
+            current_session(&req, &sessions, &acme, Utc::now())
+                .await
+                .is_some()
+        );
+        assert!(
+            current_session(&req, &sessions, &other, Utc::now())
+                .await
+                .is_none()
+        );
         let bare = TestRequest::default().to_http_request();
-        assert!(current_session(&bare, &sessions, &acme, Utc::now()).await.is_none());
+        assert!(
+            current_session(&bare, &sessions, &acme, Utc::now())
+                .await
+                .is_none()
+        );
     }
 }

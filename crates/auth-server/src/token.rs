@@ -9,11 +9,15 @@ use keyward_oauth::{EndpointRequest, OAuthError};
 use crate::{AuthServer, form, oauth_response};
 
 fn authorization(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
 }
 
 async fn body(req: &HttpRequest, payload: Payload) -> Result<web::Bytes, HttpResponse> {
-    form::read(req, payload).await.map_err(|e| oauth_response::error(&e, None))
+    form::read(req, payload)
+        .await
+        .map_err(|e| oauth_response::error(&e, None))
 }
 
 fn request<'a>(req: &'a HttpRequest, tenant: &'a str, body: &'a [u8]) -> EndpointRequest<'a> {
@@ -33,31 +37,57 @@ fn answer<T: serde::Serialize>(result: Result<T, OAuthError>, tenant: &str) -> H
 }
 
 /// RFC 6749 §3.2
-pub async fn token(server: web::Data<AuthServer>, req: HttpRequest, tenant: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn token(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let body = match body(&req, payload).await {
         Ok(b) => b,
         Err(res) => return res,
     };
-    answer(server.tokens.token(request(&req, &tenant, &body)).await, &tenant)
+    answer(
+        server.tokens.token(request(&req, &tenant, &body)).await,
+        &tenant,
+    )
 }
 
 /// RFC 7662 §2.1
-pub async fn introspect(server: web::Data<AuthServer>, req: HttpRequest, tenant: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn introspect(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let body = match body(&req, payload).await {
         Ok(b) => b,
         Err(res) => return res,
     };
-    answer(server.tokens.introspect(request(&req, &tenant, &body)).await, &tenant)
+    answer(
+        server
+            .tokens
+            .introspect(request(&req, &tenant, &body))
+            .await,
+        &tenant,
+    )
 }
 
 /// RFC 7009 §2.1: 200 with an empty body, also for unknown tokens.
-pub async fn revoke(server: web::Data<AuthServer>, req: HttpRequest, tenant: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn revoke(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let body = match body(&req, payload).await {
         Ok(b) => b,
         Err(res) => return res,
     };
     match server.tokens.revoke(request(&req, &tenant, &body)).await {
-        Ok(()) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish(),
+        Ok(()) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
         Err(e) => oauth_response::error(&e, Some(&tenant)),
     }
 }

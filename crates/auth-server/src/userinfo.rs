@@ -10,17 +10,29 @@ use keyward_oauth::userinfo::{BearerError, bearer_token};
 use crate::{AuthServer, oauth_response, unknown_tenant};
 
 /// OIDC Core §5.3.1
-pub async fn get(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn get(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     answer(&server, &req, &slug, None).await
 }
 
 /// OIDC Core §5.3.1 with the token in the header or the form body.
-pub async fn post(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn post(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let body = if is_form {
         match crate::form::read(&req, payload).await {
             Ok(b) => Some(b),
@@ -32,12 +44,20 @@ pub async fn post(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Pa
     answer(&server, &req, &slug, body.as_deref()).await
 }
 
-async fn answer(server: &AuthServer, req: &HttpRequest, slug: &str, body: Option<&[u8]>) -> HttpResponse {
+async fn answer(
+    server: &AuthServer,
+    req: &HttpRequest,
+    slug: &str,
+    body: Option<&[u8]>,
+) -> HttpResponse {
     let tenant = match server.tokens.tenant(slug).await {
         Ok(t) => t,
         Err(e) => return unknown_tenant(&e),
     };
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let result = match bearer_token(authorization, body) {
         Ok(token) => server.userinfo.userinfo(&tenant, &token).await,
         Err(e) => Err(e),
@@ -57,7 +77,9 @@ fn bearer_error(e: &BearerError, realm: &str) -> HttpResponse {
         res.insert_header((header::WWW_AUTHENTICATE, e.challenge(realm)));
     }
     match e.code() {
-        Some(code) => res.json(serde_json::json!({ "error": code, "error_description": e.description() })),
+        Some(code) => {
+            res.json(serde_json::json!({ "error": code, "error_description": e.description() }))
+        }
         None => res.finish(),
     }
 }

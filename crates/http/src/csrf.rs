@@ -23,7 +23,10 @@ pub const CSRF_FIELD: &str = "csrf_token";
 
 /// Cookie values are 32 random bytes in base64url (43 characters).
 fn plausible(value: &str) -> bool {
-    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Issues and checks CSRF tokens.
@@ -47,7 +50,9 @@ pub struct CsrfToken {
 
 impl Csrf {
     pub fn new(key: [u8; 32]) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, &key) }
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &key),
+        }
     }
 
     /// With the key `master.derive("csrf-v1")`.
@@ -61,9 +66,17 @@ impl Csrf {
 
     /// The token for a form served to this browser. Without a (well-formed) cookie, a new one
     /// is made, to be set on the response, with `Path=path` (e.g. `/t/{slug}/`).
-    pub fn token(&self, req: &HttpRequest, path: &str, secure: bool) -> Result<CsrfToken, SecretError> {
+    pub fn token(
+        &self,
+        req: &HttpRequest,
+        path: &str,
+        secure: bool,
+    ) -> Result<CsrfToken, SecretError> {
         if let Some(existing) = req.cookie(CSRF_COOKIE).filter(|c| plausible(c.value())) {
-            return Ok(CsrfToken { token: self.mac(existing.value()), cookie: None });
+            return Ok(CsrfToken {
+                token: self.mac(existing.value()),
+                cookie: None,
+            });
         }
         let value = try_random_token(32)?;
         let token = self.mac(&value);
@@ -73,7 +86,10 @@ impl Csrf {
             .same_site(SameSite::Lax)
             .secure(secure)
             .finish();
-        Ok(CsrfToken { token, cookie: Some(cookie) })
+        Ok(CsrfToken {
+            token,
+            cookie: Some(cookie),
+        })
     }
 
     /// Whether `submitted` is the token of the cookie this request carries.
@@ -81,7 +97,8 @@ impl Csrf {
         let (Some(cookie), Some(submitted)) = (req.cookie(CSRF_COOKIE), submitted) else {
             return false;
         };
-        plausible(cookie.value()) && constant_time_eq(self.mac(cookie.value()).as_bytes(), submitted.as_bytes())
+        plausible(cookie.value())
+            && constant_time_eq(self.mac(cookie.value()).as_bytes(), submitted.as_bytes())
     }
 }
 
@@ -100,34 +117,60 @@ mod tests {
     #[test]
     fn token_issued_with_a_cookie_verifies_with_that_cookie_only() {
         let csrf = csrf();
-        let first = csrf.token(&TestRequest::default().to_http_request(), "/t/acme/", true).unwrap();
+        let first = csrf
+            .token(&TestRequest::default().to_http_request(), "/t/acme/", true)
+            .unwrap();
         let cookie = first.cookie.clone().unwrap();
         let text = cookie.to_string();
-        assert!(text.contains("HttpOnly") && text.contains("SameSite=Lax") && text.contains("Path=/t/acme/") && text.contains("Secure"));
-        let with_cookie = TestRequest::default().cookie(cookie.clone()).to_http_request();
+        assert!(
+            text.contains("HttpOnly")
+                && text.contains("SameSite=Lax")
+                && text.contains("Path=/t/acme/")
+                && text.contains("Secure")
+        );
+        let with_cookie = TestRequest::default()
+            .cookie(cookie.clone())
+            .to_http_request();
         assert!(csrf.verify(&with_cookie, Some(&first.token)));
         let again = csrf.token(&with_cookie, "/t/acme/", true).unwrap();
         assert!(again.cookie.is_none(), "an existing cookie is kept");
         assert_eq!(again.token, first.token);
 
-        let other = csrf.token(&TestRequest::default().to_http_request(), "/t/acme/", true).unwrap();
-        assert!(!csrf.verify(&with_cookie, Some(&other.token)), "another browser's token");
+        let other = csrf
+            .token(&TestRequest::default().to_http_request(), "/t/acme/", true)
+            .unwrap();
+        assert!(
+            !csrf.verify(&with_cookie, Some(&other.token)),
+            "another browser's token"
+        );
         assert!(!csrf.verify(&with_cookie, None), "no token");
-        assert!(!csrf.verify(&TestRequest::default().to_http_request(), Some(&first.token)), "no cookie");
+        assert!(
+            !csrf.verify(
+                &TestRequest::default().to_http_request(),
+                Some(&first.token)
+            ),
+            "no cookie"
+        );
     }
 
     #[test]
     fn tokens_of_another_key_are_refused() {
         let (a, b) = (csrf(), csrf());
-        let issued = a.token(&TestRequest::default().to_http_request(), "/", false).unwrap();
-        let req = TestRequest::default().cookie(issued.cookie.unwrap()).to_http_request();
+        let issued = a
+            .token(&TestRequest::default().to_http_request(), "/", false)
+            .unwrap();
+        let req = TestRequest::default()
+            .cookie(issued.cookie.unwrap())
+            .to_http_request();
         assert!(!b.verify(&req, Some(&issued.token)));
     }
 
     #[test]
     fn malformed_cookies_get_replaced() {
         let csrf = csrf();
-        let req = TestRequest::default().cookie(Cookie::new(CSRF_COOKIE, "short")).to_http_request();
+        let req = TestRequest::default()
+            .cookie(Cookie::new(CSRF_COOKIE, "short"))
+            .to_http_request();
         assert!(csrf.token(&req, "/", false).unwrap().cookie.is_some());
         assert!(!csrf.verify(&req, Some(&csrf.mac("short"))));
     }

@@ -41,7 +41,11 @@ pub struct ThrottleLimits {
 impl Default for ThrottleLimits {
     /// 10 failures per username and 100 per address in 15 minutes.
     fn default() -> Self {
-        Self { per_user: 10, per_ip: 100, window: Duration::from_secs(15 * 60) }
+        Self {
+            per_user: 10,
+            per_ip: 100,
+            window: Duration::from_secs(15 * 60),
+        }
     }
 }
 
@@ -61,7 +65,9 @@ pub struct PasswordLogin {
 
 impl std::fmt::Debug for PasswordLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordLogin").field("limits", &self.limits).finish()
+        f.debug_struct("PasswordLogin")
+            .field("limits", &self.limits)
+            .finish()
     }
 }
 
@@ -94,7 +100,10 @@ impl PasswordLogin {
         password: &str,
         remote_ip: Option<IpAddr>,
     ) -> Result<User, LoginRefusal> {
-        let user_key = format!("login_failures:user:{tenant}:{}", identifier.trim().to_lowercase());
+        let user_key = format!(
+            "login_failures:user:{tenant}:{}",
+            identifier.trim().to_lowercase()
+        );
         let ip_key = remote_ip.map(|ip| format!("login_failures:ip:{ip}"));
         if self.over_limit(&user_key, self.limits.per_user).await? {
             return Err(LoginRefusal::Throttled);
@@ -104,7 +113,11 @@ impl PasswordLogin {
         {
             return Err(LoginRefusal::Throttled);
         }
-        let user = if password.len() > MAX_PASSWORD_BYTES { None } else { self.find(tenant, identifier).await? };
+        let user = if password.len() > MAX_PASSWORD_BYTES {
+            None
+        } else {
+            self.find(tenant, identifier).await?
+        };
         let usable = user.filter(|u| !u.disabled && u.password_hash.is_some());
         let phc: Arc<str> = match usable.as_ref().and_then(|u| u.password_hash.as_deref()) {
             Some(phc) => phc.into(),
@@ -114,7 +127,10 @@ impl PasswordLogin {
         match usable {
             Some(user) if matches => {
                 // A success clears the username's failures, not the address's.
-                self.cache.delete(&user_key).await.map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
+                self.cache
+                    .delete(&user_key)
+                    .await
+                    .map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
                 Ok(user)
             }
             _ => {
@@ -130,12 +146,20 @@ impl PasswordLogin {
     async fn find(&self, tenant: TenantId, identifier: &str) -> Result<Option<User>, LoginRefusal> {
         let unavailable = |e: keyward_core::StoreError| LoginRefusal::Unavailable(e.to_string());
         if let Ok(username) = Username::parse(identifier)
-            && let Some(user) = self.users.by_username(tenant, &username).await.map_err(unavailable)?
+            && let Some(user) = self
+                .users
+                .by_username(tenant, &username)
+                .await
+                .map_err(unavailable)?
         {
             return Ok(Some(user));
         }
         match Email::parse(identifier) {
-            Ok(email) => self.users.by_email(tenant, &email).await.map_err(unavailable),
+            Ok(email) => self
+                .users
+                .by_email(tenant, &email)
+                .await
+                .map_err(unavailable),
             Err(_) => Ok(None),
         }
     }
@@ -159,9 +183,17 @@ impl PasswordLogin {
     }
 
     async fn over_limit(&self, key: &str, limit: u64) -> Result<bool, LoginRefusal> {
-        let count = self.cache.get(key).await.map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
+        let count = self
+            .cache
+            .get(key)
+            .await
+            .map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
         let count = count
-            .and_then(|raw| std::str::from_utf8(&raw).ok().and_then(|t| t.parse::<u64>().ok()))
+            .and_then(|raw| {
+                std::str::from_utf8(&raw)
+                    .ok()
+                    .and_then(|t| t.parse::<u64>().ok())
+            })
             .unwrap_or(0);
         Ok(count >= limit)
     }

@@ -20,26 +20,56 @@ impl UserStore for Users {
         Ok(())
     }
     async fn get(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.0.lock().unwrap().iter().find(|u| u.tenant_id == tenant && u.id == id).cloned())
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|u| u.tenant_id == tenant && u.id == id)
+            .cloned())
     }
-    async fn by_username(&self, tenant: TenantId, username: &Username) -> Result<Option<User>, StoreError> {
+    async fn by_username(
+        &self,
+        tenant: TenantId,
+        username: &Username,
+    ) -> Result<Option<User>, StoreError> {
         let users = self.0.lock().unwrap();
-        Ok(users.iter().find(|u| u.tenant_id == tenant && u.username.canonical() == username.canonical()).cloned())
+        Ok(users
+            .iter()
+            .find(|u| u.tenant_id == tenant && u.username.canonical() == username.canonical())
+            .cloned())
     }
     async fn by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, StoreError> {
         let users = self.0.lock().unwrap();
         Ok(users
             .iter()
-            .find(|u| u.tenant_id == tenant && u.email.as_ref().map(Email::canonical) == Some(email.canonical()))
+            .find(|u| {
+                u.tenant_id == tenant
+                    && u.email.as_ref().map(Email::canonical) == Some(email.canonical())
+            })
             .cloned())
     }
-    async fn list(&self, _: TenantId, _: &UserQuery, _: &PageRequest) -> Result<Page<User>, StoreError> {
-        Ok(Page { items: vec![], next: None })
+    async fn list(
+        &self,
+        _: TenantId,
+        _: &UserQuery,
+        _: &PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        Ok(Page {
+            items: vec![],
+            next: None,
+        })
     }
     async fn update(&self, _: &User) -> Result<(), StoreError> {
         Ok(())
     }
-    async fn set_password_hash(&self, _: TenantId, _: UserId, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn set_password_hash(
+        &self,
+        _: TenantId,
+        _: UserId,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         Ok(())
     }
     async fn delete(&self, _: TenantId, _: UserId) -> Result<(), StoreError> {
@@ -60,7 +90,12 @@ impl EphemeralStore for Counters {
         Ok(true)
     }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
-        Ok(self.0.lock().unwrap().get(key).map(|n| n.to_string().into_bytes()))
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(key)
+            .map(|n| n.to_string().into_bytes()))
     }
     async fn take(&self, _: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         Ok(None)
@@ -121,15 +156,28 @@ fn fixture(limits: ThrottleLimits) -> Fixture {
     ada.disabled = true;
     users.0.lock().unwrap().push(ada);
     let login = PasswordLogin::new(users.clone(), hasher, counters.clone(), limits).unwrap();
-    Fixture { login, tenant, counters, users }
+    Fixture {
+        login,
+        tenant,
+        counters,
+        users,
+    }
 }
 
 #[tokio::test]
 async fn right_password_logs_in_by_username_or_email() {
     let f = fixture(ThrottleLimits::default());
-    let by_name = f.login.verify(f.tenant, "ADA", "correct horse battery", None).await.unwrap();
+    let by_name = f
+        .login
+        .verify(f.tenant, "ADA", "correct horse battery", None)
+        .await
+        .unwrap();
     assert_eq!(by_name.username.as_str(), "ada");
-    let by_mail = f.login.verify(f.tenant, "ada@example.com", "correct horse battery", None).await.unwrap();
+    let by_mail = f
+        .login
+        .verify(f.tenant, "ada@example.com", "correct horse battery", None)
+        .await
+        .unwrap();
     assert_eq!(by_mail.id, by_name.id);
 }
 
@@ -145,45 +193,103 @@ async fn every_failure_gets_the_same_refusal() {
         let refused = f.login.verify(f.tenant, who, password, None).await.err();
         assert_eq!(refused, Some(LoginRefusal::InvalidCredentials), "{who}");
     }
-    let other_tenant = f.login.verify(TenantId::generate(), "ada", "correct horse battery", None).await.err();
-    assert_eq!(other_tenant, Some(LoginRefusal::InvalidCredentials), "users are per tenant");
+    let other_tenant = f
+        .login
+        .verify(TenantId::generate(), "ada", "correct horse battery", None)
+        .await
+        .err();
+    assert_eq!(
+        other_tenant,
+        Some(LoginRefusal::InvalidCredentials),
+        "users are per tenant"
+    );
     assert_eq!(f.users.0.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]
 async fn too_many_failures_for_a_user_throttle_even_the_right_password() {
-    let limits = ThrottleLimits { per_user: 3, per_ip: 100, window: Duration::from_secs(60) };
+    let limits = ThrottleLimits {
+        per_user: 3,
+        per_ip: 100,
+        window: Duration::from_secs(60),
+    };
     let f = fixture(limits);
     for _ in 0..3 {
-        assert_eq!(f.login.verify(f.tenant, "ada", "nope-nope", None).await.err(), Some(LoginRefusal::InvalidCredentials));
+        assert_eq!(
+            f.login
+                .verify(f.tenant, "ada", "nope-nope", None)
+                .await
+                .err(),
+            Some(LoginRefusal::InvalidCredentials)
+        );
     }
-    let refused = f.login.verify(f.tenant, "ada", "correct horse battery", None).await.err();
+    let refused = f
+        .login
+        .verify(f.tenant, "ada", "correct horse battery", None)
+        .await
+        .err();
     assert_eq!(refused, Some(LoginRefusal::Throttled));
     let unknown = f.login.verify(f.tenant, "ghost", "x", None).await.err();
-    assert_eq!(unknown, Some(LoginRefusal::InvalidCredentials), "other usernames are not affected");
+    assert_eq!(
+        unknown,
+        Some(LoginRefusal::InvalidCredentials),
+        "other usernames are not affected"
+    );
 }
 
 #[tokio::test]
 async fn too_many_failures_from_an_address_throttle_it_for_every_user() {
-    let limits = ThrottleLimits { per_user: 100, per_ip: 2, window: Duration::from_secs(60) };
+    let limits = ThrottleLimits {
+        per_user: 100,
+        per_ip: 2,
+        window: Duration::from_secs(60),
+    };
     let f = fixture(limits);
     let ip: IpAddr = "192.0.2.7".parse().unwrap();
-    f.login.verify(f.tenant, "ghost1", "x", Some(ip)).await.err();
-    f.login.verify(f.tenant, "ghost2", "x", Some(ip)).await.err();
-    let refused = f.login.verify(f.tenant, "ada", "correct horse battery", Some(ip)).await.err();
+    f.login
+        .verify(f.tenant, "ghost1", "x", Some(ip))
+        .await
+        .err();
+    f.login
+        .verify(f.tenant, "ghost2", "x", Some(ip))
+        .await
+        .err();
+    let refused = f
+        .login
+        .verify(f.tenant, "ada", "correct horse battery", Some(ip))
+        .await
+        .err();
     assert_eq!(refused, Some(LoginRefusal::Throttled));
-    let elsewhere = f.login.verify(f.tenant, "ada", "correct horse battery", Some("192.0.2.8".parse().unwrap())).await;
+    let elsewhere = f
+        .login
+        .verify(
+            f.tenant,
+            "ada",
+            "correct horse battery",
+            Some("192.0.2.8".parse().unwrap()),
+        )
+        .await;
     assert!(elsewhere.is_ok());
 }
 
 #[tokio::test]
 async fn a_success_clears_the_users_failures() {
-    let limits = ThrottleLimits { per_user: 3, per_ip: 100, window: Duration::from_secs(60) };
+    let limits = ThrottleLimits {
+        per_user: 3,
+        per_ip: 100,
+        window: Duration::from_secs(60),
+    };
     let f = fixture(limits);
     for _ in 0..2 {
-        f.login.verify(f.tenant, "ada", "nope-nope", None).await.err();
+        f.login
+            .verify(f.tenant, "ada", "nope-nope", None)
+            .await
+            .err();
     }
-    f.login.verify(f.tenant, "ada", "correct horse battery", None).await.unwrap();
+    f.login
+        .verify(f.tenant, "ada", "correct horse battery", None)
+        .await
+        .unwrap();
     let key = format!("login_failures:user:{}:ada", f.tenant);
     assert!(f.counters.0.lock().unwrap().get(&key).is_none());
 }

@@ -57,7 +57,8 @@ impl BrowserSession {
     /// OIDC Front/Back-Channel Logout `sid`: a stable, public identifier of this session,
     /// derived one-way from the secret id (base64url of the first 16 bytes of SHA-256).
     pub fn sid(&self) -> String {
-        let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{}", self.id).as_bytes());
+        let digest =
+            ring::digest::digest(&ring::digest::SHA256, format!("sid:{}", self.id).as_bytes());
         URL_SAFE_NO_PAD.encode(digest.as_ref().get(..16).unwrap_or_default())
     }
 }
@@ -78,7 +79,10 @@ pub struct Sessions {
 
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions").field("idle", &self.idle).field("absolute", &self.absolute).finish()
+        f.debug_struct("Sessions")
+            .field("idle", &self.idle)
+            .field("absolute", &self.absolute)
+            .finish()
     }
 }
 
@@ -92,13 +96,20 @@ fn clients_key(tenant: TenantId, id: &str) -> String {
 
 /// Session ids are 43 base64url characters; anything else is not worth a cache look-up.
 fn plausible_id(id: &str) -> bool {
-    id.len() == 43 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Sessions {
     /// Sessions with the default lifetimes (30 min idle, 12 h absolute).
     pub fn new(cache: Arc<dyn EphemeralStore>) -> Self {
-        Self { cache, idle: DEFAULT_IDLE, absolute: DEFAULT_ABSOLUTE }
+        Self {
+            cache,
+            idle: DEFAULT_IDLE,
+            absolute: DEFAULT_ABSOLUTE,
+        }
     }
 
     pub fn with_lifetimes(mut self, idle: Duration, absolute: Duration) -> Self {
@@ -171,13 +182,19 @@ impl Sessions {
     }
 
     /// Ends the session (sign-out); returns it, with the clients it served, if it was live.
-    pub async fn end(&self, tenant: TenantId, id: &str) -> Result<Option<EndedSession>, SessionError> {
+    pub async fn end(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<Option<EndedSession>, SessionError> {
         if !plausible_id(id) {
             return Ok(None);
         }
         let session = self.cache.take(&session_key(tenant, id)).await?;
         let clients = self.cache.take(&clients_key(tenant, id)).await?;
-        let Some(session) = session.and_then(|raw| serde_json::from_slice::<BrowserSession>(&raw).ok()) else {
+        let Some(session) =
+            session.and_then(|raw| serde_json::from_slice::<BrowserSession>(&raw).ok())
+        else {
             return Ok(None);
         };
         let clients = clients
@@ -206,7 +223,8 @@ impl Sessions {
             return Ok(());
         }
         clients.push(client.clone());
-        let raw = serde_json::to_vec(&clients).map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        let raw =
+            serde_json::to_vec(&clients).map_err(|e| SessionError::Unavailable(e.to_string()))?;
         // Kept as long as a session can live at most.
         self.cache.put(&key, &raw, self.absolute).await?;
         Ok(())
@@ -218,14 +236,23 @@ impl Sessions {
     }
 
     /// Writes the session with a TTL of the idle lifetime, never past the absolute end.
-    async fn store(&self, session: &BrowserSession, now: DateTime<Utc>) -> Result<(), SessionError> {
-        let lived = (now - session.created_at).to_std().unwrap_or(Duration::ZERO);
+    async fn store(
+        &self,
+        session: &BrowserSession,
+        now: DateTime<Utc>,
+    ) -> Result<(), SessionError> {
+        let lived = (now - session.created_at)
+            .to_std()
+            .unwrap_or(Duration::ZERO);
         let ttl = self.idle.min(self.absolute.saturating_sub(lived));
         if ttl.is_zero() {
             return Ok(());
         }
-        let raw = serde_json::to_vec(session).map_err(|e| SessionError::Unavailable(e.to_string()))?;
-        self.cache.put(&session_key(session.tenant_id, &session.id), &raw, ttl).await?;
+        let raw =
+            serde_json::to_vec(session).map_err(|e| SessionError::Unavailable(e.to_string()))?;
+        self.cache
+            .put(&session_key(session.tenant_id, &session.id), &raw, ttl)
+            .await?;
         Ok(())
     }
 }

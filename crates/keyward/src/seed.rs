@@ -59,7 +59,10 @@ const CLIENTS: &[DemoClient] = &[
     },
     DemoClient {
         name: "Demo TV (device authorization)",
-        grant_types: &["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+        grant_types: &[
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "refresh_token",
+        ],
         redirect_uri: None,
         public: true,
         first_party: false,
@@ -78,22 +81,37 @@ const CLIENTS: &[DemoClient] = &[
 /// Seeds (or refreshes) the demo tenant and prints how to use it.
 pub async fn seed(platform: &Platform) -> Result<(), Failure> {
     let slug = TenantSlug::parse(DEMO_TENANT).map_err(|e| Failure::Internal(e.to_string()))?;
-    let existing = TenantStore::by_slug(&platform.store, &slug).await.map_err(|e| Failure::store("demo tenant", e))?;
+    let existing = TenantStore::by_slug(&platform.store, &slug)
+        .await
+        .map_err(|e| Failure::store("demo tenant", e))?;
     let demo = match existing {
         Some(t) => t,
         None => {
             let mut t = tenant::create(platform, DEMO_TENANT, Some("Demo")).await?;
             t.settings.password_grant_enabled = true;
-            TenantStore::update(&platform.store, &t).await.map_err(|e| Failure::store("demo tenant", e))?;
-            user::create(platform, &t, DEMO_USER, Some("demo@example.com"), Some(DEMO_PASSWORD)).await?;
+            TenantStore::update(&platform.store, &t)
+                .await
+                .map_err(|e| Failure::store("demo tenant", e))?;
+            user::create(
+                platform,
+                &t,
+                DEMO_USER,
+                Some("demo@example.com"),
+                Some(DEMO_PASSWORD),
+            )
+            .await?;
             t
         }
     };
 
-    let existing = ClientStore::list(&platform.store, demo.id, &keyward_core::PageRequest::first(100))
-        .await
-        .map_err(|e| Failure::store("demo clients", e))?
-        .items;
+    let existing = ClientStore::list(
+        &platform.store,
+        demo.id,
+        &keyward_core::PageRequest::first(100),
+    )
+    .await
+    .map_err(|e| Failure::store("demo clients", e))?
+    .items;
     let mut lines = Vec::new();
     let mut try_url = String::new();
     let mut try_device = String::new();
@@ -130,7 +148,10 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
                 issuer = platform.config.issuer(DEMO_TENANT),
             );
         }
-        if spec.grant_types.contains(&"urn:ietf:params:oauth:grant-type:device_code") {
+        if spec
+            .grant_types
+            .contains(&"urn:ietf:params:oauth:grant-type:device_code")
+        {
             try_device = device_flow_instructions(&platform.config.issuer(DEMO_TENANT), &client_id);
         }
         let mut line = format!("  {:<44} client_id={client_id}", spec.name);
@@ -176,25 +197,44 @@ async fn admin_credential(platform: &Platform) -> Result<String, Failure> {
     use crate::commands::admin;
     let system = platform.tenant(TenantSlug::SYSTEM).await?;
     let authorizer = admin::authorizer(platform).await?;
-    let existing = ClientStore::list(&platform.store, system.id, &keyward_core::PageRequest::first(500))
-        .await
-        .map_err(|e| Failure::store("system clients", e))?
-        .items
-        .into_iter()
-        .find(|c| c.name.as_str() == DEV_ADMIN);
+    let existing = ClientStore::list(
+        &platform.store,
+        system.id,
+        &keyward_core::PageRequest::first(500),
+    )
+    .await
+    .map_err(|e| Failure::store("system clients", e))?
+    .items
+    .into_iter()
+    .find(|c| c.name.as_str() == DEV_ADMIN);
     let (id, secret) = match existing {
         Some(c) => {
             let secret = client::rotate_secret(platform, &system, c.client_id.as_str()).await?;
-            let actor = keyward_authz::Actor::ServiceAccount { tenant: system.id, client_id: c.client_id.clone() };
+            let actor = keyward_authz::Actor::ServiceAccount {
+                tenant: system.id,
+                client_id: c.client_id.clone(),
+            };
             if !authorizer.is_platform_admin(&actor).await {
-                admin::grant(platform, &authorizer, &actor, crate::cli::AdminRoleArg::PlatformAdmin, system.id).await?;
+                admin::grant(
+                    platform,
+                    &authorizer,
+                    &actor,
+                    crate::cli::AdminRoleArg::PlatformAdmin,
+                    system.id,
+                )
+                .await?;
             }
             (c.client_id.to_string(), secret)
         }
         None => {
-            let (id, secret, _) =
-                admin::create_service_account(platform, &authorizer, DEV_ADMIN, crate::cli::AdminRoleArg::PlatformAdmin, system.id)
-                    .await?;
+            let (id, secret, _) = admin::create_service_account(
+                platform,
+                &authorizer,
+                DEV_ADMIN,
+                crate::cli::AdminRoleArg::PlatformAdmin,
+                system.id,
+            )
+            .await?;
             (id, secret)
         }
     };

@@ -26,10 +26,17 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
     let listen = platform.config.listen;
     let protocol = platform.protocol()?;
-    invalidation::spawn(platform.cache.clone(), protocol.directory.clone(), protocol.keys.clone());
+    invalidation::spawn(
+        platform.cache.clone(),
+        protocol.directory.clone(),
+        protocol.keys.clone(),
+    );
     let admin_api = admin_api(&platform, &protocol).await?;
     let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
-    let flows = keyward_auth_server::BrowserFlows { authorize: protocol.authorize.clone(), userinfo: protocol.userinfo.clone() };
+    let flows = keyward_auth_server::BrowserFlows {
+        authorize: protocol.authorize.clone(),
+        userinfo: protocol.userinfo.clone(),
+    };
     let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages, flows);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
     let state = web::Data::new(platform.clone());
@@ -52,12 +59,18 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     .bind(listen)
     .map_err(|e| Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, public_url = %platform.config.public_url, "keyward is ready");
-    server.run().await.map_err(|e| Failure::Internal(format!("server: {e}")))
+    server
+        .run()
+        .await
+        .map_err(|e| Failure::Internal(format!("server: {e}")))
 }
 
 /// The admin API: one authorizer per process, kept current from POLICY_CHANNEL, and bearer
 /// tokens checked against the system tenant's keys.
-async fn admin_api(platform: &Platform, protocol: &crate::startup::Protocol) -> Result<keyward_admin_api::AdminApi, Failure> {
+async fn admin_api(
+    platform: &Platform,
+    protocol: &crate::startup::Protocol,
+) -> Result<keyward_admin_api::AdminApi, Failure> {
     let authorizer = crate::commands::admin::authorizer(platform).await?;
     let messages = platform
         .cache
@@ -85,7 +98,10 @@ async fn healthz() -> HttpResponse {
 async fn readyz(platform: web::Data<Platform>) -> HttpResponse {
     let checks = match tokio::time::timeout(PROBE_TIMEOUT, platform.readiness()).await {
         Ok(checks) => checks,
-        Err(_) => vec![("database", Err("no answer in time".to_owned())), ("cache", Err("no answer in time".to_owned()))],
+        Err(_) => vec![
+            ("database", Err("no answer in time".to_owned())),
+            ("cache", Err("no answer in time".to_owned())),
+        ],
     };
     readiness_response(&checks)
 }
@@ -124,9 +140,14 @@ mod tests {
 
     #[actix_web::test]
     async fn readiness_names_the_failing_dependency() -> Result<(), Box<dyn std::error::Error>> {
-        let response = readiness_response(&[("database", Ok(())), ("cache", Err("refused".into()))]);
+        let response =
+            readiness_response(&[("database", Ok(())), ("cache", Err("refused".into()))]);
         assert_eq!(response.status(), 503);
-        let body: Value = serde_json::from_slice(&to_bytes(response.into_body()).await.map_err(|e| e.to_string())?)?;
+        let body: Value = serde_json::from_slice(
+            &to_bytes(response.into_body())
+                .await
+                .map_err(|e| e.to_string())?,
+        )?;
         assert_eq!(body["failing"], json!(["cache"]));
         assert_eq!(body["checks"]["database"], "ok");
         Ok(())

@@ -13,9 +13,9 @@ use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
 use keyward_oauth::authorize::AuthorizationEndpoint;
 use keyward_oauth::claims::UserClaims;
 use keyward_oauth::client_secret::ClientSecretHasher;
-use keyward_oauth::userinfo::UserInfoEndpoint;
 use keyward_oauth::directory::Directory;
 use keyward_oauth::keyring::KeyRing;
+use keyward_oauth::userinfo::UserInfoEndpoint;
 use keyward_oauth::{TokenService, TokenServicePorts};
 use keyward_store::SqlStore;
 
@@ -57,10 +57,9 @@ impl Platform {
         }
         let master = resolve_master_key(&config)?;
         let store = connect_database(&config.database_url).await?;
-        store
-            .migrate()
-            .await
-            .map_err(|e| Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url))))?;
+        store.migrate().await.map_err(|e| {
+            Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url)))
+        })?;
         check_master_key(&store, &master).await?;
         let cache = connect_cache(config.redis_url.as_deref()).await?;
         let secrets = ClientSecretHasher::new(&master)
@@ -82,11 +81,17 @@ impl Platform {
 
     /// The platform's own tenant, which will hold its administrators.
     async fn ensure_system_tenant(&self) -> Result<(), Failure> {
-        let slug = TenantSlug::parse(TenantSlug::SYSTEM).map_err(|e| Failure::Internal(e.to_string()))?;
-        if TenantStore::by_slug(&self.store, &slug).await.map_err(|e| Failure::store("system tenant", e))?.is_some() {
+        let slug =
+            TenantSlug::parse(TenantSlug::SYSTEM).map_err(|e| Failure::Internal(e.to_string()))?;
+        if TenantStore::by_slug(&self.store, &slug)
+            .await
+            .map_err(|e| Failure::store("system tenant", e))?
+            .is_some()
+        {
             return Ok(());
         }
-        let name = DisplayName::parse("Keyward platform").map_err(|e| Failure::Internal(e.to_string()))?;
+        let name =
+            DisplayName::parse("Keyward platform").map_err(|e| Failure::Internal(e.to_string()))?;
         let tenant = Tenant::new(slug, name, Utc::now());
         match TenantStore::create(&self.store, &tenant).await {
             Ok(()) => crate::commands::tenant::provision_keys(self, &tenant).await,
@@ -107,14 +112,22 @@ impl Platform {
 }
 
 async fn connect_database(url: &str) -> Result<SqlStore, Failure> {
-    let unreachable = |why: String| Failure::Unavailable(format!("cannot reach the database at {}: {why}", redact(url)));
+    let unreachable = |why: String| {
+        Failure::Unavailable(format!(
+            "cannot reach the database at {}: {why}",
+            redact(url)
+        ))
+    };
     match tokio::time::timeout(CONNECT_TIMEOUT, SqlStore::connect(url)).await {
         Ok(Ok(store)) => {
             store.ping().await.map_err(|e| unreachable(e.to_string()))?;
             Ok(store)
         }
         Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {}s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
     }
 }
 
@@ -122,11 +135,20 @@ async fn connect_cache(url: Option<&str>) -> Result<Arc<dyn EphemeralStore>, Fai
     let Some(url) = url else {
         return Ok(Arc::new(keyward_cache::MemoryStore::new()));
     };
-    let unreachable = |why: String| Failure::Unavailable(format!("cannot reach Redis at {}: {why}", redact(url)));
-    match tokio::time::timeout(CONNECT_TIMEOUT, keyward_cache::RedisStore::connect(url, REDIS_PREFIX)).await {
+    let unreachable =
+        |why: String| Failure::Unavailable(format!("cannot reach Redis at {}: {why}", redact(url)));
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        keyward_cache::RedisStore::connect(url, REDIS_PREFIX),
+    )
+    .await
+    {
         Ok(Ok(redis)) => Ok(Arc::new(redis)),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {}s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
     }
 }
 
@@ -138,8 +160,12 @@ fn resolve_master_key(config: &Config) -> Result<MasterKey, Failure> {
     }
     let path = config.data_dir.join("master.key");
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Failure::Config(format!("KEYWARD_MASTER_KEY: cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::Config(format!(
+                "KEYWARD_MASTER_KEY: cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
         return MasterKey::from_base64(&text)
             .map_err(|e| Failure::Config(format!("KEYWARD_MASTER_KEY: {}: {e}", path.display())));
     }
@@ -151,8 +177,12 @@ fn resolve_master_key(config: &Config) -> Result<MasterKey, Failure> {
         ));
     }
     let key = MasterKey::generate().map_err(|e| Failure::Internal(e.to_string()))?;
-    write_secret_file(&path, &key.to_base64())
-        .map_err(|e| Failure::Config(format!("KEYWARD_DATA_DIR: cannot write {}: {e}", path.display())))?;
+    write_secret_file(&path, &key.to_base64()).map_err(|e| {
+        Failure::Config(format!(
+            "KEYWARD_DATA_DIR: cannot write {}: {e}",
+            path.display()
+        ))
+    })?;
     tracing::warn!(
         path = %path.display(),
         "generated a new master key for the embedded database; back it up — without it the \
@@ -179,21 +209,33 @@ fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
 async fn check_master_key(store: &SqlStore, master: &MasterKey) -> Result<(), Failure> {
     let wrong = || {
         Failure::Config(
-            "KEYWARD_MASTER_KEY: this is not the key that encrypted this database's secrets".to_owned(),
+            "KEYWARD_MASTER_KEY: this is not the key that encrypted this database's secrets"
+                .to_owned(),
         )
     };
-    if let Some(stored) = store.meta(MASTER_KEY_CHECK).await.map_err(|e| Failure::store("master key check", e))? {
+    if let Some(stored) = store
+        .meta(MASTER_KEY_CHECK)
+        .await
+        .map_err(|e| Failure::store("master key check", e))?
+    {
         return master.verify_check_value(&stored).map_err(|_| wrong());
     }
-    let check = master.check_value().map_err(|e| Failure::Internal(e.to_string()))?;
+    let check = master
+        .check_value()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     if !store
         .put_meta_if_absent(MASTER_KEY_CHECK, &check)
         .await
         .map_err(|e| Failure::store("master key check", e))?
     {
         // Another node wrote its check value first: ours must match it.
-        let stored = store.meta(MASTER_KEY_CHECK).await.map_err(|e| Failure::store("master key check", e))?;
-        return master.verify_check_value(&stored.unwrap_or_default()).map_err(|_| wrong());
+        let stored = store
+            .meta(MASTER_KEY_CHECK)
+            .await
+            .map_err(|e| Failure::store("master key check", e))?;
+        return master
+            .verify_check_value(&stored.unwrap_or_default())
+            .map_err(|_| wrong());
     }
     Ok(())
 }
@@ -213,11 +255,25 @@ impl Platform {
     /// the key ring, passwords through identity's throttled login, client JWKS over HTTPS.
     pub fn protocol(&self) -> Result<Protocol, Failure> {
         let store = Arc::new(self.store.clone());
-        let directory = Arc::new(Directory::new(self.config.public_url.clone(), store.clone(), store.clone()));
-        let keys = Arc::new(KeyRing::new(store.clone(), self.master.clone(), self.clock.clone()));
-        let login = PasswordLogin::new(store.clone(), self.passwords.clone(), self.cache.clone(), ThrottleLimits::default())
-            .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
-        let fetcher = HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+        let directory = Arc::new(Directory::new(
+            self.config.public_url.clone(),
+            store.clone(),
+            store.clone(),
+        ));
+        let keys = Arc::new(KeyRing::new(
+            store.clone(),
+            self.master.clone(),
+            self.clock.clone(),
+        ));
+        let login = PasswordLogin::new(
+            store.clone(),
+            self.passwords.clone(),
+            self.cache.clone(),
+            ThrottleLimits::default(),
+        )
+        .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+        let fetcher =
+            HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
         let tokens = Arc::new(TokenService::new(TokenServicePorts {
             directory: directory.clone(),
             keys: keys.clone(),
@@ -229,16 +285,28 @@ impl Platform {
             clock: self.clock.clone(),
         }));
         let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
-        let authorize = Arc::new(AuthorizationEndpoint::new(tokens.clone(), store, claims.clone()));
+        let authorize = Arc::new(AuthorizationEndpoint::new(
+            tokens.clone(),
+            store,
+            claims.clone(),
+        ));
         let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims));
-        Ok(Protocol { directory, keys, tokens, authorize, userinfo })
+        Ok(Protocol {
+            directory,
+            keys,
+            tokens,
+            authorize,
+            userinfo,
+        })
     }
 }
 
 impl Platform {
     /// Waits for `store` readiness: database and cache answer.
     pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
-        let db = PlatformStore::ping(&self.store).await.map_err(|e| e.to_string());
+        let db = PlatformStore::ping(&self.store)
+            .await
+            .map_err(|e| e.to_string());
         let cache = self.cache.ping().await.map_err(|e| e.to_string());
         vec![("database", db), ("cache", cache)]
     }

@@ -70,7 +70,12 @@ pub fn lifetime(tenant: &TenantEntry, client: &Client) -> Duration {
 
 /// The signer for the tenant's `signing_alg` setting, falling back to ES256.
 pub fn signer<'k>(tenant: &TenantEntry, keys: &'k TenantKeys) -> Result<&'k Signer, OAuthError> {
-    let alg = tenant.tenant.settings.signing_alg.parse().unwrap_or(SigningAlg::Es256);
+    let alg = tenant
+        .tenant
+        .settings
+        .signing_alg
+        .parse()
+        .unwrap_or(SigningAlg::Es256);
     keys.signer(alg)
         .or_else(|| keys.signer(SigningAlg::Es256))
         .ok_or_else(|| internal("choosing a signing key", "the tenant has no active key"))
@@ -93,15 +98,26 @@ pub fn mint(
     let claims = Claims {
         iss: &tenant.issuer,
         sub: subject,
-        aud: if audiences.is_empty() { Audience::One(&tenant.issuer) } else { Audience::Many(audiences) },
+        aud: if audiences.is_empty() {
+            Audience::One(&tenant.issuer)
+        } else {
+            Audience::Many(audiences)
+        },
         exp: expires_at.timestamp(),
         iat: now.timestamp(),
         jti: &jti,
         client_id: client.client_id.as_str(),
         scope: (!scope.is_empty()).then(|| scope.to_string()),
     };
-    let token = signer.sign(TYP, &claims).map_err(|e| internal("signing an access token", e))?;
-    Ok(MintedAccessToken { token, jti, expires_at, expires_in: ttl.num_seconds() })
+    let token = signer
+        .sign(TYP, &claims)
+        .map_err(|e| internal("signing an access token", e))?;
+    Ok(MintedAccessToken {
+        token,
+        jti,
+        expires_at,
+        expires_in: ttl.num_seconds(),
+    })
 }
 
 /// A verified, unexpired access token of this tenant (revocation is checked by the caller).
@@ -122,10 +138,9 @@ pub fn verify(
     now: DateTime<Utc>,
 ) -> Option<VerifiedAccessToken> {
     let verified = jose::verify(token, keys.verifying_keys(), &ALGS).ok()?;
-    let typ_ok = verified
-        .typ
-        .as_deref()
-        .is_some_and(|t| t.eq_ignore_ascii_case(TYP) || t.eq_ignore_ascii_case("application/at+jwt"));
+    let typ_ok = verified.typ.as_deref().is_some_and(|t| {
+        t.eq_ignore_ascii_case(TYP) || t.eq_ignore_ascii_case("application/at+jwt")
+    });
     let claims = verified.claims;
     let iss_ok = claims.get("iss").and_then(Value::as_str) == Some(tenant.issuer.as_str());
     let exp = claims.get("exp").and_then(Value::as_i64)?;
@@ -135,7 +150,12 @@ pub fn verify(
     let jti = claims.get("jti").and_then(Value::as_str)?.to_owned();
     let client_id = claims.get("client_id").and_then(Value::as_str)?.to_owned();
     let expires_at = Utc.timestamp_opt(exp, 0).single()?;
-    Some(VerifiedAccessToken { claims, jti, client_id, expires_at })
+    Some(VerifiedAccessToken {
+        claims,
+        jti,
+        client_id,
+        expires_at,
+    })
 }
 
 /// Whether a token looks like a compact JWS rather than an opaque refresh token.

@@ -77,7 +77,10 @@ fn used_key(tenant: TenantId, hash: &str) -> String {
 }
 
 /// Stores `grant` under a fresh code and returns the code (shown once).
-pub async fn issue(cache: &dyn EphemeralStore, grant: &AuthorizationCode) -> Result<String, OAuthError> {
+pub async fn issue(
+    cache: &dyn EphemeralStore,
+    grant: &AuthorizationCode,
+) -> Result<String, OAuthError> {
     let code = try_random_token(32).map_err(|e| internal("generating a code", e))?;
     let value = serde_json::to_vec(grant).map_err(|e| internal("serialising a code", e))?;
     cache
@@ -99,7 +102,11 @@ pub enum Redeemed {
 }
 
 /// Takes `code` (atomically: of two concurrent uses one wins) and, on first use, marks it used.
-pub async fn redeem(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) -> Result<Redeemed, OAuthError> {
+pub async fn redeem(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    code: &str,
+) -> Result<Redeemed, OAuthError> {
     let hashed = hash(code);
     let taken = cache
         .take(&code_key(tenant, &hashed))
@@ -129,7 +136,11 @@ pub async fn redeem(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) ->
 
 /// Whether `code` was presented again while its first use was being answered (call after
 /// [`mark_used`] recorded the tokens).
-pub async fn replayed_meanwhile(cache: &dyn EphemeralStore, tenant: TenantId, code: &str) -> Result<bool, OAuthError> {
+pub async fn replayed_meanwhile(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    code: &str,
+) -> Result<bool, OAuthError> {
     let flag = cache
         .get(&replayed_key(tenant, &hash(code)))
         .await
@@ -138,7 +149,12 @@ pub async fn replayed_meanwhile(cache: &dyn EphemeralStore, tenant: TenantId, co
 }
 
 /// Records what the first use of `code` issued.
-pub async fn mark_used(cache: &dyn EphemeralStore, tenant: TenantId, code: &str, used: &UsedCode) -> Result<(), OAuthError> {
+pub async fn mark_used(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    code: &str,
+    used: &UsedCode,
+) -> Result<(), OAuthError> {
     let value = serde_json::to_vec(used).map_err(|e| internal("serialising a used code", e))?;
     cache
         .put(&used_key(tenant, &hash(code)), &value, USED_MARKER_TTL)
@@ -178,14 +194,42 @@ mod tests {
         let tenant = TenantId::generate();
         let code = issue(&cache, &grant(tenant)).await.unwrap();
         assert_eq!(code.len(), 43, "256 bits");
-        assert!(matches!(redeem(&cache, tenant, &code).await.unwrap(), Redeemed::Fresh(_)));
-        assert!(matches!(redeem(&cache, TenantId::generate(), &code).await.unwrap(), Redeemed::Unknown), "another tenant");
+        assert!(matches!(
+            redeem(&cache, tenant, &code).await.unwrap(),
+            Redeemed::Fresh(_)
+        ));
+        assert!(
+            matches!(
+                redeem(&cache, TenantId::generate(), &code).await.unwrap(),
+                Redeemed::Unknown
+            ),
+            "another tenant"
+        );
         // The replay arrives before the first use recorded its tokens...
-        assert_eq!(redeem(&cache, tenant, &code).await.unwrap().unwrap_matches_replay(), UsedCode::default());
+        assert_eq!(
+            redeem(&cache, tenant, &code)
+                .await
+                .unwrap()
+                .unwrap_matches_replay(),
+            UsedCode::default()
+        );
         // ...so the first use, once it has, learns of it.
-        mark_used(&cache, tenant, &code, &UsedCode { access_token_jti: Some("j".into()), ..Default::default() }).await.unwrap();
+        mark_used(
+            &cache,
+            tenant,
+            &code,
+            &UsedCode {
+                access_token_jti: Some("j".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert!(replayed_meanwhile(&cache, tenant, &code).await.unwrap());
-        assert!(matches!(redeem(&cache, tenant, "unknown").await.unwrap(), Redeemed::Unknown));
+        assert!(matches!(
+            redeem(&cache, tenant, "unknown").await.unwrap(),
+            Redeemed::Unknown
+        ));
     }
 
     trait ReplayOf {

@@ -70,10 +70,20 @@ mod tests {
         });
         let scope = Scope::parse("openid email").unwrap_or_default();
         let out = released(&claims, &scope);
-        assert_eq!(Value::Object(out), json!({ "email": "ada@example.com", "email_verified": true }));
+        assert_eq!(
+            Value::Object(out),
+            json!({ "email": "ada@example.com", "email_verified": true })
+        );
         let all = Scope::parse("openid profile email address phone").unwrap_or_default();
         let out = released(&claims, &all);
-        assert!(out.contains_key("address") && out.contains_key("phone_number") && out.contains_key("preferred_username"));
-        assert!(!out.contains_key("secret") && !out.contains_key("name"), "unknown and null claims stay out");
+        assert!(
+            out.contains_key("address")
+                && out.contains_key("phone_number")
+                && out.contains_key("preferred_username")
+        );
+        assert!(
+            !out.contains_key("secret") && !out.contains_key("name"),
+            "unknown and null claims stay out"
+        );
     }
 }

@@ -55,9 +55,18 @@ impl std::ops::Deref for AuthenticatedClient {
 
 /// The credentials of a request, before the client is looked up.
 enum Presented<'a> {
-    Secret { id: String, secret: String, basic: bool },
-    Assertion { assertion: &'a str, client_id: Option<&'a str> },
-    Public { id: &'a str },
+    Secret {
+        id: String,
+        secret: String,
+        basic: bool,
+    },
+    Assertion {
+        assertion: &'a str,
+        client_id: Option<&'a str>,
+    },
+    Public {
+        id: &'a str,
+    },
 }
 
 impl Presented<'_> {
@@ -78,8 +87,9 @@ fn basic_credentials(authorization: &str) -> Option<Result<(String, String), OAu
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let malformed =
-        || OAuthError::invalid_client("malformed HTTP Basic credentials").with_basic_challenge(true);
+    let malformed = || {
+        OAuthError::invalid_client("malformed HTTP Basic credentials").with_basic_challenge(true)
+    };
     let parsed = STANDARD
         .decode(rest.trim())
         .ok()
@@ -109,26 +119,50 @@ fn presented<'a>(
     let client_id = params.get("client_id");
     if let Some((id, secret)) = basic {
         if client_id.is_some_and(|c| c != id) {
-            return Err(OAuthError::invalid_client("client_id does not match the credentials")
-                .with_basic_challenge(true));
+            return Err(
+                OAuthError::invalid_client("client_id does not match the credentials")
+                    .with_basic_challenge(true),
+            );
         }
-        return Ok(Presented::Secret { id, secret, basic: true });
+        return Ok(Presented::Secret {
+            id,
+            secret,
+            basic: true,
+        });
     }
     if let Some(secret) = post_secret {
-        let id = client_id.ok_or_else(|| OAuthError::invalid_request("missing parameter \"client_id\""))?;
-        return Ok(Presented::Secret { id: id.to_owned(), secret: secret.to_owned(), basic: false });
+        let id = client_id
+            .ok_or_else(|| OAuthError::invalid_request("missing parameter \"client_id\""))?;
+        return Ok(Presented::Secret {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+            basic: false,
+        });
     }
     if let Some(assertion) = assertion {
         match params.get("client_assertion_type") {
             Some(JWT_BEARER) => {}
-            Some(_) => return Err(OAuthError::invalid_client("unsupported client_assertion_type")),
-            None => return Err(OAuthError::invalid_request("missing parameter \"client_assertion_type\"")),
+            Some(_) => {
+                return Err(OAuthError::invalid_client(
+                    "unsupported client_assertion_type",
+                ));
+            }
+            None => {
+                return Err(OAuthError::invalid_request(
+                    "missing parameter \"client_assertion_type\"",
+                ));
+            }
         }
-        return Ok(Presented::Assertion { assertion, client_id });
+        return Ok(Presented::Assertion {
+            assertion,
+            client_id,
+        });
     }
     match client_id {
         Some(id) => Ok(Presented::Public { id }),
-        None => Err(OAuthError::invalid_client("client authentication is required")),
+        None => Err(OAuthError::invalid_client(
+            "client authentication is required",
+        )),
     }
 }
 
@@ -157,10 +191,18 @@ impl TokenService {
         let claimed_id = match &presented {
             Presented::Secret { id, .. } => id.as_str(),
             Presented::Public { id } => id,
-            Presented::Assertion { client_id: Some(id), .. } => id,
-            Presented::Assertion { assertion, client_id: None } => {
+            Presented::Assertion {
+                client_id: Some(id),
+                ..
+            } => id,
+            Presented::Assertion {
+                assertion,
+                client_id: None,
+            } => {
                 let claims = peek_claims(assertion).ok_or_else(|| failed(false))?;
-                return self.assertion_client(tenant, assertion, &claims, None).await;
+                return self
+                    .assertion_client(tenant, assertion, &claims, None)
+                    .await;
             }
         };
         let client = self
@@ -193,7 +235,8 @@ impl TokenService {
             Presented::Public { .. } => Err(failed(false)),
             Presented::Assertion { assertion, .. } => {
                 let claims = peek_claims(assertion).ok_or_else(|| failed(false))?;
-                self.assertion_client(tenant, assertion, &claims, Some(client)).await
+                self.assertion_client(tenant, assertion, &claims, Some(client))
+                    .await
             }
         }
     }
@@ -209,7 +252,10 @@ impl TokenService {
         let client = match known {
             Some(c) => c,
             None => {
-                let sub = unverified.get("sub").and_then(Value::as_str).ok_or_else(|| failed(false))?;
+                let sub = unverified
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| failed(false))?;
                 self.directory
                     .client(tenant.tenant.id, sub)
                     .await
@@ -227,17 +273,31 @@ impl TokenService {
             tracing::debug!(error = %e, client_id = %client.client_id, "client assertion refused");
             failed(false)
         })?;
-        let jti = check_assertion_claims(&verified.claims, &client, tenant, self.clock.now().timestamp())?;
-        let exp = verified.claims.get("exp").and_then(Value::as_i64).unwrap_or_default();
+        let jti = check_assertion_claims(
+            &verified.claims,
+            &client,
+            tenant,
+            self.clock.now().timestamp(),
+        )?;
+        let exp = verified
+            .claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
         let ttl = u64::try_from(exp - self.clock.now().timestamp()).unwrap_or(0) + 1;
-        let key = format!("client_assertion:{}:{}:{jti}", tenant.tenant.id, client.client_id);
+        let key = format!(
+            "client_assertion:{}:{}:{jti}",
+            tenant.tenant.id, client.client_id
+        );
         let fresh = self
             .cache
             .put_if_absent(&key, b"1", Duration::from_secs(ttl))
             .await
             .map_err(|e| unavailable("recording the client assertion", e))?;
         if !fresh {
-            return Err(OAuthError::invalid_client("the client assertion was already used"));
+            return Err(OAuthError::invalid_client(
+                "the client assertion was already used",
+            ));
         }
         Ok(AuthenticatedClient(client))
     }
@@ -275,7 +335,9 @@ fn check_assertion_claims<'c>(
     let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
     let id = client.client_id.as_str();
     if str_claim("iss") != Some(id) || str_claim("sub") != Some(id) {
-        return Err(bad("the client assertion's iss and sub must be the client_id"));
+        return Err(bad(
+            "the client assertion's iss and sub must be the client_id",
+        ));
     }
     let audience_ok = |aud: &str| {
         aud == tenant.issuer
@@ -289,16 +351,26 @@ fn check_assertion_claims<'c>(
         _ => false,
     };
     if !aud_ok {
-        return Err(bad("the client assertion's aud must be the issuer or the endpoint URL"));
+        return Err(bad(
+            "the client assertion's aud must be the issuer or the endpoint URL",
+        ));
     }
-    let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| bad("the client assertion has no exp"))?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| bad("the client assertion has no exp"))?;
     if exp <= now {
         return Err(bad("the client assertion has expired"));
     }
     if exp > now + MAX_ASSERTION_LIFETIME_SECS {
         return Err(bad("the client assertion's exp is too far in the future"));
     }
-    let not_yet = |name: &str| claims.get(name).and_then(Value::as_i64).is_some_and(|t| t > now + CLOCK_SKEW_SECS);
+    let not_yet = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_i64)
+            .is_some_and(|t| t > now + CLOCK_SKEW_SECS)
+    };
     if not_yet("nbf") || not_yet("iat") {
         return Err(bad("the client assertion is not valid yet"));
     }

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use keyward_core::GrantType::ClientCredentials;
-use keyward_core::TokenEndpointAuthMethod::{self, ClientSecretBasic, ClientSecretPost, PrivateKeyJwt};
 use keyward_core::Clock;
+use keyward_core::GrantType::ClientCredentials;
+use keyward_core::TokenEndpointAuthMethod::{
+    self, ClientSecretBasic, ClientSecretPost, PrivateKeyJwt,
+};
 use serde_json::{Value, json};
 
 use super::JWT_BEARER;
@@ -22,14 +24,42 @@ async fn token(f: &Fixture, auth: Option<&str>, body: &str) -> Result<(), OAuthE
 async fn client_secret_basic_accepts_the_right_secret_and_challenges_a_wrong_one() {
     let f = Fixture::new();
     let t = f.tenant("acme", false).await;
-    let (c, secret) = f.client(&t, ClientSecretBasic, &[ClientCredentials], "").await;
-    token(&f, Some(&basic(c.client_id.as_str(), &secret)), "grant_type=client_credentials").await.unwrap();
-    let wrong = token(&f, Some(&basic(c.client_id.as_str(), "guess")), "grant_type=client_credentials").await.unwrap_err();
-    assert_eq!((wrong.code(), wrong.status()), (ErrorCode::InvalidClient, 401));
-    assert!(wrong.basic_challenge(), "RFC 6749 §5.2: WWW-Authenticate when Basic was tried");
-    let unknown = token(&f, Some(&basic("nobody", &secret)), "grant_type=client_credentials").await.unwrap_err();
+    let (c, secret) = f
+        .client(&t, ClientSecretBasic, &[ClientCredentials], "")
+        .await;
+    token(
+        &f,
+        Some(&basic(c.client_id.as_str(), &secret)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    let wrong = token(
+        &f,
+        Some(&basic(c.client_id.as_str(), "guess")),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (wrong.code(), wrong.status()),
+        (ErrorCode::InvalidClient, 401)
+    );
+    assert!(
+        wrong.basic_challenge(),
+        "RFC 6749 §5.2: WWW-Authenticate when Basic was tried"
+    );
+    let unknown = token(
+        &f,
+        Some(&basic("nobody", &secret)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(unknown.code(), ErrorCode::InvalidClient);
-    let garbage = token(&f, Some("Basic !!!"), "grant_type=client_credentials").await.unwrap_err();
+    let garbage = token(&f, Some("Basic !!!"), "grant_type=client_credentials")
+        .await
+        .unwrap_err();
     assert!(garbage.basic_challenge());
 }
 
@@ -37,29 +67,48 @@ async fn client_secret_basic_accepts_the_right_secret_and_challenges_a_wrong_one
 async fn basic_credentials_are_form_urlencoded_inside_the_header() {
     let f = Fixture::new();
     let t = f.tenant("acme", false).await;
-    let (mut c, _) = f.client(&t, ClientSecretBasic, &[ClientCredentials], "").await;
+    let (mut c, _) = f
+        .client(&t, ClientSecretBasic, &[ClientCredentials], "")
+        .await;
     c.client_id = keyward_core::ClientId::parse("svc:1+x").unwrap();
     let secret = "s3cr%t:with/odd+chars";
     c.secret_hash = Some(f.secrets.hash(secret));
     f.clients.0.lock().unwrap()[0] = c;
     let header = basic("svc%3A1%2Bx", "s3cr%25t%3Awith%2Fodd%2Bchars");
-    token(&f, Some(&header), "grant_type=client_credentials").await.unwrap();
+    token(&f, Some(&header), "grant_type=client_credentials")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn only_the_registered_method_is_accepted() {
     let f = Fixture::new();
     let t = f.tenant("acme", false).await;
-    let (c, secret) = f.client(&t, ClientSecretBasic, &[ClientCredentials], "").await;
-    let post = format!("grant_type=client_credentials&client_id={}&client_secret={secret}", c.client_id);
+    let (c, secret) = f
+        .client(&t, ClientSecretBasic, &[ClientCredentials], "")
+        .await;
+    let post = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={secret}",
+        c.client_id
+    );
     let refused = token(&f, None, &post).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::InvalidClient);
     assert!(!refused.basic_challenge());
 
-    let (p, psecret) = f.client(&t, ClientSecretPost, &[ClientCredentials], "").await;
-    let post = format!("grant_type=client_credentials&client_id={}&client_secret={psecret}", p.client_id);
+    let (p, psecret) = f
+        .client(&t, ClientSecretPost, &[ClientCredentials], "")
+        .await;
+    let post = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={psecret}",
+        p.client_id
+    );
     token(&f, None, &post).await.unwrap();
-    let as_basic = token(&f, Some(&basic(p.client_id.as_str(), &psecret)), "grant_type=client_credentials").await;
+    let as_basic = token(
+        &f,
+        Some(&basic(p.client_id.as_str(), &psecret)),
+        "grant_type=client_credentials",
+    )
+    .await;
     assert_eq!(as_basic.unwrap_err().code(), ErrorCode::InvalidClient);
 }
 
@@ -67,11 +116,17 @@ async fn only_the_registered_method_is_accepted() {
 async fn two_authentication_methods_in_one_request_are_refused() {
     let f = Fixture::new();
     let t = f.tenant("acme", false).await;
-    let (c, secret) = f.client(&t, ClientSecretBasic, &[ClientCredentials], "").await;
+    let (c, secret) = f
+        .client(&t, ClientSecretBasic, &[ClientCredentials], "")
+        .await;
     let body = format!("grant_type=client_credentials&client_secret={secret}");
-    let both = token(&f, Some(&basic(c.client_id.as_str(), &secret)), &body).await.unwrap_err();
+    let both = token(&f, Some(&basic(c.client_id.as_str(), &secret)), &body)
+        .await
+        .unwrap_err();
     assert_eq!(both.code(), ErrorCode::InvalidRequest);
-    let none = token(&f, None, "grant_type=client_credentials").await.unwrap_err();
+    let none = token(&f, None, "grant_type=client_credentials")
+        .await
+        .unwrap_err();
     assert_eq!(none.code(), ErrorCode::InvalidClient);
 }
 
@@ -79,10 +134,24 @@ async fn two_authentication_methods_in_one_request_are_refused() {
 async fn public_client_authenticates_with_its_id_only() {
     let f = Fixture::new();
     let t = f.tenant("acme", false).await;
-    let (c, _) = f.client(&t, TokenEndpointAuthMethod::None, &[keyward_core::GrantType::RefreshToken], "").await;
-    let body = format!("grant_type=refresh_token&refresh_token=unknown&client_id={}", c.client_id);
+    let (c, _) = f
+        .client(
+            &t,
+            TokenEndpointAuthMethod::None,
+            &[keyward_core::GrantType::RefreshToken],
+            "",
+        )
+        .await;
+    let body = format!(
+        "grant_type=refresh_token&refresh_token=unknown&client_id={}",
+        c.client_id
+    );
     let err = token(&f, None, &body).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidGrant, "authenticated, then the grant fails");
+    assert_eq!(
+        err.code(),
+        ErrorCode::InvalidGrant,
+        "authenticated, then the grant fails"
+    );
 }
 
 struct JwtClient {
@@ -95,16 +164,29 @@ async fn jwt_client(inline: bool) -> JwtClient {
     let f = Fixture::new();
     let t = f.tenant("acme", false).await;
     let (mut c, _) = f.client(&t, PrivateKeyJwt, &[ClientCredentials], "").await;
-    let signer = Signer::from_pkcs8(SigningAlg::Es256, "k1".into(), &generate_pkcs8(SigningAlg::Es256).unwrap()).unwrap();
+    let signer = Signer::from_pkcs8(
+        SigningAlg::Es256,
+        "k1".into(),
+        &generate_pkcs8(SigningAlg::Es256).unwrap(),
+    )
+    .unwrap();
     let set = json!({ "keys": [signer.public_jwk()] });
     if inline {
         c.settings.jwks = Some(set);
     } else {
         c.settings.jwks_uri = Some("https://rp.test/jwks".into());
-        f.fetcher.0.lock().unwrap().insert("https://rp.test/jwks".into(), Arc::new(set));
+        f.fetcher
+            .0
+            .lock()
+            .unwrap()
+            .insert("https://rp.test/jwks".into(), Arc::new(set));
     }
     f.clients.0.lock().unwrap()[0] = c.clone();
-    JwtClient { id: c.client_id.to_string(), f, signer }
+    JwtClient {
+        id: c.client_id.to_string(),
+        f,
+        signer,
+    }
 }
 
 impl JwtClient {
@@ -118,7 +200,10 @@ impl JwtClient {
 
     async fn present(&self, claims: &Value, with_client_id: bool) -> Result<(), OAuthError> {
         let assertion = self.signer.sign("JWT", claims).unwrap();
-        let mut body = format!("grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}", urlencode(JWT_BEARER));
+        let mut body = format!(
+            "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+            urlencode(JWT_BEARER)
+        );
         if with_client_id {
             body.push_str(&format!("&client_id={}", self.id));
         }
@@ -176,10 +261,26 @@ async fn private_key_jwt_refuses_bad_claims() {
 #[tokio::test]
 async fn private_key_jwt_refuses_a_key_the_client_did_not_register() {
     let j = jwt_client(true).await;
-    let stranger = Signer::from_pkcs8(SigningAlg::Es256, "k1".into(), &generate_pkcs8(SigningAlg::Es256).unwrap()).unwrap();
+    let stranger = Signer::from_pkcs8(
+        SigningAlg::Es256,
+        "k1".into(),
+        &generate_pkcs8(SigningAlg::Es256).unwrap(),
+    )
+    .unwrap();
     let assertion = stranger.sign("JWT", &j.claims()).unwrap();
-    let body = format!("grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}", urlencode(JWT_BEARER));
-    assert_eq!(token(&j.f, None, &body).await.unwrap_err().code(), ErrorCode::InvalidClient);
-    let wrong_type = format!("grant_type=client_credentials&client_assertion_type=urn%3Ax&client_assertion={assertion}");
-    assert_eq!(token(&j.f, None, &wrong_type).await.unwrap_err().code(), ErrorCode::InvalidClient);
+    let body = format!(
+        "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+        urlencode(JWT_BEARER)
+    );
+    assert_eq!(
+        token(&j.f, None, &body).await.unwrap_err().code(),
+        ErrorCode::InvalidClient
+    );
+    let wrong_type = format!(
+        "grant_type=client_credentials&client_assertion_type=urn%3Ax&client_assertion={assertion}"
+    );
+    assert_eq!(
+        token(&j.f, None, &wrong_type).await.unwrap_err().code(),
+        ErrorCode::InvalidClient
+    );
 }

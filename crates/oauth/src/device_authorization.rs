@@ -75,7 +75,12 @@ impl DeviceRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub(crate) enum Decision {
-    Approved { user_id: UserId, auth_time: DateTime<Utc>, amr: Vec<String>, acr: Option<String> },
+    Approved {
+        user_id: UserId,
+        auth_time: DateTime<Utc>,
+        amr: Vec<String>,
+        acr: Option<String>,
+    },
     Denied,
 }
 
@@ -116,7 +121,8 @@ pub(crate) fn generate_user_code() -> Result<String, OAuthError> {
     let mut code = String::with_capacity(USER_CODE_LEN);
     while code.len() < USER_CODE_LEN {
         let mut bytes = [0u8; 16];
-        rng.fill(&mut bytes).map_err(|_| internal("generating a user code", "the random source failed"))?;
+        rng.fill(&mut bytes)
+            .map_err(|_| internal("generating a user code", "the random source failed"))?;
         for b in bytes.iter().map(|b| usize::from(*b)).filter(|b| *b < limit) {
             if code.len() == USER_CODE_LEN {
                 break;
@@ -152,16 +158,26 @@ pub(crate) fn retention(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Durati
 }
 
 /// The request stored under `device_hash`, if any.
-pub(crate) async fn load(cache: &dyn EphemeralStore, tenant: TenantId, device_hash: &str) -> Result<Option<DeviceRequest>, OAuthError> {
+pub(crate) async fn load(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    device_hash: &str,
+) -> Result<Option<DeviceRequest>, OAuthError> {
     let raw = cache
         .get(&request_key(tenant, device_hash))
         .await
         .map_err(|e| unavailable("loading a device request", e))?;
-    Ok(raw.and_then(|r| serde_json::from_slice::<DeviceRequest>(&r).ok()).filter(|r| r.tenant_id == tenant))
+    Ok(raw
+        .and_then(|r| serde_json::from_slice::<DeviceRequest>(&r).ok())
+        .filter(|r| r.tenant_id == tenant))
 }
 
 /// The decision recorded for `device_hash`, if any.
-pub(crate) async fn decision(cache: &dyn EphemeralStore, tenant: TenantId, device_hash: &str) -> Result<Option<Decision>, OAuthError> {
+pub(crate) async fn decision(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    device_hash: &str,
+) -> Result<Option<Decision>, OAuthError> {
     let raw = cache
         .get(&decision_key(tenant, device_hash))
         .await
@@ -172,16 +188,24 @@ pub(crate) async fn decision(cache: &dyn EphemeralStore, tenant: TenantId, devic
 impl TokenService {
     /// RFC 8628 §3.1–§3.2: starts a device request for an authenticated client that registered
     /// the device_code grant.
-    pub async fn device_authorization(&self, request: EndpointRequest<'_>) -> Result<DeviceAuthorizationResponse, OAuthError> {
+    pub async fn device_authorization(
+        &self,
+        request: EndpointRequest<'_>,
+    ) -> Result<DeviceAuthorizationResponse, OAuthError> {
         let tenant = self.tenant(request.tenant).await?;
         let params = FormParams::parse(request.body)?;
-        let client = self.authenticate_client(&tenant, request.authorization, &params).await?;
+        let client = self
+            .authenticate_client(&tenant, request.authorization, &params)
+            .await?;
         if !client.grant_types.contains(&GrantType::DeviceCode) {
-            return Err(OAuthError::unauthorized_client("the client is not allowed to use the device_code grant"));
+            return Err(OAuthError::unauthorized_client(
+                "the client is not allowed to use the device_code grant",
+            ));
         }
         let scope = requested_scope(&params, &client.scopes)?;
         let now = self.clock.now();
-        let device_code = try_random_token(32).map_err(|e| internal("generating a device code", e))?;
+        let device_code =
+            try_random_token(32).map_err(|e| internal("generating a device code", e))?;
         let device_hash = hash(&device_code);
         let tenant_id = tenant.tenant.id;
         let expires_at = now + chrono::Duration::seconds(DEVICE_CODE_LIFETIME_SECS);
@@ -196,7 +220,8 @@ impl TokenService {
             created_at: now,
             expires_at,
         };
-        let raw = serde_json::to_vec(&stored).map_err(|e| internal("serialising a device request", e))?;
+        let raw =
+            serde_json::to_vec(&stored).map_err(|e| internal("serialising a device request", e))?;
         self.cache
             .put(&request_key(tenant_id, &device_hash), &raw, ttl)
             .await
@@ -214,7 +239,12 @@ impl TokenService {
     }
 
     /// A fresh user code, indexed to `device_hash` (a code in use is never handed out twice).
-    async fn reserve_user_code(&self, tenant: TenantId, device_hash: &str, ttl: Duration) -> Result<String, OAuthError> {
+    async fn reserve_user_code(
+        &self,
+        tenant: TenantId,
+        device_hash: &str,
+        ttl: Duration,
+    ) -> Result<String, OAuthError> {
         for _ in 0..USER_CODE_TRIES {
             let code = generate_user_code()?;
             let fresh = self
@@ -226,16 +256,30 @@ impl TokenService {
                 return Ok(code);
             }
         }
-        Err(internal("choosing a user code", "every candidate was taken"))
+        Err(internal(
+            "choosing a user code",
+            "every candidate was taken",
+        ))
     }
 
     /// RFC 8628 §3.3: the live, undecided request whose user_code the person typed (in any
     /// case, with or without dash and spaces); `None` if there is none.
-    pub async fn device_request(&self, tenant: &TenantEntry, user_code: &str) -> Result<Option<DeviceRequest>, OAuthError> {
-        Ok(self.pending_device(tenant, user_code).await?.map(|(_, request)| request))
+    pub async fn device_request(
+        &self,
+        tenant: &TenantEntry,
+        user_code: &str,
+    ) -> Result<Option<DeviceRequest>, OAuthError> {
+        Ok(self
+            .pending_device(tenant, user_code)
+            .await?
+            .map(|(_, request)| request))
     }
 
-    async fn pending_device(&self, tenant: &TenantEntry, user_code: &str) -> Result<Option<(String, DeviceRequest)>, OAuthError> {
+    async fn pending_device(
+        &self,
+        tenant: &TenantEntry,
+        user_code: &str,
+    ) -> Result<Option<(String, DeviceRequest)>, OAuthError> {
         let Some(code) = normalize_user_code(user_code) else {
             return Ok(None);
         };
@@ -252,14 +296,23 @@ impl TokenService {
             return Ok(None);
         };
         let live = request.user_code == code && self.clock.now() < request.expires_at;
-        if !live || decision(self.cache.as_ref(), tenant_id, &device_hash).await?.is_some() {
+        if !live
+            || decision(self.cache.as_ref(), tenant_id, &device_hash)
+                .await?
+                .is_some()
+        {
             return Ok(None);
         }
         Ok(Some((device_hash, request)))
     }
 
     /// RFC 8628 §3.3: the signed-in person approves the device request with `user_code`.
-    pub async fn approve_device(&self, tenant: &TenantEntry, user_code: &str, subject: &AuthenticatedSubject) -> Result<DecisionOutcome, OAuthError> {
+    pub async fn approve_device(
+        &self,
+        tenant: &TenantEntry,
+        user_code: &str,
+        subject: &AuthenticatedSubject,
+    ) -> Result<DecisionOutcome, OAuthError> {
         let approved = Decision::Approved {
             user_id: subject.user_id,
             auth_time: subject.auth_time,
@@ -271,17 +324,28 @@ impl TokenService {
 
     /// RFC 8628 §3.3: the person denies the device request with `user_code`; polling then
     /// answers `access_denied`.
-    pub async fn deny_device(&self, tenant: &TenantEntry, user_code: &str) -> Result<DecisionOutcome, OAuthError> {
-        self.decide_device(tenant, user_code, &Decision::Denied).await
+    pub async fn deny_device(
+        &self,
+        tenant: &TenantEntry,
+        user_code: &str,
+    ) -> Result<DecisionOutcome, OAuthError> {
+        self.decide_device(tenant, user_code, &Decision::Denied)
+            .await
     }
 
     /// Records the first decision only; the user_code is then spent.
-    async fn decide_device(&self, tenant: &TenantEntry, user_code: &str, decided: &Decision) -> Result<DecisionOutcome, OAuthError> {
+    async fn decide_device(
+        &self,
+        tenant: &TenantEntry,
+        user_code: &str,
+        decided: &Decision,
+    ) -> Result<DecisionOutcome, OAuthError> {
         let Some((device_hash, request)) = self.pending_device(tenant, user_code).await? else {
             return Ok(DecisionOutcome::Unknown);
         };
         let tenant_id = tenant.tenant.id;
-        let raw = serde_json::to_vec(decided).map_err(|e| internal("serialising a device decision", e))?;
+        let raw = serde_json::to_vec(decided)
+            .map_err(|e| internal("serialising a device decision", e))?;
         let ttl = retention(self.clock.now(), request.expires_at);
         let first = self
             .cache
@@ -291,7 +355,11 @@ impl TokenService {
         if !first {
             return Ok(DecisionOutcome::Unknown);
         }
-        if let Err(e) = self.cache.delete(&user_code_key(tenant_id, &request.user_code)).await {
+        if let Err(e) = self
+            .cache
+            .delete(&user_code_key(tenant_id, &request.user_code))
+            .await
+        {
             tracing::warn!(error = %e, "forgetting a spent user code failed");
         }
         Ok(DecisionOutcome::Recorded(request))

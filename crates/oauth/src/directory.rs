@@ -61,7 +61,9 @@ pub struct Directory {
 
 impl std::fmt::Debug for Directory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Directory").field("public_url", &self.public_url).finish()
+        f.debug_struct("Directory")
+            .field("public_url", &self.public_url)
+            .finish()
     }
 }
 
@@ -108,12 +110,27 @@ impl Directory {
         let value = self.tenants.by_slug(&parsed).await?.map(|tenant| {
             let issuer = format!("{}/t/{}", self.public_url, tenant.slug);
             let token_endpoint = format!("{issuer}/token");
-            Arc::new(TenantEntry { tenant, issuer, token_endpoint })
+            Arc::new(TenantEntry {
+                tenant,
+                issuer,
+                token_endpoint,
+            })
         });
-        let until = now + if value.is_some() { self.ttl } else { self.miss_ttl };
+        let until = now
+            + if value.is_some() {
+                self.ttl
+            } else {
+                self.miss_ttl
+            };
         if let Ok(mut cache) = self.tenant_cache.write() {
             make_room(&mut cache, now);
-            cache.insert(slug.to_owned(), Cached { value: value.clone(), until });
+            cache.insert(
+                slug.to_owned(),
+                Cached {
+                    value: value.clone(),
+                    until,
+                },
+            );
         }
         Ok(value)
     }
@@ -137,11 +154,22 @@ impl Directory {
             return Ok(None);
         };
         let value = self.clients.get(tenant, &parsed).await?.map(Arc::new);
-        let until = now + if value.is_some() { self.ttl } else { self.miss_ttl };
+        let until = now
+            + if value.is_some() {
+                self.ttl
+            } else {
+                self.miss_ttl
+            };
         if let Ok(mut cache) = self.client_cache.write() {
             let clients = cache.entry(tenant).or_default();
             make_room(clients, now);
-            clients.insert(client_id.to_owned(), Cached { value: value.clone(), until });
+            clients.insert(
+                client_id.to_owned(),
+                Cached {
+                    value: value.clone(),
+                    until,
+                },
+            );
         }
         Ok(value)
     }
@@ -195,7 +223,10 @@ mod tests {
     #[async_trait]
     impl TenantStore for CountingTenants {
         async fn create(&self, tenant: &Tenant) -> Result<(), StoreError> {
-            self.rows.lock().map_err(|_| StoreError::Backend("poisoned".into()))?.push(tenant.clone());
+            self.rows
+                .lock()
+                .map_err(|_| StoreError::Backend("poisoned".into()))?
+                .push(tenant.clone());
             Ok(())
         }
         async fn by_id(&self, _: TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -203,11 +234,17 @@ mod tests {
         }
         async fn by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
             self.reads.fetch_add(1, Ordering::SeqCst);
-            let rows = self.rows.lock().map_err(|_| StoreError::Backend("poisoned".into()))?;
+            let rows = self
+                .rows
+                .lock()
+                .map_err(|_| StoreError::Backend("poisoned".into()))?;
             Ok(rows.iter().find(|t| &t.slug == slug).cloned())
         }
         async fn list(&self, _: &PageRequest) -> Result<Page<Tenant>, StoreError> {
-            Ok(Page { items: vec![], next: None })
+            Ok(Page {
+                items: vec![],
+                next: None,
+            })
         }
         async fn update(&self, _: &Tenant) -> Result<(), StoreError> {
             Ok(())
@@ -228,7 +265,10 @@ mod tests {
             Ok(None)
         }
         async fn list(&self, _: TenantId, _: &PageRequest) -> Result<Page<Client>, StoreError> {
-            Ok(Page { items: vec![], next: None })
+            Ok(Page {
+                items: vec![],
+                next: None,
+            })
         }
         async fn update(&self, _: &Client) -> Result<(), StoreError> {
             Ok(())
@@ -239,24 +279,39 @@ mod tests {
     }
 
     fn tenant(slug: &str) -> Result<Tenant, keyward_core::ParseError> {
-        Ok(Tenant::new(TenantSlug::parse(slug)?, DisplayName::parse(slug)?, chrono::Utc::now()))
+        Ok(Tenant::new(
+            TenantSlug::parse(slug)?,
+            DisplayName::parse(slug)?,
+            chrono::Utc::now(),
+        ))
     }
 
     #[tokio::test]
-    async fn tenant_is_read_once_then_served_from_memory() -> Result<(), Box<dyn std::error::Error>> {
+    async fn tenant_is_read_once_then_served_from_memory() -> Result<(), Box<dyn std::error::Error>>
+    {
         let store = Arc::new(CountingTenants::default());
         let acme = tenant("acme")?;
         store.create(&acme).await?;
         let dir = Directory::new("https://id.test", store.clone(), Arc::new(NoClients));
         for _ in 0..3 {
             let found = dir.tenant("acme").await?;
-            assert_eq!(found.as_ref().map(|e| e.issuer.as_str()), Some("https://id.test/t/acme"));
-            assert_eq!(found.map(|e| e.token_endpoint.clone()).as_deref(), Some("https://id.test/t/acme/token"));
+            assert_eq!(
+                found.as_ref().map(|e| e.issuer.as_str()),
+                Some("https://id.test/t/acme")
+            );
+            assert_eq!(
+                found.map(|e| e.token_endpoint.clone()).as_deref(),
+                Some("https://id.test/t/acme/token")
+            );
         }
         assert_eq!(store.reads.load(Ordering::SeqCst), 1);
         dir.invalidate_tenant(acme.id);
         dir.tenant("acme").await?;
-        assert_eq!(store.reads.load(Ordering::SeqCst), 2, "invalidation forces a re-read");
+        assert_eq!(
+            store.reads.load(Ordering::SeqCst),
+            2,
+            "invalidation forces a re-read"
+        );
         Ok(())
     }
 
@@ -268,7 +323,11 @@ mod tests {
         assert!(dir.tenant("nope").await?.is_none());
         assert!(dir.tenant("Not A Slug").await?.is_none());
         assert!(dir.tenant("nope").await?.is_none());
-        assert_eq!(store.reads.load(Ordering::SeqCst), 2, "a zero miss TTL re-reads");
+        assert_eq!(
+            store.reads.load(Ordering::SeqCst),
+            2,
+            "a zero miss TTL re-reads"
+        );
         Ok(())
     }
 }

@@ -106,7 +106,23 @@ impl Features {
         grant_types.extend(base.grant_types.iter().copied());
         grant_types.push(GrantType::DeviceCode);
         let mut claims = base.claims.clone();
-        claims.extend(strings(&["acr", "amr", "azp", "sid", "at_hash", "c_hash", "address", "phone_number", "phone_number_verified", "given_name", "family_name", "locale", "zoneinfo", "picture", "updated_at"]));
+        claims.extend(strings(&[
+            "acr",
+            "amr",
+            "azp",
+            "sid",
+            "at_hash",
+            "c_hash",
+            "address",
+            "phone_number",
+            "phone_number_verified",
+            "given_name",
+            "family_name",
+            "locale",
+            "zoneinfo",
+            "picture",
+            "updated_at",
+        ]));
         Self {
             authorization_endpoint: true,
             userinfo_endpoint: true,
@@ -115,7 +131,14 @@ impl Features {
             grant_types,
             response_types: strings(&["code", "id_token", "id_token token", "code id_token"]),
             response_modes: strings(&["query", "fragment", "form_post"]),
-            scopes: strings(&["openid", "profile", "email", "address", "phone", "offline_access"]),
+            scopes: strings(&[
+                "openid",
+                "profile",
+                "email",
+                "address",
+                "phone",
+                "offline_access",
+            ]),
             claims,
             subject_types: strings(&["public", "pairwise"]),
             claims_parameter: true,

@@ -111,7 +111,10 @@ impl OAuthError {
 
     /// An unexpected failure; the caller has logged the cause.
     pub fn server_error() -> Self {
-        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
     }
 
     /// A backend outage; the caller has logged the cause.
@@ -192,14 +195,29 @@ mod tests {
             assert_eq!(OAuthError::new(code, "x").status(), 400, "{code}");
         }
         assert_eq!(OAuthError::unknown_tenant().status(), 404);
-        assert_eq!(OAuthError::unknown_tenant().code(), ErrorCode::InvalidRequest);
+        assert_eq!(
+            OAuthError::unknown_tenant().code(),
+            ErrorCode::InvalidRequest
+        );
     }
 
     #[test]
     fn basic_challenge_applies_only_to_invalid_client() {
-        assert!(OAuthError::invalid_client("x").with_basic_challenge(true).basic_challenge());
-        assert!(!OAuthError::invalid_grant("x").with_basic_challenge(true).basic_challenge());
-        assert!(!OAuthError::invalid_client("x").with_basic_challenge(false).basic_challenge());
+        assert!(
+            OAuthError::invalid_client("x")
+                .with_basic_challenge(true)
+                .basic_challenge()
+        );
+        assert!(
+            !OAuthError::invalid_grant("x")
+                .with_basic_challenge(true)
+                .basic_challenge()
+        );
+        assert!(
+            !OAuthError::invalid_client("x")
+                .with_basic_challenge(false)
+                .basic_challenge()
+        );
     }
 
     #[test]

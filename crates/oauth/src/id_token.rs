@@ -72,7 +72,11 @@ struct Claims<'a> {
 }
 
 /// The signer for `client`'s ID tokens.
-pub fn signer<'k>(tenant: &TenantEntry, client: &Client, keys: &'k TenantKeys) -> Result<&'k Signer, OAuthError> {
+pub fn signer<'k>(
+    tenant: &TenantEntry,
+    client: &Client,
+    keys: &'k TenantKeys,
+) -> Result<&'k Signer, OAuthError> {
     let wanted = client
         .settings
         .id_token_signed_response_alg
@@ -122,12 +126,19 @@ pub fn mint(
         c_hash: contents.code.map(|c| half_hash(signer.alg(), c)),
         standard: &contents.claims,
     };
-    signer.sign(TYP, &claims).map_err(|e| internal("signing an ID token", e))
+    signer
+        .sign(TYP, &claims)
+        .map_err(|e| internal("signing an ID token", e))
 }
 
 /// OIDC Core §3.1.2.1 `id_token_hint`: an ID token this tenant issued (expired is fine) to the
 /// client `client_id`. Returns its `sub`, or `None` if it is not one.
-pub fn hint_subject(hint: &str, tenant: &TenantEntry, client_id: &str, keys: &TenantKeys) -> Option<String> {
+pub fn hint_subject(
+    hint: &str,
+    tenant: &TenantEntry,
+    client_id: &str,
+    keys: &TenantKeys,
+) -> Option<String> {
     let verified = jose::verify(hint, keys.verifying_keys(), &ALGS).ok()?;
     let claims = verified.claims;
     if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer.as_str()) {
@@ -151,7 +162,17 @@ mod tests {
     #[test]
     fn half_hash_follows_oidc_core_examples() {
         // OIDC Core Appendix A.3: at_hash of this access token with RS256.
-        assert_eq!(half_hash(SigningAlg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
-        assert_eq!(half_hash(SigningAlg::EdDsa, "x").len(), 43, "32 of SHA-512's 64 bytes");
+        assert_eq!(
+            half_hash(
+                SigningAlg::Rs256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+        assert_eq!(
+            half_hash(SigningAlg::EdDsa, "x").len(),
+            43,
+            "32 of SHA-512's 64 bytes"
+        );
     }
 }

@@ -15,7 +15,16 @@ use crate::token::refresh_token::hash;
 use crate::token_service::{TokenService, unavailable};
 
 /// The claims an active access token's introspection answer repeats. RFC 7662 §2.2
-const ACCESS_TOKEN_MEMBERS: [&str; 8] = ["scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti"];
+const ACCESS_TOKEN_MEMBERS: [&str; 8] = [
+    "scope",
+    "client_id",
+    "sub",
+    "exp",
+    "iat",
+    "iss",
+    "aud",
+    "jti",
+];
 
 fn inactive() -> Value {
     json!({ "active": false })
@@ -26,7 +35,9 @@ impl TokenService {
     pub async fn introspect(&self, request: EndpointRequest<'_>) -> Result<Value, OAuthError> {
         let tenant = self.tenant(request.tenant).await?;
         let params = FormParams::parse(request.body)?;
-        let client = self.authenticate_client(&tenant, request.authorization, &params).await?;
+        let client = self
+            .authenticate_client(&tenant, request.authorization, &params)
+            .await?;
         let token = params.require("token")?;
         if access_token::looks_like_jwt(token) {
             self.introspect_access_token(&tenant, token).await
@@ -35,7 +46,11 @@ impl TokenService {
         }
     }
 
-    async fn introspect_access_token(&self, tenant: &TenantEntry, token: &str) -> Result<Value, OAuthError> {
+    async fn introspect_access_token(
+        &self,
+        tenant: &TenantEntry,
+        token: &str,
+    ) -> Result<Value, OAuthError> {
         let keys = self.tenant_keys(tenant.tenant.id).await?;
         let Some(verified) = access_token::verify(token, tenant, &keys, self.clock.now()) else {
             return Ok(inactive());
@@ -81,7 +96,10 @@ impl TokenService {
         if !live || family.client_id != client.client_id {
             return Ok(inactive());
         }
-        let sub = family.subject.as_deref().unwrap_or(family.client_id.as_str());
+        let sub = family
+            .subject
+            .as_deref()
+            .unwrap_or(family.client_id.as_str());
         let mut answer = json!({
             "active": true,
             "client_id": family.client_id,

@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn require_names_the_missing_parameter() {
         let p = FormParams::default();
-        let err = p.require("grant_type").err().map(|e| e.description().to_owned());
+        let err = p
+            .require("grant_type")
+            .err()
+            .map(|e| e.description().to_owned());
         assert!(err.is_some_and(|d| d.contains("grant_type")));
     }
 }

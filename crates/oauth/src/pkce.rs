@@ -39,7 +39,9 @@ impl CodeChallenge {
             (Some(_), None) => Err(PkceError::UnsupportedMethod),
             (Some(_), Some(m)) if m != S256 => Err(PkceError::UnsupportedMethod),
             (Some(c), Some(_)) => {
-                let decoded = URL_SAFE_NO_PAD.decode(c).map_err(|_| PkceError::MalformedChallenge)?;
+                let decoded = URL_SAFE_NO_PAD
+                    .decode(c)
+                    .map_err(|_| PkceError::MalformedChallenge)?;
                 if c.len() != 43 || decoded.len() != 32 {
                     return Err(PkceError::MalformedChallenge);
                 }
@@ -86,22 +88,46 @@ mod tests {
     fn s256_matches_the_rfc_7636_example() {
         assert_eq!(CodeChallenge::of_verifier(VERIFIER).as_str(), CHALLENGE);
         let challenge = CodeChallenge::from_request(Some(CHALLENGE), Some("S256"));
-        assert_eq!(challenge.clone().ok().flatten().map(|c| c.verify(VERIFIER)), Some(true));
-        assert_eq!(challenge.ok().flatten().map(|c| c.verify("x".repeat(43).as_str())), Some(false));
+        assert_eq!(
+            challenge.clone().ok().flatten().map(|c| c.verify(VERIFIER)),
+            Some(true)
+        );
+        assert_eq!(
+            challenge
+                .ok()
+                .flatten()
+                .map(|c| c.verify("x".repeat(43).as_str())),
+            Some(false)
+        );
     }
 
     #[test]
     fn plain_and_missing_method_are_refused() {
-        assert_eq!(CodeChallenge::from_request(Some(CHALLENGE), Some("plain")), Err(PkceError::UnsupportedMethod));
-        assert_eq!(CodeChallenge::from_request(Some(CHALLENGE), None), Err(PkceError::UnsupportedMethod));
-        assert_eq!(CodeChallenge::from_request(None, Some("S256")), Err(PkceError::MethodWithoutChallenge));
+        assert_eq!(
+            CodeChallenge::from_request(Some(CHALLENGE), Some("plain")),
+            Err(PkceError::UnsupportedMethod)
+        );
+        assert_eq!(
+            CodeChallenge::from_request(Some(CHALLENGE), None),
+            Err(PkceError::UnsupportedMethod)
+        );
+        assert_eq!(
+            CodeChallenge::from_request(None, Some("S256")),
+            Err(PkceError::MethodWithoutChallenge)
+        );
         assert_eq!(CodeChallenge::from_request(None, None), Ok(None));
     }
 
     #[test]
     fn malformed_challenges_and_verifiers_are_refused() {
-        assert_eq!(CodeChallenge::from_request(Some("short"), Some("S256")), Err(PkceError::MalformedChallenge));
-        assert_eq!(CodeChallenge::from_request(Some(&"+".repeat(43)), Some("S256")), Err(PkceError::MalformedChallenge));
+        assert_eq!(
+            CodeChallenge::from_request(Some("short"), Some("S256")),
+            Err(PkceError::MalformedChallenge)
+        );
+        assert_eq!(
+            CodeChallenge::from_request(Some(&"+".repeat(43)), Some("S256")),
+            Err(PkceError::MalformedChallenge)
+        );
         assert!(!well_formed_verifier(&"a".repeat(42)));
         assert!(!well_formed_verifier(&"a".repeat(129)));
         assert!(!well_formed_verifier(&format!("{}!", "a".repeat(43))));

@@ -25,7 +25,9 @@ impl TokenService {
     pub async fn revoke(&self, request: EndpointRequest<'_>) -> Result<(), OAuthError> {
         let tenant = self.tenant(request.tenant).await?;
         let params = FormParams::parse(request.body)?;
-        let client = self.authenticate_client(&tenant, request.authorization, &params).await?;
+        let client = self
+            .authenticate_client(&tenant, request.authorization, &params)
+            .await?;
         let token = params.require("token")?;
         let now = self.clock.now();
         if access_token::looks_like_jwt(token) {
@@ -37,7 +39,11 @@ impl TokenService {
                 return Err(not_yours());
             }
             return self
-                .revoke_access_tokens(tenant.tenant.id, &[(verified.jti, verified.expires_at)], now)
+                .revoke_access_tokens(
+                    tenant.tenant.id,
+                    &[(verified.jti, verified.expires_at)],
+                    now,
+                )
                 .await;
         }
         let found = self

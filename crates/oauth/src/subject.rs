@@ -56,7 +56,10 @@ mod tests {
             auth_method: TokenEndpointAuthMethod::None,
             public: true,
             first_party: false,
-            settings: ClientSettings { subject_type: pairwise.then(|| PAIRWISE.to_owned()), ..Default::default() },
+            settings: ClientSettings {
+                subject_type: pairwise.then(|| PAIRWISE.to_owned()),
+                ..Default::default()
+            },
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -64,7 +67,14 @@ mod tests {
 
     #[test]
     fn public_subject_is_the_user_id() {
-        assert_eq!(subject_for(TenantId::generate(), &client("https://a.test/cb", false), "u1"), "u1");
+        assert_eq!(
+            subject_for(
+                TenantId::generate(),
+                &client("https://a.test/cb", false),
+                "u1"
+            ),
+            "u1"
+        );
     }
 
     #[test]
@@ -75,7 +85,11 @@ mod tests {
         let b = client("https://b.test/cb", true);
         let sub = subject_for(tenant, &a1, "u1");
         assert_ne!(sub, "u1");
-        assert_eq!(sub, subject_for(tenant, &a2, "u1"), "same sector, same subject");
+        assert_eq!(
+            sub,
+            subject_for(tenant, &a2, "u1"),
+            "same sector, same subject"
+        );
         assert_ne!(sub, subject_for(tenant, &b, "u1"));
         assert_ne!(sub, subject_for(TenantId::generate(), &a1, "u1"));
         assert_ne!(sub, subject_for(tenant, &a1, "u2"));

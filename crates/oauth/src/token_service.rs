@@ -46,7 +46,9 @@ pub struct TokenService {
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenService").field("directory", &self.directory).finish()
+        f.debug_struct("TokenService")
+            .field("directory", &self.directory)
+            .finish()
     }
 }
 
@@ -78,7 +80,10 @@ impl TokenService {
     }
 
     /// The tenant's signing and verification keys, from the in-process key ring.
-    pub(crate) async fn tenant_keys(&self, tenant: TenantId) -> Result<Arc<TenantKeys>, OAuthError> {
+    pub(crate) async fn tenant_keys(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Arc<TenantKeys>, OAuthError> {
         self.keys
             .tenant_keys(tenant)
             .await

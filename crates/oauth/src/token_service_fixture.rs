@@ -12,8 +12,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
 use keyward_core::{
-    ClientId, Clock, DisplayName, EphemeralError, EphemeralStore, GrantType, Invalidations, MasterKey, Page,
-    PageRequest, Scope, StoreError, Tenant, TenantId, TenantSlug, TenantStore, TokenEndpointAuthMethod,
+    ClientId, Clock, DisplayName, EphemeralError, EphemeralStore, GrantType, Invalidations,
+    MasterKey, Page, PageRequest, Scope, StoreError, Tenant, TenantId, TenantSlug, TenantStore,
+    TokenEndpointAuthMethod,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -60,10 +61,19 @@ impl TenantStore for Tenants {
         Ok(self.0.lock().unwrap().iter().find(|t| t.id == id).cloned())
     }
     async fn by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
-        Ok(self.0.lock().unwrap().iter().find(|t| &t.slug == slug).cloned())
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|t| &t.slug == slug)
+            .cloned())
     }
     async fn list(&self, _: &PageRequest) -> Result<Page<Tenant>, StoreError> {
-        Ok(Page { items: vec![], next: None })
+        Ok(Page {
+            items: vec![],
+            next: None,
+        })
     }
     async fn update(&self, _: &Tenant) -> Result<(), StoreError> {
         Ok(())
@@ -83,10 +93,19 @@ impl ClientStore for Clients {
         Ok(())
     }
     async fn get(&self, tenant: TenantId, id: &ClientId) -> Result<Option<Client>, StoreError> {
-        Ok(self.0.lock().unwrap().iter().find(|c| c.tenant_id == tenant && &c.client_id == id).cloned())
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.tenant_id == tenant && &c.client_id == id)
+            .cloned())
     }
     async fn list(&self, _: TenantId, _: &PageRequest) -> Result<Page<Client>, StoreError> {
-        Ok(Page { items: vec![], next: None })
+        Ok(Page {
+            items: vec![],
+            next: None,
+        })
     }
     async fn update(&self, _: &Client) -> Result<(), StoreError> {
         Ok(())
@@ -105,27 +124,53 @@ pub struct RefreshTokens {
 
 #[async_trait]
 impl RefreshTokenStore for RefreshTokens {
-    async fn create_family(&self, family: &RefreshTokenFamily, first: &RefreshToken) -> Result<(), StoreError> {
+    async fn create_family(
+        &self,
+        family: &RefreshTokenFamily,
+        first: &RefreshToken,
+    ) -> Result<(), StoreError> {
         self.families.lock().unwrap().push(family.clone());
         self.tokens.lock().unwrap().push(first.clone());
         Ok(())
     }
-    async fn find(&self, tenant: TenantId, hash: &str) -> Result<Option<(RefreshToken, RefreshTokenFamily)>, StoreError> {
+    async fn find(
+        &self,
+        tenant: TenantId,
+        hash: &str,
+    ) -> Result<Option<(RefreshToken, RefreshTokenFamily)>, StoreError> {
         let tokens = self.tokens.lock().unwrap();
-        let Some(token) = tokens.iter().find(|t| t.tenant_id == tenant && t.token_hash == hash) else {
+        let Some(token) = tokens
+            .iter()
+            .find(|t| t.tenant_id == tenant && t.token_hash == hash)
+        else {
             return Ok(None);
         };
         let families = self.families.lock().unwrap();
-        let family = families.iter().find(|f| f.id == token.family_id).cloned().unwrap();
+        let family = families
+            .iter()
+            .find(|f| f.id == token.family_id)
+            .cloned()
+            .unwrap();
         Ok(Some((token.clone(), family)))
     }
-    async fn rotate(&self, tenant: TenantId, old: &str, next: &RefreshToken, at: DateTime<Utc>) -> Result<RotateOutcome, StoreError> {
+    async fn rotate(
+        &self,
+        tenant: TenantId,
+        old: &str,
+        next: &RefreshToken,
+        at: DateTime<Utc>,
+    ) -> Result<RotateOutcome, StoreError> {
         let families = self.families.lock().unwrap();
         let mut tokens = self.tokens.lock().unwrap();
-        let Some(token) = tokens.iter_mut().find(|t| t.tenant_id == tenant && t.token_hash == old) else {
+        let Some(token) = tokens
+            .iter_mut()
+            .find(|t| t.tenant_id == tenant && t.token_hash == old)
+        else {
             return Ok(RotateOutcome::Unknown);
         };
-        let revoked = families.iter().any(|f| f.id == token.family_id && f.revoked_at.is_some());
+        let revoked = families
+            .iter()
+            .any(|f| f.id == token.family_id && f.revoked_at.is_some());
         if token.rotated_at.is_some() || revoked {
             return Ok(RotateOutcome::AlreadyUsed);
         }
@@ -133,9 +178,17 @@ impl RefreshTokenStore for RefreshTokens {
         tokens.push(next.clone());
         Ok(RotateOutcome::Rotated)
     }
-    async fn revoke_family(&self, tenant: TenantId, family: Uuid, at: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    async fn revoke_family(
+        &self,
+        tenant: TenantId,
+        family: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
         let mut families = self.families.lock().unwrap();
-        let f = families.iter_mut().find(|f| f.tenant_id == tenant && f.id == family).ok_or(StoreError::NotFound)?;
+        let f = families
+            .iter_mut()
+            .find(|f| f.tenant_id == tenant && f.id == family)
+            .ok_or(StoreError::NotFound)?;
         f.revoked_at.get_or_insert(at);
         let tokens = self.tokens.lock().unwrap();
         Ok(tokens
@@ -161,10 +214,18 @@ pub struct Cache {
 #[async_trait]
 impl EphemeralStore for Cache {
     async fn put(&self, key: &str, value: &[u8], _: StdDuration) -> Result<(), EphemeralError> {
-        self.values.lock().unwrap().insert(key.to_owned(), value.to_vec());
+        self.values
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), value.to_vec());
         Ok(())
     }
-    async fn put_if_absent(&self, key: &str, value: &[u8], _: StdDuration) -> Result<bool, EphemeralError> {
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        _: StdDuration,
+    ) -> Result<bool, EphemeralError> {
         let mut values = self.values.lock().unwrap();
         if values.contains_key(key) {
             return Ok(false);
@@ -185,11 +246,19 @@ impl EphemeralStore for Cache {
         Ok(1)
     }
     async fn revoke(&self, set: &str, id: &str, _: StdDuration) -> Result<(), EphemeralError> {
-        self.revoked.lock().unwrap().push((set.to_owned(), id.to_owned()));
+        self.revoked
+            .lock()
+            .unwrap()
+            .push((set.to_owned(), id.to_owned()));
         Ok(())
     }
     async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
-        Ok(self.revoked.lock().unwrap().iter().any(|(s, i)| s == set && i == id))
+        Ok(self
+            .revoked
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(s, i)| s == set && i == id))
     }
     async fn publish(&self, _: &str, _: &str) -> Result<(), EphemeralError> {
         Ok(())
@@ -207,9 +276,17 @@ pub struct Owners;
 
 #[async_trait]
 impl ResourceOwnerAuthenticator for Owners {
-    async fn authenticate(&self, _: &Tenant, username: &str, password: &str, _: Option<IpAddr>) -> Result<Subject, PasswordGrantRefusal> {
+    async fn authenticate(
+        &self,
+        _: &Tenant,
+        username: &str,
+        password: &str,
+        _: Option<IpAddr>,
+    ) -> Result<Subject, PasswordGrantRefusal> {
         match (username, password) {
-            ("ada", "correct horse") => Ok(Subject { id: "user-ada".into() }),
+            ("ada", "correct horse") => Ok(Subject {
+                id: "user-ada".into(),
+            }),
             ("throttled", _) => Err(PasswordGrantRefusal::Throttled),
             _ => Err(PasswordGrantRefusal::InvalidCredentials),
         }
@@ -223,7 +300,12 @@ pub struct Fetcher(pub Mutex<HashMap<String, Arc<Value>>>);
 #[async_trait]
 impl JwksFetcher for Fetcher {
     async fn fetch(&self, uri: &str) -> Result<Arc<Value>, JwksFetchError> {
-        self.0.lock().unwrap().get(uri).cloned().ok_or_else(|| JwksFetchError("not found".into()))
+        self.0
+            .lock()
+            .unwrap()
+            .get(uri)
+            .cloned()
+            .ok_or_else(|| JwksFetchError("not found".into()))
     }
 }
 
@@ -261,16 +343,37 @@ impl Fixture {
             secrets: secrets.clone(),
             clock: clock.clone(),
         });
-        Self { service, clock, tenants, clients, keys, cache, fetcher, master, secrets }
+        Self {
+            service,
+            clock,
+            tenants,
+            clients,
+            keys,
+            cache,
+            fetcher,
+            master,
+            secrets,
+        }
     }
 
     /// A tenant with an active and a next ES256 key.
     pub async fn tenant(&self, slug: &str, password_grant: bool) -> Tenant {
-        let mut tenant = Tenant::new(TenantSlug::parse(slug).unwrap(), DisplayName::parse(slug).unwrap(), self.clock.now());
+        let mut tenant = Tenant::new(
+            TenantSlug::parse(slug).unwrap(),
+            DisplayName::parse(slug).unwrap(),
+            self.clock.now(),
+        );
         tenant.settings.password_grant_enabled = password_grant;
         self.tenants.create(&tenant).await.unwrap();
         for status in [KeyStatus::Active, KeyStatus::Next] {
-            let key = generate_key(tenant.id, SigningAlg::Es256, status, &self.master, self.clock.now()).unwrap();
+            let key = generate_key(
+                tenant.id,
+                SigningAlg::Es256,
+                status,
+                &self.master,
+                self.clock.now(),
+            )
+            .unwrap();
             self.keys.insert(&key).await.unwrap();
         }
         tenant
@@ -312,12 +415,25 @@ pub fn basic(id: &str, secret: &str) -> String {
 }
 
 /// A request to `tenant` with optional Basic credentials and a form body.
-pub fn request<'a>(tenant: &'a str, authorization: Option<&'a str>, body: &'a str) -> EndpointRequest<'a> {
-    EndpointRequest { tenant, authorization, body: body.as_bytes(), remote_ip: None }
+pub fn request<'a>(
+    tenant: &'a str,
+    authorization: Option<&'a str>,
+    body: &'a str,
+) -> EndpointRequest<'a> {
+    EndpointRequest {
+        tenant,
+        authorization,
+        body: body.as_bytes(),
+        remote_ip: None,
+    }
 }
 
 impl Cache {
     pub fn is_revoked_for_tests(&self, set: &str, id: &str) -> bool {
-        self.revoked.lock().unwrap().iter().any(|(s, i)| s == set && i == id)
+        self.revoked
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(s, i)| s == set && i == id)
     }
 }

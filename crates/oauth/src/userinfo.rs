@@ -64,7 +64,10 @@ impl BearerError {
         match self.code() {
             None => format!("Bearer realm=\"{realm}\""),
             Some(code) => {
-                let mut value = format!("Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{}\"", self.description());
+                let mut value = format!(
+                    "Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{}\"",
+                    self.description()
+                );
                 if matches!(self, Self::InsufficientScope) {
                     value.push_str(", scope=\"openid\"");
                 }
@@ -76,16 +79,23 @@ impl BearerError {
 
 /// RFC 6750 §2.1–§2.2: the token from `Authorization: Bearer` or the form body's
 /// `access_token`; using both, or a repeated parameter, is `invalid_request`.
-pub fn bearer_token(authorization: Option<&str>, form_body: Option<&[u8]>) -> Result<String, BearerError> {
+pub fn bearer_token(
+    authorization: Option<&str>,
+    form_body: Option<&[u8]>,
+) -> Result<String, BearerError> {
     let from_header = match authorization {
         Some(value) => {
             let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
             if !scheme.eq_ignore_ascii_case("bearer") {
-                return Err(BearerError::InvalidRequest("the Authorization scheme must be Bearer"));
+                return Err(BearerError::InvalidRequest(
+                    "the Authorization scheme must be Bearer",
+                ));
             }
             let token = token.trim();
             if token.is_empty() {
-                return Err(BearerError::InvalidRequest("the Bearer credentials are empty"));
+                return Err(BearerError::InvalidRequest(
+                    "the Bearer credentials are empty",
+                ));
             }
             Some(token.to_owned())
         }
@@ -99,7 +109,9 @@ pub fn bearer_token(authorization: Option<&str>, form_body: Option<&[u8]>) -> Re
         None => None,
     };
     match (from_header, from_body) {
-        (Some(_), Some(_)) => Err(BearerError::InvalidRequest("the access token was sent more than once")),
+        (Some(_), Some(_)) => Err(BearerError::InvalidRequest(
+            "the access token was sent more than once",
+        )),
         (Some(t), None) | (None, Some(t)) => Ok(t),
         (None, None) => Err(BearerError::Missing),
     }
@@ -124,8 +136,13 @@ impl UserInfoEndpoint {
 
     /// OIDC Core §5.3.2: the claims about the token's user.
     pub async fn userinfo(&self, tenant: &TenantEntry, token: &str) -> Result<Value, BearerError> {
-        let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked");
-        let keys = self.tokens.tenant_keys(tenant.tenant.id).await.map_err(|_| BearerError::Unavailable)?;
+        let invalid =
+            || BearerError::InvalidToken("the access token is invalid, expired or revoked");
+        let keys = self
+            .tokens
+            .tenant_keys(tenant.tenant.id)
+            .await
+            .map_err(|_| BearerError::Unavailable)?;
         let now = self.tokens.clock.now();
         let verified = access_token::verify(token, tenant, &keys, now).ok_or_else(invalid)?;
         let revoked = self
@@ -176,7 +193,10 @@ impl UserInfoEndpoint {
             })?
             .ok_or_else(invalid)?;
         let mut answer = Map::new();
-        answer.insert("sub".to_owned(), Value::String(subject_for(tenant.tenant.id, &client, &user.to_string())));
+        answer.insert(
+            "sub".to_owned(),
+            Value::String(subject_for(tenant.tenant.id, &client, &user.to_string())),
+        );
         answer.extend(released(&claims, &scope));
         Ok(Value::Object(answer))
     }
@@ -189,16 +209,31 @@ mod tests {
     #[test]
     fn bearer_token_comes_from_header_or_body_but_not_both() {
         assert_eq!(bearer_token(Some("Bearer abc"), None), Ok("abc".to_owned()));
-        assert_eq!(bearer_token(Some("bearer abc"), Some(b"x=1")), Ok("abc".to_owned()));
-        assert_eq!(bearer_token(None, Some(b"access_token=abc")), Ok("abc".to_owned()));
-        assert!(matches!(bearer_token(Some("Bearer a"), Some(b"access_token=b")), Err(BearerError::InvalidRequest(_))));
-        assert!(matches!(bearer_token(Some("Basic a"), None), Err(BearerError::InvalidRequest(_))));
+        assert_eq!(
+            bearer_token(Some("bearer abc"), Some(b"x=1")),
+            Ok("abc".to_owned())
+        );
+        assert_eq!(
+            bearer_token(None, Some(b"access_token=abc")),
+            Ok("abc".to_owned())
+        );
+        assert!(matches!(
+            bearer_token(Some("Bearer a"), Some(b"access_token=b")),
+            Err(BearerError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            bearer_token(Some("Basic a"), None),
+            Err(BearerError::InvalidRequest(_))
+        ));
         assert_eq!(bearer_token(None, None), Err(BearerError::Missing));
     }
 
     #[test]
     fn challenges_follow_rfc_6750() {
-        assert_eq!(BearerError::Missing.challenge("https://id.test/t/a"), "Bearer realm=\"https://id.test/t/a\"");
+        assert_eq!(
+            BearerError::Missing.challenge("https://id.test/t/a"),
+            "Bearer realm=\"https://id.test/t/a\""
+        );
         let bad = BearerError::InvalidToken("x").challenge("r");
         assert!(bad.contains("error=\"invalid_token\""));
         assert_eq!(BearerError::InvalidToken("x").status(), 401);

@@ -16,7 +16,11 @@ impl FixedClock {
 
     /// 2026-01-01T00:00:00Z, whole seconds so every backend stores it exactly.
     pub fn new() -> Self {
-        Self::at(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default())
+        Self::at(
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+        )
     }
 
     pub fn advance(&self, by: Duration) {

@@ -28,7 +28,11 @@ pub fn describe(scope: &str) -> String {
     }
 }
 
-async fn pending(server: &AuthServer, tenant: &Tenant, params: &FormParams) -> Result<Interaction, HttpResponse> {
+async fn pending(
+    server: &AuthServer,
+    tenant: &Tenant,
+    params: &FormParams,
+) -> Result<Interaction, HttpResponse> {
     let id = params.get("interaction").unwrap_or_default();
     match interaction::load(&*server.pages.cache, tenant, id).await {
         Ok(Some(found)) => Ok(found),
@@ -41,7 +45,11 @@ async fn pending(server: &AuthServer, tenant: &Tenant, params: &FormParams) -> R
 }
 
 /// GET {issuer}/consent?interaction=…
-pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn show(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -56,7 +64,10 @@ pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Pa
         Err(res) => return res,
     };
     let now = server.pages.clock.now();
-    if current_session(&req, &server.sessions, tenant, now).await.is_none() {
+    if current_session(&req, &server.sessions, tenant, now)
+        .await
+        .is_none()
+    {
         return headers::see_other(&interaction::login_location(tenant, &pending.id));
     }
     let (csrf, cookie) = match csrf_field(&server.pages, &req, tenant) {
@@ -87,12 +98,22 @@ pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Pa
     );
     let origins = client_origins(&server, tenant, pending.client_id.as_str()).await;
     let nonce = headers::nonce();
-    let res = headers::html(StatusCode::OK, &nonce, &origins, render(Some(tenant), "Allow access?", &body, &nonce));
+    let res = headers::html(
+        StatusCode::OK,
+        &nonce,
+        &origins,
+        render(Some(tenant), "Allow access?", &body, &nonce),
+    );
     with_cookies(res, cookie)
 }
 
 /// POST {issuer}/consent
-pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn submit(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -123,7 +144,11 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
                 scopes: pending.scopes.clone(),
                 granted_at: now,
             };
-            pages.consents.upsert(&consent).await.map_err(|e| e.to_string())
+            pages
+                .consents
+                .upsert(&consent)
+                .await
+                .map_err(|e| e.to_string())
         }
         Some("deny") => match interaction::record_denial(&*pages.cache, &pending, now).await {
             Ok(true) => Ok(()),
@@ -131,7 +156,12 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
             Err(e) => Err(e.to_string()),
         },
         _ => {
-            return error::error_page(Some(tenant), StatusCode::BAD_REQUEST, "Invalid request", "Choose Allow or Deny.");
+            return error::error_page(
+                Some(tenant),
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                "Choose Allow or Deny.",
+            );
         }
     };
     match outcome {
@@ -150,7 +180,10 @@ mod tests {
     #[test]
     fn scopes_are_described_in_plain_words() {
         assert_eq!(describe("openid"), "Confirm your identity");
-        assert_eq!(describe("offline_access"), "Stay signed in to this application (refresh tokens)");
+        assert_eq!(
+            describe("offline_access"),
+            "Stay signed in to this application (refresh tokens)"
+        );
         assert_eq!(describe("api:read"), "api:read");
     }
 }

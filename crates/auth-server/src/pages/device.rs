@@ -21,7 +21,8 @@ use super::{check_csrf, csrf_field, error, headers, with_cookies};
 use crate::AuthServer;
 use crate::session_cookie::current_session;
 
-pub const UNKNOWN_CODE: &str = "That code is not valid or has expired. Check the code on your device and try again.";
+pub const UNKNOWN_CODE: &str =
+    "That code is not valid or has expired. Check the code on your device and try again.";
 pub const THROTTLED: &str = "Too many attempts. Please wait a few minutes and try again.";
 /// Code look-ups allowed per address and tenant in [`LOOKUP_WINDOW`].
 const LOOKUP_LIMIT: u64 = 30;
@@ -36,16 +37,30 @@ fn login_location(tenant: &Tenant, user_code: &str) -> String {
 
 fn page(tenant: &Tenant, status: StatusCode, title: &str, body: &str) -> HttpResponse {
     let nonce = headers::nonce();
-    headers::html(status, &nonce, &[], render(Some(tenant), title, body, &nonce))
+    headers::html(
+        status,
+        &nonce,
+        &[],
+        render(Some(tenant), title, body, &nonce),
+    )
 }
 
 /// The form to type a code into, with `message` above it.
-fn entry_form(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, prefill: &str, message: Option<&str>, status: StatusCode) -> HttpResponse {
+fn entry_form(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    prefill: &str,
+    message: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
     let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
         Ok(field) => field,
         Err(res) => return res,
     };
-    let message = message.map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, escape(m))).unwrap_or_default();
+    let message = message
+        .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, escape(m)))
+        .unwrap_or_default();
     let body = format!(
         r#"<h1>Connect a device</h1>
 <p>Enter the code shown on your device.</p>
@@ -63,12 +78,21 @@ fn entry_form(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, prefill: 
 }
 
 /// What the device asks for, with Approve and Deny.
-fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request: &DeviceRequest) -> HttpResponse {
+fn confirmation(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    request: &DeviceRequest,
+) -> HttpResponse {
     let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
         Ok(field) => field,
         Err(res) => return res,
     };
-    let items: String = request.scope.tokens().map(|s| format!("<li>{}</li>\n", escape(&describe(s)))).collect();
+    let items: String = request
+        .scope
+        .tokens()
+        .map(|s| format!("<li>{}</li>\n", escape(&describe(s))))
+        .collect();
     let body = format!(
         r#"<h1>Connect this device?</h1>
 <p><strong>{client}</strong> would like to:</p>
@@ -88,14 +112,36 @@ fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request
         code = escape(&request.display_user_code()),
         slug = escape(tenant.slug.as_str()),
     );
-    with_cookies(page(tenant, StatusCode::OK, "Connect this device?", &body), cookie)
+    with_cookies(
+        page(tenant, StatusCode::OK, "Connect this device?", &body),
+        cookie,
+    )
 }
 
 /// Counts one use of a user code from this address; too many is the throttled page.
-async fn throttle(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Result<(), HttpResponse> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    match server.pages.cache.incr(&format!("device_lookups:{}:{ip}", tenant.id), LOOKUP_WINDOW).await {
-        Ok(n) if n > LOOKUP_LIMIT => Err(entry_form(server, req, tenant, "", Some(THROTTLED), StatusCode::TOO_MANY_REQUESTS)),
+async fn throttle(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+) -> Result<(), HttpResponse> {
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    match server
+        .pages
+        .cache
+        .incr(&format!("device_lookups:{}:{ip}", tenant.id), LOOKUP_WINDOW)
+        .await
+    {
+        Ok(n) if n > LOOKUP_LIMIT => Err(entry_form(
+            server,
+            req,
+            tenant,
+            "",
+            Some(THROTTLED),
+            StatusCode::TOO_MANY_REQUESTS,
+        )),
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::error!(error = %e, "counting device code look-ups failed");
@@ -105,16 +151,29 @@ async fn throttle(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Re
 }
 
 /// The live request with `user_code`, counting the attempt against this address.
-async fn lookup(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, user_code: &str) -> Result<Option<DeviceRequest>, HttpResponse> {
+async fn lookup(
+    server: &AuthServer,
+    req: &HttpRequest,
+    entry: &TenantEntry,
+    user_code: &str,
+) -> Result<Option<DeviceRequest>, HttpResponse> {
     let tenant = &entry.tenant;
     throttle(server, req, tenant).await?;
-    server.tokens.device_request(entry, user_code).await.map_err(|e| {
-        tracing::error!(error = %e, "looking up a device request failed");
-        error::unavailable(Some(tenant))
-    })
+    server
+        .tokens
+        .device_request(entry, user_code)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "looking up a device request failed");
+            error::unavailable(Some(tenant))
+        })
 }
 
-async fn subject(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Option<AuthenticatedSubject> {
+async fn subject(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+) -> Option<AuthenticatedSubject> {
     let session = current_session(req, &server.sessions, tenant, server.pages.clock.now()).await?;
     Some(AuthenticatedSubject {
         sid: session.sid(),
@@ -127,7 +186,11 @@ async fn subject(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Opt
 }
 
 /// GET {issuer}/device[?user_code=…]
-pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn show(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -142,17 +205,38 @@ pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Pa
     };
     let request = match lookup(&server, &req, &entry, typed).await {
         Ok(Some(r)) => r,
-        Ok(None) => return entry_form(&server, &req, tenant, typed, Some(UNKNOWN_CODE), StatusCode::BAD_REQUEST),
+        Ok(None) => {
+            return entry_form(
+                &server,
+                &req,
+                tenant,
+                typed,
+                Some(UNKNOWN_CODE),
+                StatusCode::BAD_REQUEST,
+            );
+        }
         Err(res) => return res,
     };
     if subject(&server, &req, tenant).await.is_none() {
-        return entry_form(&server, &req, tenant, &request.display_user_code(), None, StatusCode::OK);
+        return entry_form(
+            &server,
+            &req,
+            tenant,
+            &request.display_user_code(),
+            None,
+            StatusCode::OK,
+        );
     }
     confirmation(&server, &req, tenant, &request)
 }
 
 /// POST {issuer}/device: the typed code; signed out → sign in first.
-pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn submit(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -168,7 +252,16 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
     let typed = params.get("user_code").unwrap_or_default();
     let request = match lookup(&server, &req, &entry, typed).await {
         Ok(Some(r)) => r,
-        Ok(None) => return entry_form(&server, &req, tenant, typed, Some(UNKNOWN_CODE), StatusCode::BAD_REQUEST),
+        Ok(None) => {
+            return entry_form(
+                &server,
+                &req,
+                tenant,
+                typed,
+                Some(UNKNOWN_CODE),
+                StatusCode::BAD_REQUEST,
+            );
+        }
         Err(res) => return res,
     };
     let code = request.display_user_code();
@@ -179,7 +272,12 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
 }
 
 /// POST {issuer}/device/decision: Approve or Deny, by the signed-in person.
-pub async fn decide(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn decide(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -203,22 +301,49 @@ pub async fn decide(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
         return res;
     }
     let (decided, approved) = match params.get("decision") {
-        Some("approve") => (server.tokens.approve_device(&entry, typed, &subject).await, true),
+        Some("approve") => (
+            server.tokens.approve_device(&entry, typed, &subject).await,
+            true,
+        ),
         Some("deny") => (server.tokens.deny_device(&entry, typed).await, false),
-        _ => return error::error_page(Some(tenant), StatusCode::BAD_REQUEST, "Invalid request", "Choose Approve or Deny."),
+        _ => {
+            return error::error_page(
+                Some(tenant),
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                "Choose Approve or Deny.",
+            );
+        }
     };
     match decided {
         Ok(DecisionOutcome::Recorded(request)) => {
             let client = escape(&request.client_name);
             tracing::info!(tenant = %tenant.slug, user = %subject.user_id, client_id = %request.client_id, approved, "device request answered");
             let (title, body) = if approved {
-                ("Device connected", format!("<h1>Device connected</h1>\n<p><strong>{client}</strong> is now connected. You may return to your device.</p>"))
+                (
+                    "Device connected",
+                    format!(
+                        "<h1>Device connected</h1>\n<p><strong>{client}</strong> is now connected. You may return to your device.</p>"
+                    ),
+                )
             } else {
-                ("Request denied", format!("<h1>Request denied</h1>\n<p><strong>{client}</strong> was not connected. You may close this window.</p>"))
+                (
+                    "Request denied",
+                    format!(
+                        "<h1>Request denied</h1>\n<p><strong>{client}</strong> was not connected. You may close this window.</p>"
+                    ),
+                )
             };
             page(tenant, StatusCode::OK, title, &body)
         }
-        Ok(DecisionOutcome::Unknown) => entry_form(&server, &req, tenant, "", Some(UNKNOWN_CODE), StatusCode::BAD_REQUEST),
+        Ok(DecisionOutcome::Unknown) => entry_form(
+            &server,
+            &req,
+            tenant,
+            "",
+            Some(UNKNOWN_CODE),
+            StatusCode::BAD_REQUEST,
+        ),
         Err(e) => {
             tracing::error!(error = %e, "recording a device decision failed");
             error::unavailable(Some(tenant))
@@ -238,11 +363,23 @@ mod tests {
 
     #[test]
     fn login_location_returns_to_the_device_page_with_the_code() {
-        let t = Tenant::new(TenantSlug::parse("acme").unwrap(), DisplayName::parse("Acme").unwrap(), Utc::now());
+        let t = Tenant::new(
+            TenantSlug::parse("acme").unwrap(),
+            DisplayName::parse("Acme").unwrap(),
+            Utc::now(),
+        );
         let location = login_location(&t, "BCDF-GHJK");
-        assert_eq!(location, "/t/acme/login?return_to=%2Ft%2Facme%2Fdevice%3Fuser_code%3DBCDF-GHJK");
+        assert_eq!(
+            location,
+            "/t/acme/login?return_to=%2Ft%2Facme%2Fdevice%3Fuser_code%3DBCDF-GHJK"
+        );
         let back = location.split_once("return_to=").unwrap().1;
-        let decoded: String = url::form_urlencoded::parse(format!("x={back}").as_bytes()).map(|(_, v)| v.into_owned()).collect();
-        assert_eq!(safe_return_to(&t, &decoded).as_deref(), Some("/t/acme/device?user_code=BCDF-GHJK"));
+        let decoded: String = url::form_urlencoded::parse(format!("x={back}").as_bytes())
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(
+            safe_return_to(&t, &decoded).as_deref(),
+            Some("/t/acme/device?user_code=BCDF-GHJK")
+        );
     }
 }

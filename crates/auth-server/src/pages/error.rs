@@ -9,7 +9,12 @@ use super::headers;
 use super::layout::{escape, render};
 
 /// A readable error page with the tenant's branding (when the tenant is known).
-pub fn error_page(tenant: Option<&Tenant>, status: StatusCode, title: &str, message: &str) -> HttpResponse {
+pub fn error_page(
+    tenant: Option<&Tenant>,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> HttpResponse {
     let nonce = headers::nonce();
     let body = format!(
         r#"<h1>{}</h1>

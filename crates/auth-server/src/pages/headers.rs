@@ -27,7 +27,9 @@ pub fn content_security_policy(nonce: &str, form_action: &[String]) -> String {
     let mut targets = String::from("'self'");
     for o in form_action {
         // Origins come from `origin`, so they hold no spaces, quotes or semicolons.
-        if o.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'\'' | b'"')) {
+        if o.bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'\'' | b'"'))
+        {
             targets.push(' ');
             targets.push_str(o);
         }
@@ -39,9 +41,17 @@ pub fn content_security_policy(nonce: &str, form_action: &[String]) -> String {
 }
 
 /// An HTML page response with the hosted-page headers.
-pub fn html(status: StatusCode, nonce: &str, form_action: &[String], document: String) -> HttpResponse {
+pub fn html(
+    status: StatusCode,
+    nonce: &str,
+    form_action: &[String],
+    document: String,
+) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::CONTENT_SECURITY_POLICY, content_security_policy(nonce, form_action)))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy(nonce, form_action),
+        ))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -65,7 +75,10 @@ mod tests {
 
     #[test]
     fn csp_allows_no_script_and_lists_only_origins() {
-        let csp = content_security_policy("abc", &["https://rp.test".to_owned(), "x; script-src *".to_owned()]);
+        let csp = content_security_policy(
+            "abc",
+            &["https://rp.test".to_owned(), "x; script-src *".to_owned()],
+        );
         assert!(csp.contains("default-src 'none'"));
         assert!(csp.contains("style-src 'nonce-abc'"));
         assert!(csp.contains("form-action 'self' https://rp.test;"), "{csp}");
@@ -75,7 +88,10 @@ mod tests {
 
     #[test]
     fn origin_of_a_uri_drops_path_and_query() {
-        assert_eq!(origin("https://rp.test:8443/cb?x=1").as_deref(), Some("https://rp.test:8443"));
+        assert_eq!(
+            origin("https://rp.test:8443/cb?x=1").as_deref(),
+            Some("https://rp.test:8443")
+        );
         assert_eq!(origin("javascript:alert(1)"), None);
         assert_eq!(origin("com.example.app:/cb"), None);
     }

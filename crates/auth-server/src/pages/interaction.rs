@@ -9,11 +9,19 @@ use keyward_oauth::interaction::{INTERACTION_TTL, Interaction, interaction_key};
 
 /// Interaction ids are URL-safe random strings; anything else is not looked up.
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The live interaction `id` of `tenant`; `None` if unknown, expired or another tenant's.
-pub async fn load(cache: &dyn EphemeralStore, tenant: &Tenant, id: &str) -> Result<Option<Interaction>, EphemeralError> {
+pub async fn load(
+    cache: &dyn EphemeralStore,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<Interaction>, EphemeralError> {
     if !valid_id(id) {
         return Ok(None);
     }
@@ -31,15 +39,20 @@ pub async fn record_denial(
     interaction: &Interaction,
     now: DateTime<Utc>,
 ) -> Result<bool, EphemeralError> {
-    let lived = (now - interaction.created_at).to_std().unwrap_or(Duration::ZERO);
+    let lived = (now - interaction.created_at)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
     let left = INTERACTION_TTL.saturating_sub(lived);
     if left.is_zero() {
         return Ok(false);
     }
     let mut denied = interaction.clone();
     denied.consent_denied = true;
-    let raw = serde_json::to_vec(&denied).map_err(|e| EphemeralError::Unavailable(e.to_string()))?;
-    cache.put(&interaction_key(&interaction.id), &raw, left).await?;
+    let raw =
+        serde_json::to_vec(&denied).map_err(|e| EphemeralError::Unavailable(e.to_string()))?;
+    cache
+        .put(&interaction_key(&interaction.id), &raw, left)
+        .await?;
     Ok(true)
 }
 

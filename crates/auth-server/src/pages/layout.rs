@@ -22,12 +22,16 @@ pub fn escape(text: &str) -> String {
 
 /// A colour fit for CSS: exactly `#rrggbb`, else nothing.
 fn colour(value: Option<&str>) -> Option<&str> {
-    value.filter(|v| v.len() == 7 && v.starts_with('#') && v.bytes().skip(1).all(|b| b.is_ascii_hexdigit()))
+    value.filter(|v| {
+        v.len() == 7 && v.starts_with('#') && v.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// A logo URL the page may load: https only (the CSP allows `img-src https: data:`).
 fn logo(value: Option<&str>) -> Option<&str> {
-    value.filter(|v| v.starts_with("https://") && v.len() <= 2048 && !v.chars().any(char::is_control))
+    value.filter(|v| {
+        v.starts_with("https://") && v.len() <= 2048 && !v.chars().any(char::is_control)
+    })
 }
 
 const DEFAULT_PRIMARY: &str = "#1f5fbf";
@@ -37,9 +41,13 @@ const DEFAULT_BACKGROUND: &str = "#f4f6f8";
 /// branding. `nonce` is the CSP nonce of this response's one `<style>` element.
 pub fn render(tenant: Option<&Tenant>, title: &str, body_html: &str, nonce: &str) -> String {
     let branding = tenant.map(|t| &t.settings.branding);
-    let primary = colour(branding.and_then(|b| b.primary_color.as_deref())).unwrap_or(DEFAULT_PRIMARY);
-    let background = colour(branding.and_then(|b| b.background_color.as_deref())).unwrap_or(DEFAULT_BACKGROUND);
-    let name = tenant.map(|t| escape(t.display_name.as_str())).unwrap_or_else(|| "Keyward".to_owned());
+    let primary =
+        colour(branding.and_then(|b| b.primary_color.as_deref())).unwrap_or(DEFAULT_PRIMARY);
+    let background =
+        colour(branding.and_then(|b| b.background_color.as_deref())).unwrap_or(DEFAULT_BACKGROUND);
+    let name = tenant
+        .map(|t| escape(t.display_name.as_str()))
+        .unwrap_or_else(|| "Keyward".to_owned());
     let logo = match logo(branding.and_then(|b| b.logo_url.as_deref())) {
         Some(url) => format!(r#"<img class="logo" src="{}" alt="{name}">"#, escape(url)),
         None => String::new(),
@@ -92,17 +100,29 @@ mod tests {
     use super::*;
 
     fn tenant(name: &str) -> Tenant {
-        Tenant::new(TenantSlug::parse("acme").unwrap(), DisplayName::parse(name).unwrap(), Utc::now())
+        Tenant::new(
+            TenantSlug::parse("acme").unwrap(),
+            DisplayName::parse(name).unwrap(),
+            Utc::now(),
+        )
     }
 
     #[test]
     fn escape_covers_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+        );
     }
 
     #[test]
     fn tenant_name_with_markup_is_escaped() {
-        let html = render(Some(&tenant("<script>alert(1)</script>")), "Sign in", "<p>x</p>", "n0nce");
+        let html = render(
+            Some(&tenant("<script>alert(1)</script>")),
+            "Sign in",
+            "<p>x</p>",
+            "n0nce",
+        );
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     }
@@ -119,6 +139,9 @@ mod tests {
         assert!(!html.contains("javascript:"));
         t.settings.branding.logo_url = Some("https://cdn.test/logo.png?a=1&b=\"2\"".into());
         let html = render(Some(&t), "x", "", "n");
-        assert!(html.contains(r#"src="https://cdn.test/logo.png?a=1&amp;b=&quot;2&quot;""#), "{html}");
+        assert!(
+            html.contains(r#"src="https://cdn.test/logo.png?a=1&amp;b=&quot;2&quot;""#),
+            "{html}"
+        );
     }
 }

@@ -12,7 +12,9 @@ use keyward_oauth::interaction::Interaction;
 use keyward_oauth::params::FormParams;
 
 use super::layout::{escape, render};
-use super::{Pages, check_csrf, client_origins, csrf_field, error, headers, interaction, with_cookies};
+use super::{
+    Pages, check_csrf, client_origins, csrf_field, error, headers, interaction, with_cookies,
+};
 use crate::AuthServer;
 use crate::session_cookie::{current_session, session_cookie};
 
@@ -34,7 +36,9 @@ pub fn safe_return_to(tenant: &Tenant, raw: &str) -> Option<String> {
         && raw.starts_with(&prefix)
         && !raw.contains("//")
         && !raw.contains("/..")
-        && raw.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'\\' | b'"' | b'<' | b'>'));
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\\' | b'"' | b'<' | b'>'));
     ok.then(|| raw.to_owned())
 }
 
@@ -51,9 +55,16 @@ async fn next(pages: &Pages, tenant: &Tenant, params: &FormParams) -> Result<Nex
         };
     }
     match params.get("return_to") {
-        Some(raw) => safe_return_to(tenant, raw).map(Next::ReturnTo).ok_or_else(|| {
-            error::error_page(Some(tenant), StatusCode::BAD_REQUEST, "Invalid request", "The return address is not allowed.")
-        }),
+        Some(raw) => safe_return_to(tenant, raw)
+            .map(Next::ReturnTo)
+            .ok_or_else(|| {
+                error::error_page(
+                    Some(tenant),
+                    StatusCode::BAD_REQUEST,
+                    "Invalid request",
+                    "The return address is not allowed.",
+                )
+            }),
         None => Ok(Next::Nowhere),
     }
 }
@@ -64,7 +75,13 @@ struct Form<'a> {
     status: StatusCode,
 }
 
-async fn render_form(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, next: &Next, form: Form<'_>) -> HttpResponse {
+async fn render_form(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    next: &Next,
+    form: Form<'_>,
+) -> HttpResponse {
     let pages = &server.pages;
     let (csrf, cookie) = match csrf_field(pages, req, tenant) {
         Ok(field) => field,
@@ -72,11 +89,24 @@ async fn render_form(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, ne
     };
     let (continuing, carried, origins) = match next {
         Next::Interaction(i) => (
-            format!("<p>to continue to <strong>{}</strong></p>", escape(&i.client_name)),
-            format!(r#"<input type="hidden" name="interaction" value="{}">"#, escape(&i.id)),
+            format!(
+                "<p>to continue to <strong>{}</strong></p>",
+                escape(&i.client_name)
+            ),
+            format!(
+                r#"<input type="hidden" name="interaction" value="{}">"#,
+                escape(&i.id)
+            ),
             client_origins(server, tenant, i.client_id.as_str()).await,
         ),
-        Next::ReturnTo(to) => (String::new(), format!(r#"<input type="hidden" name="return_to" value="{}">"#, escape(to)), Vec::new()),
+        Next::ReturnTo(to) => (
+            String::new(),
+            format!(
+                r#"<input type="hidden" name="return_to" value="{}">"#,
+                escape(to)
+            ),
+            Vec::new(),
+        ),
         Next::Nowhere => (String::new(), String::new(), Vec::new()),
     };
     let message = form
@@ -100,12 +130,21 @@ async fn render_form(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, ne
         username = escape(form.username),
     );
     let nonce = headers::nonce();
-    let res = headers::html(form.status, &nonce, &origins, render(Some(tenant), "Sign in", &body, &nonce));
+    let res = headers::html(
+        form.status,
+        &nonce,
+        &origins,
+        render(Some(tenant), "Sign in", &body, &nonce),
+    );
     with_cookies(res, cookie)
 }
 
 /// GET {issuer}/login
-pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn show(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -123,12 +162,21 @@ pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Pa
         Next::Interaction(i) => i.login_hint.clone().unwrap_or_default(),
         _ => String::new(),
     };
-    let form = Form { username: &hint, message: None, status: StatusCode::OK };
+    let form = Form {
+        username: &hint,
+        message: None,
+        status: StatusCode::OK,
+    };
     render_form(&server, &req, tenant, &next, form).await
 }
 
 /// POST {issuer}/login
-pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn submit(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -149,14 +197,36 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
     let remote_ip = req.peer_addr().map(|a| a.ip());
-    let refused = |message, status| Form { username, message: Some(message), status };
-    let user = match pages.login.verify(tenant.id, username, password, remote_ip).await {
+    let refused = |message, status| Form {
+        username,
+        message: Some(message),
+        status,
+    };
+    let user = match pages
+        .login
+        .verify(tenant.id, username, password, remote_ip)
+        .await
+    {
         Ok(user) => user,
         Err(LoginRefusal::InvalidCredentials) => {
-            return render_form(&server, &req, tenant, &next, refused(GENERIC_FAILURE, StatusCode::UNAUTHORIZED)).await;
+            return render_form(
+                &server,
+                &req,
+                tenant,
+                &next,
+                refused(GENERIC_FAILURE, StatusCode::UNAUTHORIZED),
+            )
+            .await;
         }
         Err(LoginRefusal::Throttled) => {
-            return render_form(&server, &req, tenant, &next, refused(THROTTLED, StatusCode::TOO_MANY_REQUESTS)).await;
+            return render_form(
+                &server,
+                &req,
+                tenant,
+                &next,
+                refused(THROTTLED, StatusCode::TOO_MANY_REQUESTS),
+            )
+            .await;
         }
         Err(LoginRefusal::Unavailable(why)) => {
             tracing::error!(error = %why, "password login unavailable");
@@ -170,7 +240,11 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
     {
         tracing::warn!(error = %e, "ending the previous session failed");
     }
-    let session = match server.sessions.create(tenant.id, user.id, vec!["pwd".to_owned()], None, now).await {
+    let session = match server
+        .sessions
+        .create(tenant.id, user.id, vec!["pwd".to_owned()], None, now)
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "creating a browser session failed");
@@ -184,8 +258,16 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
         Next::ReturnTo(to) => headers::see_other(to),
         Next::Nowhere => {
             let nonce = headers::nonce();
-            let body = format!("<h1>Signed in</h1>\n<p>You are signed in as <strong>{}</strong>.</p>", escape(user.username.as_str()));
-            headers::html(StatusCode::OK, &nonce, &[], render(Some(tenant), "Signed in", &body, &nonce))
+            let body = format!(
+                "<h1>Signed in</h1>\n<p>You are signed in as <strong>{}</strong>.</p>",
+                escape(user.username.as_str())
+            );
+            headers::html(
+                StatusCode::OK,
+                &nonce,
+                &[],
+                render(Some(tenant), "Signed in", &body, &nonce),
+            )
         }
     };
     with_cookies(res, [cookie])
@@ -202,8 +284,15 @@ mod tests {
 
     #[test]
     fn return_to_accepts_only_relative_paths_of_the_tenant() {
-        let t = Tenant::new(TenantSlug::parse("acme").unwrap(), DisplayName::parse("Acme").unwrap(), Utc::now());
-        assert_eq!(safe_return_to(&t, "/t/acme/device?user_code=ABCD-EFGH").as_deref(), Some("/t/acme/device?user_code=ABCD-EFGH"));
+        let t = Tenant::new(
+            TenantSlug::parse("acme").unwrap(),
+            DisplayName::parse("Acme").unwrap(),
+            Utc::now(),
+        );
+        assert_eq!(
+            safe_return_to(&t, "/t/acme/device?user_code=ABCD-EFGH").as_deref(),
+            Some("/t/acme/device?user_code=ABCD-EFGH")
+        );
         for bad in [
             "https://evil.test/",
             "//evil.test/t/acme/",

@@ -12,10 +12,10 @@ use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::{ClientId, Tenant};
 use keyward_oauth::Client;
+use keyward_oauth::SigningAlg;
 use keyward_oauth::directory::TenantEntry;
 use keyward_oauth::jose;
 use keyward_oauth::params::FormParams;
-use keyward_oauth::SigningAlg;
 use serde_json::Value;
 
 use super::layout::{escape, render};
@@ -39,12 +39,21 @@ struct LogoutRequest {
 }
 
 fn invalid(tenant: &Tenant, why: &str) -> HttpResponse {
-    error::error_page(Some(tenant), StatusCode::BAD_REQUEST, "Sign-out request not valid", why)
+    error::error_page(
+        Some(tenant),
+        StatusCode::BAD_REQUEST,
+        "Sign-out request not valid",
+        why,
+    )
 }
 
 /// §2: verifies the hint's signature with this tenant's keys and its issuer; `exp` is not
 /// checked (a hint is usually an old ID token).
-async fn verify_hint(server: &AuthServer, entry: &TenantEntry, token: &str) -> Result<Hint, HttpResponse> {
+async fn verify_hint(
+    server: &AuthServer,
+    entry: &TenantEntry,
+    token: &str,
+) -> Result<Hint, HttpResponse> {
     let tenant = &entry.tenant;
     let keys = server.keys.tenant_keys(tenant.id).await.map_err(|e| {
         tracing::error!(error = %e, "loading the tenant's keys failed");
@@ -59,14 +68,26 @@ async fn verify_hint(server: &AuthServer, entry: &TenantEntry, token: &str) -> R
     }
     let audiences = match claims.get("aud") {
         Some(Value::String(one)) => vec![one.clone()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(many)) => many
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     };
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-    Ok(Hint { audiences, sub: text("sub"), sid: text("sid") })
+    Ok(Hint {
+        audiences,
+        sub: text("sub"),
+        sid: text("sid"),
+    })
 }
 
-async fn validate(server: &AuthServer, entry: &TenantEntry, params: &FormParams) -> Result<LogoutRequest, HttpResponse> {
+async fn validate(
+    server: &AuthServer,
+    entry: &TenantEntry,
+    params: &FormParams,
+) -> Result<LogoutRequest, HttpResponse> {
     let tenant = &entry.tenant;
     let hint = match params.get("id_token_hint") {
         Some(token) => Some(verify_hint(server, entry, token).await?),
@@ -74,7 +95,10 @@ async fn validate(server: &AuthServer, entry: &TenantEntry, params: &FormParams)
     };
     let client_id = match (params.get("client_id"), &hint) {
         (Some(id), Some(h)) if !h.audiences.iter().any(|a| a == id) => {
-            return Err(invalid(tenant, "The client does not match the ID token hint."));
+            return Err(invalid(
+                tenant,
+                "The client does not match the ID token hint.",
+            ));
         }
         (Some(id), _) => Some(id.to_owned()),
         (None, Some(h)) => h.audiences.first().cloned(),
@@ -94,14 +118,26 @@ async fn validate(server: &AuthServer, entry: &TenantEntry, params: &FormParams)
     let redirect = match params.get("post_logout_redirect_uri") {
         None => None,
         Some(uri) => {
-            let registered = client.as_ref().is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r.as_str() == uri));
+            let registered = client.as_ref().is_some_and(|c| {
+                c.post_logout_redirect_uris
+                    .iter()
+                    .any(|r| r.as_str() == uri)
+            });
             if !registered {
-                return Err(invalid(tenant, "The address to return to after signing out is not registered for this application."));
+                return Err(invalid(
+                    tenant,
+                    "The address to return to after signing out is not registered for this application.",
+                ));
             }
             Some(uri.to_owned())
         }
     };
-    Ok(LogoutRequest { hint, client, redirect, state: params.get("state").map(str::to_owned) })
+    Ok(LogoutRequest {
+        hint,
+        client,
+        redirect,
+        state: params.get("state").map(str::to_owned),
+    })
 }
 
 /// Where the browser goes after signing out: the registered URI with `state`, or a page.
@@ -118,15 +154,29 @@ fn done(server: &AuthServer, tenant: &Tenant, request: &LogoutRequest) -> HttpRe
         },
         None => {
             let nonce = headers::nonce();
-            let body = "<h1>Signed out</h1>\n<p>You have been signed out. You can close this window.</p>";
-            headers::html(StatusCode::OK, &nonce, &[], render(Some(tenant), "Signed out", body, &nonce))
+            let body =
+                "<h1>Signed out</h1>\n<p>You have been signed out. You can close this window.</p>";
+            headers::html(
+                StatusCode::OK,
+                &nonce,
+                &[],
+                render(Some(tenant), "Signed out", body, &nonce),
+            )
         }
     };
-    with_cookies(res, [clear_session_cookie(tenant, server.pages.secure_cookies)])
+    with_cookies(
+        res,
+        [clear_session_cookie(tenant, server.pages.secure_cookies)],
+    )
 }
 
 /// Ends the browser's session at `tenant` (if any) and tells the back-channel clients.
-async fn end_session(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, also: Option<&ClientId>) -> Result<(), HttpResponse> {
+async fn end_session(
+    server: &AuthServer,
+    req: &HttpRequest,
+    entry: &TenantEntry,
+    also: Option<&ClientId>,
+) -> Result<(), HttpResponse> {
     let tenant = &entry.tenant;
     let now = server.pages.clock.now();
     let Some(session) = current_session(req, &server.sessions, tenant, now).await else {
@@ -135,7 +185,11 @@ async fn end_session(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry
     match server.sessions.end(tenant.id, &session.id).await {
         Ok(Some(ended)) => {
             tracing::info!(tenant = %tenant.slug, user = %ended.session.user_id, "signed out");
-            server.pages.backchannel.notify(server.tokens.directory(), entry, &ended, also, now).await;
+            server
+                .pages
+                .backchannel
+                .notify(server.tokens.directory(), entry, &ended, also, now)
+                .await;
             Ok(())
         }
         Ok(None) => Ok(()),
@@ -146,7 +200,12 @@ async fn end_session(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry
     }
 }
 
-async fn handle(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, params: &FormParams) -> HttpResponse {
+async fn handle(
+    server: &AuthServer,
+    req: &HttpRequest,
+    entry: &TenantEntry,
+    params: &FormParams,
+) -> HttpResponse {
     let tenant = &entry.tenant;
     let request = match validate(server, entry, params).await {
         Ok(r) => r,
@@ -171,21 +230,36 @@ async fn handle(server: &AuthServer, req: &HttpRequest, entry: &TenantEntry, par
     confirmation(server, req, tenant, &request)
 }
 
-fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request: &LogoutRequest) -> HttpResponse {
+fn confirmation(
+    server: &AuthServer,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    request: &LogoutRequest,
+) -> HttpResponse {
     let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
         Ok(field) => field,
         Err(res) => return res,
     };
     let hidden = |name: &str, value: Option<&str>| {
         value
-            .map(|v| format!(r#"<input type="hidden" name="{name}" value="{}">"#, escape(v)))
+            .map(|v| {
+                format!(
+                    r#"<input type="hidden" name="{name}" value="{}">"#,
+                    escape(v)
+                )
+            })
             .unwrap_or_default()
     };
     let client_id = request.client.as_ref().map(|c| c.client_id.as_str());
     let from = request
         .client
         .as_ref()
-        .map(|c| format!("<p><strong>{}</strong> asks you to sign out.</p>", escape(c.name.as_str())))
+        .map(|c| {
+            format!(
+                "<p><strong>{}</strong> asks you to sign out.</p>",
+                escape(c.name.as_str())
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         r#"<h1>Sign out?</h1>
@@ -202,14 +276,27 @@ fn confirmation(server: &AuthServer, req: &HttpRequest, tenant: &Tenant, request
         redirect = hidden("post_logout_redirect_uri", request.redirect.as_deref()),
         state = hidden("state", request.state.as_deref()),
     );
-    let origins: Vec<String> = request.redirect.iter().filter_map(|u| headers::origin(u)).collect();
+    let origins: Vec<String> = request
+        .redirect
+        .iter()
+        .filter_map(|u| headers::origin(u))
+        .collect();
     let nonce = headers::nonce();
-    let res = headers::html(StatusCode::OK, &nonce, &origins, render(Some(tenant), "Sign out?", &body, &nonce));
+    let res = headers::html(
+        StatusCode::OK,
+        &nonce,
+        &origins,
+        render(Some(tenant), "Sign out?", &body, &nonce),
+    );
     with_cookies(res, cookie)
 }
 
 /// GET {issuer}/logout (RP-Initiated Logout §2)
-pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>) -> HttpResponse {
+pub async fn show(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -221,7 +308,12 @@ pub async fn show(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Pa
 }
 
 /// POST {issuer}/logout (RP-Initiated Logout §2: the same parameters, form-encoded)
-pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn submit(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,
@@ -233,7 +325,12 @@ pub async fn submit(server: web::Data<AuthServer>, req: HttpRequest, slug: web::
 }
 
 /// POST {issuer}/logout/confirm: the person confirmed on the page.
-pub async fn confirm(server: web::Data<AuthServer>, req: HttpRequest, slug: web::Path<String>, payload: Payload) -> HttpResponse {
+pub async fn confirm(
+    server: web::Data<AuthServer>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Payload,
+) -> HttpResponse {
     let entry = match super::tenant(&server, &slug).await {
         Ok(e) => e,
         Err(res) => return res,

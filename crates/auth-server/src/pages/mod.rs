@@ -48,7 +48,10 @@ pub struct Pages {
 }
 
 /// The tenant named in the path, or the page to answer with.
-pub(crate) async fn tenant(server: &AuthServer, slug: &str) -> Result<Arc<TenantEntry>, HttpResponse> {
+pub(crate) async fn tenant(
+    server: &AuthServer,
+    slug: &str,
+) -> Result<Arc<TenantEntry>, HttpResponse> {
     match server.tokens.directory().tenant(slug).await {
         Ok(Some(entry)) => Ok(entry),
         Ok(None) => Err(error::error_page(
@@ -65,13 +68,23 @@ pub(crate) async fn tenant(server: &AuthServer, slug: &str) -> Result<Arc<Tenant
 }
 
 /// The query parameters of a GET; malformed ones make a readable 400.
-pub(crate) fn query(req: &HttpRequest, tenant: Option<&Tenant>) -> Result<FormParams, HttpResponse> {
-    FormParams::parse(req.query_string().as_bytes()).map_err(|e| bad_request(tenant, e.description()))
+pub(crate) fn query(
+    req: &HttpRequest,
+    tenant: Option<&Tenant>,
+) -> Result<FormParams, HttpResponse> {
+    FormParams::parse(req.query_string().as_bytes())
+        .map_err(|e| bad_request(tenant, e.description()))
 }
 
 /// A form body (bounded, urlencoded); anything else makes a readable 400.
-pub(crate) async fn form(req: &HttpRequest, payload: Payload, tenant: &Tenant) -> Result<FormParams, HttpResponse> {
-    let body = crate::form::read(req, payload).await.map_err(|e| bad_request(Some(tenant), e.description()))?;
+pub(crate) async fn form(
+    req: &HttpRequest,
+    payload: Payload,
+    tenant: &Tenant,
+) -> Result<FormParams, HttpResponse> {
+    let body = crate::form::read(req, payload)
+        .await
+        .map_err(|e| bad_request(Some(tenant), e.description()))?;
     FormParams::parse(&body).map_err(|e| bad_request(Some(tenant), e.description()))
 }
 
@@ -85,9 +98,15 @@ pub(crate) fn csrf_field(
     req: &HttpRequest,
     tenant: &Tenant,
 ) -> Result<(String, Option<Cookie<'static>>), HttpResponse> {
-    match pages.csrf.token(req, &tenant_path(tenant), pages.secure_cookies) {
+    match pages
+        .csrf
+        .token(req, &tenant_path(tenant), pages.secure_cookies)
+    {
         Ok(issued) => Ok((
-            format!(r#"<input type="hidden" name="{CSRF_FIELD}" value="{}">"#, escape(&issued.token)),
+            format!(
+                r#"<input type="hidden" name="{CSRF_FIELD}" value="{}">"#,
+                escape(&issued.token)
+            ),
             issued.cookie,
         )),
         Err(e) => {
@@ -98,7 +117,12 @@ pub(crate) fn csrf_field(
 }
 
 /// Refuses a form without the CSRF token of this browser (403 page).
-pub(crate) fn check_csrf(pages: &Pages, req: &HttpRequest, form: &FormParams, tenant: &Tenant) -> Result<(), HttpResponse> {
+pub(crate) fn check_csrf(
+    pages: &Pages,
+    req: &HttpRequest,
+    form: &FormParams,
+    tenant: &Tenant,
+) -> Result<(), HttpResponse> {
     if pages.csrf.verify(req, form.get(CSRF_FIELD)) {
         Ok(())
     } else {
@@ -107,7 +131,10 @@ pub(crate) fn check_csrf(pages: &Pages, req: &HttpRequest, form: &FormParams, te
 }
 
 /// Adds `cookies` to `res`.
-pub(crate) fn with_cookies(mut res: HttpResponse, cookies: impl IntoIterator<Item = Cookie<'static>>) -> HttpResponse {
+pub(crate) fn with_cookies(
+    mut res: HttpResponse,
+    cookies: impl IntoIterator<Item = Cookie<'static>>,
+) -> HttpResponse {
     for cookie in cookies {
         if let Err(e) = res.add_cookie(&cookie) {
             tracing::error!(error = %e, "setting a cookie failed");
@@ -117,7 +144,11 @@ pub(crate) fn with_cookies(mut res: HttpResponse, cookies: impl IntoIterator<Ite
 }
 
 /// Origins of `client`'s redirect URIs: the CSP must let a form's redirect chain reach them.
-pub(crate) async fn client_origins(server: &AuthServer, tenant: &Tenant, client_id: &str) -> Vec<String> {
+pub(crate) async fn client_origins(
+    server: &AuthServer,
+    tenant: &Tenant,
+    client_id: &str,
+) -> Vec<String> {
     match server.tokens.directory().client(tenant.id, client_id).await {
         Ok(Some(client)) => client
             .redirect_uris

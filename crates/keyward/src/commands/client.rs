@@ -53,7 +53,9 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
             print(out.json, &value, || {
                 let mut s = format!("client_id:     {}", client.client_id);
                 if let Some(secret) = &secret {
-                    s.push_str(&format!("\nclient_secret: {secret}\n(shown once: store it now)"));
+                    s.push_str(&format!(
+                        "\nclient_secret: {secret}\n(shown once: store it now)"
+                    ));
                 }
                 s
             });
@@ -73,7 +75,11 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
                     .join("\n")
             });
         }
-        ClientCommand::Delete { tenant, client_id, out } => {
+        ClientCommand::Delete {
+            tenant,
+            client_id,
+            out,
+        } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
             let client = find(platform, &tenant, &client_id).await?;
             ClientStore::delete(&platform.store, tenant.id, &client.client_id)
@@ -81,15 +87,35 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
                 .map_err(|e| Failure::store("deleting the client", e))?;
             announce(platform, &tenant, &client_id).await;
             let before = describe(&tenant, &client);
-            super::audit::record(platform, tenant.id, "client.delete", format!("client:{client_id}"), Some(before), None).await?;
-            print(out.json, &json!({ "deleted": client_id }), || format!("deleted client {client_id}"));
+            super::audit::record(
+                platform,
+                tenant.id,
+                "client.delete",
+                format!("client:{client_id}"),
+                Some(before),
+                None,
+            )
+            .await?;
+            print(out.json, &json!({ "deleted": client_id }), || {
+                format!("deleted client {client_id}")
+            });
         }
-        ClientCommand::RotateSecret { tenant, client_id, out } => {
+        ClientCommand::RotateSecret {
+            tenant,
+            client_id,
+            out,
+        } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
             let secret = rotate_secret(platform, &tenant, &client_id).await?;
-            print(out.json, &json!({ "client_id": client_id, "client_secret": secret }), || {
-                format!("client_id:     {client_id}\nclient_secret: {secret}\n(shown once: store it now)")
-            });
+            print(
+                out.json,
+                &json!({ "client_id": client_id, "client_secret": secret }),
+                || {
+                    format!(
+                        "client_id:     {client_id}\nclient_secret: {secret}\n(shown once: store it now)"
+                    )
+                },
+            );
         }
     }
     Ok(())
@@ -101,12 +127,17 @@ pub async fn create(
     tenant: &Tenant,
     reg: &ClientRegistration,
 ) -> Result<(Client, Option<String>), Failure> {
-    let registered = register(tenant.id, reg, &platform.secrets, platform.clock.now()).map_err(|e| match e {
-        RegistrationError::Invalid(errors) => Failure::Invalid(
-            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-        ),
-        RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
-    })?;
+    let registered =
+        register(tenant.id, reg, &platform.secrets, platform.clock.now()).map_err(|e| match e {
+            RegistrationError::Invalid(errors) => Failure::Invalid(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
+        })?;
     ClientStore::create(&platform.store, &registered.client)
         .await
         .map_err(|e| Failure::store("registering the client", e))?;
@@ -114,12 +145,24 @@ pub async fn create(
     announce(platform, tenant, registered.client.client_id.as_str()).await;
     let after = describe(tenant, &registered.client);
     let target = format!("client:{}", registered.client.client_id);
-    super::audit::record(platform, tenant.id, "client.create", target, None, Some(after)).await?;
+    super::audit::record(
+        platform,
+        tenant.id,
+        "client.create",
+        target,
+        None,
+        Some(after),
+    )
+    .await?;
     Ok((registered.client, registered.secret))
 }
 
 /// Replaces a secret-based client's secret; returns the new one.
-pub async fn rotate_secret(platform: &Platform, tenant: &Tenant, client_id: &str) -> Result<String, Failure> {
+pub async fn rotate_secret(
+    platform: &Platform,
+    tenant: &Tenant,
+    client_id: &str,
+) -> Result<String, Failure> {
     let mut client = find(platform, tenant, client_id).await?;
     if !client.auth_method.uses_secret() {
         return Err(Failure::Invalid(format!(
@@ -127,12 +170,25 @@ pub async fn rotate_secret(platform: &Platform, tenant: &Tenant, client_id: &str
             client.auth_method
         )));
     }
-    let (secret, hash) = platform.secrets.generate().map_err(|e| Failure::Internal(e.to_string()))?;
+    let (secret, hash) = platform
+        .secrets
+        .generate()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     client.secret_hash = Some(hash);
     client.updated_at = platform.clock.now();
-    ClientStore::update(&platform.store, &client).await.map_err(|e| Failure::store("rotating the secret", e))?;
+    ClientStore::update(&platform.store, &client)
+        .await
+        .map_err(|e| Failure::store("rotating the secret", e))?;
     announce(platform, tenant, client_id).await;
-    super::audit::record(platform, tenant.id, "client.rotate_secret", format!("client:{client_id}"), None, None).await?;
+    super::audit::record(
+        platform,
+        tenant.id,
+        "client.rotate_secret",
+        format!("client:{client_id}"),
+        None,
+        None,
+    )
+    .await?;
     Ok(secret)
 }
 
@@ -141,7 +197,12 @@ async fn find(platform: &Platform, tenant: &Tenant, client_id: &str) -> Result<C
     ClientStore::get(&platform.store, tenant.id, &id)
         .await
         .map_err(|e| Failure::store("looking up the client", e))?
-        .ok_or_else(|| Failure::NotFound(format!("client {client_id:?} does not exist in tenant {}", tenant.slug)))
+        .ok_or_else(|| {
+            Failure::NotFound(format!(
+                "client {client_id:?} does not exist in tenant {}",
+                tenant.slug
+            ))
+        })
 }
 
 async fn list_all(platform: &Platform, tenant: &Tenant) -> Result<Vec<Client>, Failure> {

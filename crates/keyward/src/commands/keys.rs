@@ -22,14 +22,28 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 .parse::<SigningAlg>()
                 .map_err(|e| Failure::Invalid(format!("tenant setting signing_alg: {e}")))?;
             let window = super::tenant::retirement_window(&tenant);
-            let report = rotate(&platform.store, tenant.id, alg, &platform.master, platform.clock.now(), window)
-                .await
-                .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
+            let report = rotate(
+                &platform.store,
+                tenant.id,
+                alg,
+                &platform.master,
+                platform.clock.now(),
+                window,
+            )
+            .await
+            .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
             // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
-            if let Err(e) = platform.cache.publish(KEYS_CHANNEL, &tenant.id.to_string()).await {
+            if let Err(e) = platform
+                .cache
+                .publish(KEYS_CHANNEL, &tenant.id.to_string())
+                .await
+            {
                 tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
             }
-            let retired = report.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
+            let retired = report
+                .retired
+                .as_ref()
+                .map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
             // Top-level kids are the tenant's default alg; `algs` has every alg's rotation.
             let algs: Vec<Value> = report
                 .algs
@@ -48,8 +62,15 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 "algs": algs,
                 "removed": report.removed,
             });
-            super::audit::record(platform, tenant.id, "keys.rotate", format!("tenant:{}", tenant.slug), None, Some(value.clone()))
-                .await?;
+            super::audit::record(
+                platform,
+                tenant.id,
+                "keys.rotate",
+                format!("tenant:{}", tenant.slug),
+                None,
+                Some(value.clone()),
+            )
+            .await?;
             print(out.json, &value, || {
                 report
                     .algs
@@ -73,7 +94,10 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 .await
                 .map_err(|e| Failure::store("listing keys", e))?;
             let now = platform.clock.now();
-            let published: Vec<_> = published(&keys, now).iter().map(|k| k.kid.clone()).collect();
+            let published: Vec<_> = published(&keys, now)
+                .iter()
+                .map(|k| k.kid.clone())
+                .collect();
             let rows: Vec<Value> = keys
                 .iter()
                 .map(|k| {

@@ -20,7 +20,11 @@ pub async fn run(platform: &Platform, command: TenantCommand) -> Result<(), Fail
             let tenant = create(platform, &slug, name.as_deref()).await?;
             let value = describe(platform, &tenant);
             print(out.json, &value, || {
-                format!("created tenant {} — issuer {}", tenant.slug, platform.config.issuer(tenant.slug.as_str()))
+                format!(
+                    "created tenant {} — issuer {}",
+                    tenant.slug,
+                    platform.config.issuer(tenant.slug.as_str())
+                )
             });
         }
         TenantCommand::List { out } => {
@@ -29,7 +33,14 @@ pub async fn run(platform: &Platform, command: TenantCommand) -> Result<(), Fail
             print(out.json, &value, || {
                 tenants
                     .iter()
-                    .map(|t| format!("{:<24} {:<32} {}", t.slug, t.display_name, platform.config.issuer(t.slug.as_str())))
+                    .map(|t| {
+                        format!(
+                            "{:<24} {:<32} {}",
+                            t.slug,
+                            t.display_name,
+                            platform.config.issuer(t.slug.as_str())
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             });
@@ -39,9 +50,14 @@ pub async fn run(platform: &Platform, command: TenantCommand) -> Result<(), Fail
 }
 
 /// Creates a tenant with its first signing keys.
-pub async fn create(platform: &Platform, slug: &str, name: Option<&str>) -> Result<Tenant, Failure> {
+pub async fn create(
+    platform: &Platform,
+    slug: &str,
+    name: Option<&str>,
+) -> Result<Tenant, Failure> {
     let slug = TenantSlug::parse(slug).map_err(|e| Failure::Invalid(e.to_string()))?;
-    let name = DisplayName::parse(name.unwrap_or(slug.as_str())).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let name = DisplayName::parse(name.unwrap_or(slug.as_str()))
+        .map_err(|e| Failure::Invalid(e.to_string()))?;
     let tenant = Tenant::new(slug, name, platform.clock.now());
     TenantStore::create(&platform.store, &tenant)
         .await
@@ -53,20 +69,42 @@ pub async fn create(platform: &Platform, slug: &str, name: Option<&str>) -> Resu
         })?;
     provision_keys(platform, &tenant).await?;
     // A node may remember that this slug did not exist.
-    if let Err(e) = platform.cache.publish(TENANTS_CHANNEL, &tenant.id.to_string()).await {
+    if let Err(e) = platform
+        .cache
+        .publish(TENANTS_CHANNEL, &tenant.id.to_string())
+        .await
+    {
         tracing::warn!(error = %e, "could not announce the new tenant to other nodes");
     }
     let after = describe(platform, &tenant);
-    super::audit::record(platform, tenant.id, "tenant.create", format!("tenant:{}", tenant.slug), None, Some(after)).await?;
+    super::audit::record(
+        platform,
+        tenant.id,
+        "tenant.create",
+        format!("tenant:{}", tenant.slug),
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(tenant)
 }
 
 /// Gives a tenant an active and a next signing key for every algorithm (only what is missing).
 pub async fn provision_keys(platform: &Platform, tenant: &Tenant) -> Result<(), Failure> {
-    let alg = tenant.settings.signing_alg.parse::<SigningAlg>().unwrap_or(SigningAlg::Es256);
-    ensure_keys(&platform.store, tenant.id, alg, &platform.master, platform.clock.now())
-        .await
-        .map_err(|e| Failure::Internal(format!("creating signing keys: {e}")))?;
+    let alg = tenant
+        .settings
+        .signing_alg
+        .parse::<SigningAlg>()
+        .unwrap_or(SigningAlg::Es256);
+    ensure_keys(
+        &platform.store,
+        tenant.id,
+        alg,
+        &platform.master,
+        platform.clock.now(),
+    )
+    .await
+    .map_err(|e| Failure::Internal(format!("creating signing keys: {e}")))?;
     Ok(())
 }
 
@@ -74,7 +112,9 @@ pub async fn list_all(platform: &Platform) -> Result<Vec<Tenant>, Failure> {
     let mut all = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {
-        let batch = TenantStore::list(&platform.store, &page).await.map_err(|e| Failure::store("listing tenants", e))?;
+        let batch = TenantStore::list(&platform.store, &page)
+            .await
+            .map_err(|e| Failure::store("listing tenants", e))?;
         all.extend(batch.items);
         match batch.next {
             Some(cursor) => page = PageRequest::after(cursor, PageRequest::MAX_LIMIT),

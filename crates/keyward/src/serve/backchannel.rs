@@ -34,6 +34,10 @@ impl BackchannelTransport for HttpBackchannel {
             .await
             .map_err(|e| e.without_url().to_string())?;
         let status = response.status();
-        if status.is_success() { Ok(()) } else { Err(format!("answered {status}")) }
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("answered {status}"))
+        }
     }
 }

@@ -14,18 +14,33 @@ use crate::serve::backchannel::HttpBackchannel;
 use crate::startup::{Platform, Protocol};
 
 /// The sessions and pages of every tenant.
-pub fn hosted_pages(platform: &Platform, protocol: &Protocol, metrics: &HttpMetrics) -> Result<(Arc<Sessions>, Arc<Pages>), Failure> {
+pub fn hosted_pages(
+    platform: &Platform,
+    protocol: &Protocol,
+    metrics: &HttpMetrics,
+) -> Result<(Arc<Sessions>, Arc<Pages>), Failure> {
     let store = Arc::new(platform.store.clone());
     // Its own instance (one more dummy hash at start-up); the throttle counters live in the
     // shared cache, so the password grant and the sign-in page count failures together.
-    let login = PasswordLogin::new(store.clone(), platform.passwords.clone(), platform.cache.clone(), ThrottleLimits::default())
-        .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
-    let csrf = Csrf::from_master(&platform.master).map_err(|e| Failure::Internal(format!("CSRF key: {e}")))?;
+    let login = PasswordLogin::new(
+        store.clone(),
+        platform.passwords.clone(),
+        platform.cache.clone(),
+        ThrottleLimits::default(),
+    )
+    .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+    let csrf = Csrf::from_master(&platform.master)
+        .map_err(|e| Failure::Internal(format!("CSRF key: {e}")))?;
     let failures = metrics
-        .counter("keyward_backchannel_logout_failures_total", "Back-channel logout notifications that failed after every attempt.")
+        .counter(
+            "keyward_backchannel_logout_failures_total",
+            "Back-channel logout notifications that failed after every attempt.",
+        )
         .map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
-    let transport = HttpBackchannel::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
-    let backchannel = BackchannelLogout::new(Arc::new(transport), protocol.keys.clone()).with_failure_counter(failures);
+    let transport =
+        HttpBackchannel::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+    let backchannel = BackchannelLogout::new(Arc::new(transport), protocol.keys.clone())
+        .with_failure_counter(failures);
     let pages = Pages {
         login: Arc::new(login),
         consents: store,
@@ -35,5 +50,8 @@ pub fn hosted_pages(platform: &Platform, protocol: &Protocol, metrics: &HttpMetr
         backchannel: Arc::new(backchannel),
         clock: platform.clock.clone(),
     };
-    Ok((Arc::new(Sessions::new(platform.cache.clone())), Arc::new(pages)))
+    Ok((
+        Arc::new(Sessions::new(platform.cache.clone())),
+        Arc::new(pages),
+    ))
 }

@@ -35,7 +35,10 @@ impl Caches {
                 Ok(tenant) => self.directory.invalidate_tenant(tenant),
                 Err(_) => self.directory.invalidate_all(),
             },
-            CLIENTS_CHANNEL => match message.split_once(':').and_then(|(t, c)| Some((t.parse::<TenantId>().ok()?, c))) {
+            CLIENTS_CHANNEL => match message
+                .split_once(':')
+                .and_then(|(t, c)| Some((t.parse::<TenantId>().ok()?, c)))
+            {
                 Some((tenant, client)) => self.directory.invalidate_client(tenant, client),
                 None => self.directory.invalidate_all(),
             },
@@ -66,7 +69,9 @@ pub fn spawn(cache: Arc<dyn EphemeralStore>, directory: Arc<Directory>, keys: Ar
                         }
                         tracing::warn!(channel, "invalidation subscription ended; resubscribing");
                     }
-                    Err(e) => tracing::warn!(channel, error = %e, "cannot subscribe to invalidations"),
+                    Err(e) => {
+                        tracing::warn!(channel, error = %e, "cannot subscribe to invalidations")
+                    }
                 }
                 caches.drop_all(channel);
                 tokio::time::sleep(RESUBSCRIBE_AFTER).await;

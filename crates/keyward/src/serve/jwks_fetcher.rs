@@ -25,7 +25,10 @@ impl HttpJwksFetcher {
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { http, cache: RwLock::new(HashMap::new()) })
+        Ok(Self {
+            http,
+            cache: RwLock::new(HashMap::new()),
+        })
     }
 }
 
@@ -33,7 +36,9 @@ impl HttpJwksFetcher {
 fn allowed(uri: &str) -> bool {
     match url::Url::parse(uri) {
         Ok(u) if u.scheme() == "https" => true,
-        Ok(u) if u.scheme() == "http" => matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
+        Ok(u) if u.scheme() == "http" => {
+            matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+        }
         _ => false,
     }
 }
@@ -51,15 +56,25 @@ impl JwksFetcher for HttpJwksFetcher {
             return Err(JwksFetchError(format!("{uri} is not an https URL")));
         }
         let fail = |e: reqwest::Error| JwksFetchError(e.to_string());
-        let mut response = self.http.get(uri).send().await.map_err(fail)?.error_for_status().map_err(fail)?;
+        let mut response = self
+            .http
+            .get(uri)
+            .send()
+            .await
+            .map_err(fail)?
+            .error_for_status()
+            .map_err(fail)?;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(fail)? {
             if body.len() + chunk.len() > MAX_BYTES {
-                return Err(JwksFetchError(format!("{uri}: JWK Set larger than {MAX_BYTES} bytes")));
+                return Err(JwksFetchError(format!(
+                    "{uri}: JWK Set larger than {MAX_BYTES} bytes"
+                )));
             }
             body.extend_from_slice(&chunk);
         }
-        let set: Value = serde_json::from_slice(&body).map_err(|e| JwksFetchError(format!("{uri}: {e}")))?;
+        let set: Value =
+            serde_json::from_slice(&body).map_err(|e| JwksFetchError(format!("{uri}: {e}")))?;
         let set = Arc::new(set);
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(uri.to_owned(), (now, set.clone()));

@@ -19,8 +19,14 @@ impl ResourceOwnerAuthenticator for PasswordGrantOwners {
         password: &str,
         remote_ip: Option<IpAddr>,
     ) -> Result<Subject, PasswordGrantRefusal> {
-        match self.0.verify(tenant.id, username, password, remote_ip).await {
-            Ok(user) => Ok(Subject { id: user.id.to_string() }),
+        match self
+            .0
+            .verify(tenant.id, username, password, remote_ip)
+            .await
+        {
+            Ok(user) => Ok(Subject {
+                id: user.id.to_string(),
+            }),
             Err(LoginRefusal::InvalidCredentials) => Err(PasswordGrantRefusal::InvalidCredentials),
             Err(LoginRefusal::Throttled) => Err(PasswordGrantRefusal::Throttled),
             Err(LoginRefusal::Unavailable(why)) => Err(PasswordGrantRefusal::Unavailable(why)),

@@ -26,12 +26,21 @@ impl UserClaims for IdentityClaims {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        claims.insert("preferred_username".to_owned(), Value::from(user.username.as_str()));
+        claims.insert(
+            "preferred_username".to_owned(),
+            Value::from(user.username.as_str()),
+        );
         if let Some(email) = &user.email {
             claims.insert("email".to_owned(), Value::from(email.as_str()));
-            claims.insert("email_verified".to_owned(), Value::Bool(user.email_verified));
+            claims.insert(
+                "email_verified".to_owned(),
+                Value::Bool(user.email_verified),
+            );
         }
-        claims.insert("updated_at".to_owned(), Value::from(user.updated_at.timestamp()));
+        claims.insert(
+            "updated_at".to_owned(),
+            Value::from(user.updated_at.timestamp()),
+        );
         claims.remove("sub");
         Ok(Some(Value::Object(claims)))
     }

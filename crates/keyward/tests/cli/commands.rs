@@ -11,62 +11,164 @@ fn tenant_lifecycle(env: &Env) {
     assert!(created["issuer"].as_str().unwrap().ends_with("/t/acme"));
 
     let listed = env.json(&["tenant", "list", "--json"]);
-    let slugs: Vec<&str> = listed.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect();
-    assert!(slugs.contains(&"acme") && slugs.contains(&"system"), "{slugs:?}");
+    let slugs: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert!(
+        slugs.contains(&"acme") && slugs.contains(&"system"),
+        "{slugs:?}"
+    );
 
-    assert_fails(&env.run(&["tenant", "create", "acme", "--json"]), 1, "already exists");
+    assert_fails(
+        &env.run(&["tenant", "create", "acme", "--json"]),
+        1,
+        "already exists",
+    );
     assert_fails(&env.run(&["tenant", "create", "Not A Slug"]), 2, "slug");
 
     let keys = env.json(&["keys", "list", "--tenant", "acme", "--json"]);
     for alg in ["ES256", "RS256", "EdDSA"] {
-        let statuses: Vec<&str> =
-            keys.as_array().unwrap().iter().filter(|k| k["alg"] == alg).map(|k| k["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses.iter().filter(|s| **s == "active").count(), 1, "{alg}: {statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == "next").count(), 1, "{alg}: {statuses:?}");
+        let statuses: Vec<&str> = keys
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["alg"] == alg)
+            .map(|k| k["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "active").count(),
+            1,
+            "{alg}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "next").count(),
+            1,
+            "{alg}: {statuses:?}"
+        );
     }
-    assert_eq!(keys.as_array().unwrap().len(), 6, "active + next for each of ES256, RS256, EdDSA");
+    assert_eq!(
+        keys.as_array().unwrap().len(),
+        6,
+        "active + next for each of ES256, RS256, EdDSA"
+    );
 }
 
 fn client_lifecycle(env: &Env) {
     env.json(&["tenant", "create", "acme", "--json"]);
-    let svc = env.json(&["client", "create", "--tenant", "acme", "--name", "Billing job", "--scope", "api:read", "--json"]);
+    let svc = env.json(&[
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Billing job",
+        "--scope",
+        "api:read",
+        "--json",
+    ]);
     let client_id = svc["client_id"].as_str().unwrap().to_owned();
     let secret = svc["client_secret"].as_str().unwrap().to_owned();
     assert_eq!(secret.len(), 43, "256-bit secret");
-    assert_eq!(svc["grant_types"], serde_json::json!(["client_credentials"]));
+    assert_eq!(
+        svc["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
     assert_eq!(svc["auth_method"], "client_secret_basic");
 
     let spa = env.json(&[
-        "client", "create", "--tenant", "acme", "--name", "SPA", "--public", "--first-party",
-        "--redirect-uri", "https://spa.test/cb", "--grant-type", "authorization_code", "--json",
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "SPA",
+        "--public",
+        "--first-party",
+        "--redirect-uri",
+        "https://spa.test/cb",
+        "--grant-type",
+        "authorization_code",
+        "--json",
     ]);
     assert_eq!(spa["client_secret"], Value::Null);
     assert_eq!(spa["auth_method"], "none");
-    assert_eq!(spa["redirect_uris"], serde_json::json!(["https://spa.test/cb"]));
+    assert_eq!(
+        spa["redirect_uris"],
+        serde_json::json!(["https://spa.test/cb"])
+    );
 
     let listed = env.json(&["client", "list", "--tenant", "acme", "--json"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let text = listed.to_string();
-    assert!(!text.contains(&secret) && !text.contains("secret_hash") && !text.contains("hmac"), "no secrets in listings");
+    assert!(
+        !text.contains(&secret) && !text.contains("secret_hash") && !text.contains("hmac"),
+        "no secrets in listings"
+    );
 
-    let rotated = env.json(&["client", "rotate-secret", "--tenant", "acme", &client_id, "--json"]);
+    let rotated = env.json(&[
+        "client",
+        "rotate-secret",
+        "--tenant",
+        "acme",
+        &client_id,
+        "--json",
+    ]);
     assert_ne!(rotated["client_secret"].as_str().unwrap(), secret);
     let spa_id = spa["client_id"].as_str().unwrap();
-    assert_fails(&env.run(&["client", "rotate-secret", "--tenant", "acme", spa_id]), 2, "not with a client secret");
+    assert_fails(
+        &env.run(&["client", "rotate-secret", "--tenant", "acme", spa_id]),
+        2,
+        "not with a client secret",
+    );
 
     let deleted = env.json(&["client", "delete", "--tenant", "acme", &client_id, "--json"]);
     assert_eq!(deleted["deleted"], client_id.as_str());
-    assert_fails(&env.run(&["client", "delete", "--tenant", "acme", &client_id]), 1, "does not exist");
-    assert_eq!(env.json(&["client", "list", "--tenant", "acme", "--json"]).as_array().unwrap().len(), 1);
-
-    assert_fails(&env.run(&["client", "create", "--tenant", "nope", "--name", "x"]), 1, "does not exist");
     assert_fails(
-        &env.run(&["client", "create", "--tenant", "acme", "--name", "x", "--redirect-uri", "/relative"]),
+        &env.run(&["client", "delete", "--tenant", "acme", &client_id]),
+        1,
+        "does not exist",
+    );
+    assert_eq!(
+        env.json(&["client", "list", "--tenant", "acme", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    assert_fails(
+        &env.run(&["client", "create", "--tenant", "nope", "--name", "x"]),
+        1,
+        "does not exist",
+    );
+    assert_fails(
+        &env.run(&[
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "/relative",
+        ]),
         2,
         "redirect_uri",
     );
     assert_fails(
-        &env.run(&["client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "magic"]),
+        &env.run(&[
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "x",
+            "--grant-type",
+            "magic",
+        ]),
         2,
         "grant_type",
     );
@@ -75,63 +177,185 @@ fn client_lifecycle(env: &Env) {
 fn user_lifecycle(env: &Env) {
     env.json(&["tenant", "create", "acme", "--json"]);
     let ada = env.json_with_stdin(
-        &["user", "create", "--tenant", "acme", "--username", "ada", "--email", "ada@example.com", "--password-stdin", "--json"],
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "ada",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+            "--json",
+        ],
         "correct horse battery\n",
     );
     assert_eq!(ada["username"], "ada");
     assert_eq!(ada["has_password"], true);
-    assert!(!ada.to_string().contains("argon2"), "no password hash in output");
+    assert!(
+        !ada.to_string().contains("argon2"),
+        "no password hash in output"
+    );
 
-    let bob = env.json(&["user", "create", "--tenant", "acme", "--username", "bob", "--json"]);
+    let bob = env.json(&[
+        "user",
+        "create",
+        "--tenant",
+        "acme",
+        "--username",
+        "bob",
+        "--json",
+    ]);
     assert_eq!(bob["has_password"], false);
 
-    let found = env.json(&["user", "list", "--tenant", "acme", "--search", "EXAMPLE", "--json"]);
+    let found = env.json(&[
+        "user", "list", "--tenant", "acme", "--search", "EXAMPLE", "--json",
+    ]);
     assert_eq!(found.as_array().unwrap().len(), 1);
-    assert_eq!(env.json(&["user", "list", "--tenant", "acme", "--json"]).as_array().unwrap().len(), 2);
+    assert_eq!(
+        env.json(&["user", "list", "--tenant", "acme", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     let set = env.json_with_stdin(
-        &["user", "set-password", "--tenant", "acme", "--username", "bob", "--password-stdin", "--json"],
+        &[
+            "user",
+            "set-password",
+            "--tenant",
+            "acme",
+            "--username",
+            "bob",
+            "--password-stdin",
+            "--json",
+        ],
         "another long password\n",
     );
     assert_eq!(set["password_set"], true);
 
-    assert_fails(&env.run(&["user", "create", "--tenant", "acme", "--username", "ADA"]), 1, "already exists");
     assert_fails(
-        &env.run_with_stdin(&["user", "create", "--tenant", "acme", "--username", "eve", "--password-stdin"], "short\n"),
+        &env.run(&["user", "create", "--tenant", "acme", "--username", "ADA"]),
+        1,
+        "already exists",
+    );
+    assert_fails(
+        &env.run_with_stdin(
+            &[
+                "user",
+                "create",
+                "--tenant",
+                "acme",
+                "--username",
+                "eve",
+                "--password-stdin",
+            ],
+            "short\n",
+        ),
         2,
         "too short",
     );
-    assert_fails(&env.run(&["user", "create", "--tenant", "acme", "--username", "eve", "--email", "nope"]), 2, "email");
-    assert_fails(&env.run_with_stdin(&["user", "set-password", "--tenant", "acme", "--username", "zed"], "long enough pw\n"), 1, "does not exist");
-    assert_fails(&env.run(&["user", "set-password", "--tenant", "acme", "--username", "bob"]), 2, "no password");
+    assert_fails(
+        &env.run(&[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "eve",
+            "--email",
+            "nope",
+        ]),
+        2,
+        "email",
+    );
+    assert_fails(
+        &env.run_with_stdin(
+            &[
+                "user",
+                "set-password",
+                "--tenant",
+                "acme",
+                "--username",
+                "zed",
+            ],
+            "long enough pw\n",
+        ),
+        1,
+        "does not exist",
+    );
+    assert_fails(
+        &env.run(&[
+            "user",
+            "set-password",
+            "--tenant",
+            "acme",
+            "--username",
+            "bob",
+        ]),
+        2,
+        "no password",
+    );
 }
 
 fn key_rotation(env: &Env) {
     env.json(&["tenant", "create", "acme", "--json"]);
     let before = env.json(&["keys", "list", "--tenant", "acme", "--json"]);
     let es256 = |status: &str| {
-        before.as_array().unwrap().iter().find(|k| k["status"] == status && k["alg"] == "ES256").unwrap()["kid"].clone()
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["status"] == status && k["alg"] == "ES256")
+            .unwrap()["kid"]
+            .clone()
     };
     let (next, active) = (es256("next"), es256("active"));
 
     let report = env.json(&["keys", "rotate", "--tenant", "acme", "--json"]);
     assert_eq!(report["default_alg"], "ES256");
-    assert_eq!(report["active_kid"], next, "the already-published next key signs now");
+    assert_eq!(
+        report["active_kid"], next,
+        "the already-published next key signs now"
+    );
     assert_eq!(report["retired"]["kid"], active);
-    let algs: Vec<&str> = report["algs"].as_array().unwrap().iter().map(|a| a["alg"].as_str().unwrap()).collect();
+    let algs: Vec<&str> = report["algs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alg"].as_str().unwrap())
+        .collect();
     assert_eq!(algs, ["ES256", "RS256", "EdDSA"], "every algorithm rotates");
     let after = env.json(&["keys", "list", "--tenant", "acme", "--json"]);
-    let old = after.as_array().unwrap().iter().find(|k| k["kid"] == active).unwrap();
+    let old = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == active)
+        .unwrap();
     assert_eq!(old["status"], "retired");
-    assert_eq!(old["published"], true, "retired key stays published while its tokens live");
+    assert_eq!(
+        old["published"], true,
+        "retired key stays published while its tokens live"
+    );
 
-    assert_fails(&env.run(&["keys", "rotate", "--tenant", "nope"]), 1, "does not exist");
+    assert_fails(
+        &env.run(&["keys", "rotate", "--tenant", "nope"]),
+        1,
+        "does not exist",
+    );
 }
 
 fn migrate_twice(env: &Env) {
     for _ in 0..2 {
         let out = env.run(&["migrate"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -19,20 +19,41 @@ fn a_bad_value_names_its_environment_variable() {
 fn an_unknown_key_in_the_config_file_is_refused() {
     let env = Env::embedded();
     let file = env.dir.path().join("keyward.toml");
-    std::fs::write(&file, "listen = \"127.0.0.1:0\"\ndatabse_url = \"sqlite::memory:\"\n").unwrap();
-    assert_fails(&env.run(&["--config", file.to_str().unwrap(), "tenant", "list"]), 2, "databse_url");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:0\"\ndatabse_url = \"sqlite::memory:\"\n",
+    )
+    .unwrap();
+    assert_fails(
+        &env.run(&["--config", file.to_str().unwrap(), "tenant", "list"]),
+        2,
+        "databse_url",
+    );
     std::fs::write(&file, "listen = 12\n").unwrap();
-    assert_fails(&env.run(&["--config", file.to_str().unwrap(), "tenant", "list"]), 2, "keyward.toml");
+    assert_fails(
+        &env.run(&["--config", file.to_str().unwrap(), "tenant", "list"]),
+        2,
+        "keyward.toml",
+    );
 }
 
 #[test]
 fn an_unreachable_database_is_named_without_its_password() {
     let mut env = Env::embedded();
-    env.set("KEYWARD_DATABASE_URL", "postgres://keyward:hunter2@127.0.0.1:1/keyward");
-    env.set("KEYWARD_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+    env.set(
+        "KEYWARD_DATABASE_URL",
+        "postgres://keyward:hunter2@127.0.0.1:1/keyward",
+    );
+    env.set(
+        "KEYWARD_MASTER_KEY",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    );
     let out = env.run(&["tenant", "list"]);
     assert_fails(&out, 2, "127.0.0.1:1");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"), "password leaked");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("hunter2"),
+        "password leaked"
+    );
 }
 
 #[test]
@@ -53,8 +74,14 @@ fn an_external_database_needs_a_master_key() {
 fn a_wrong_master_key_is_refused_at_start() {
     let mut env = Env::embedded();
     assert!(env.run(&["migrate"]).status.success());
-    assert!(env.dir.path().join("master.key").exists(), "embedded start generates a master key");
-    env.set("KEYWARD_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+    assert!(
+        env.dir.path().join("master.key").exists(),
+        "embedded start generates a master key"
+    );
+    env.set(
+        "KEYWARD_MASTER_KEY",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    );
     assert_fails(&env.run(&["tenant", "list"]), 2, "KEYWARD_MASTER_KEY");
 }
 

@@ -30,16 +30,29 @@ impl Env {
     /// The embedded default in a fresh data directory.
     pub fn embedded() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let vars = vec![("KEYWARD_DATA_DIR".to_owned(), dir.path().display().to_string())];
-        Self { dir, vars, db: None }
+        let vars = vec![(
+            "KEYWARD_DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        )];
+        Self {
+            dir,
+            vars,
+            db: None,
+        }
     }
 
     /// A fresh PostgreSQL database (and Redis, when configured), if the test variables are set.
     pub async fn postgres() -> Option<Self> {
         let db = keyward_testkit::db::TestDb::postgres().await?;
         let mut env = Self::embedded();
-        env.set("KEYWARD_DATABASE_URL", db.url().expect("a postgres test database has a URL"));
-        env.set("KEYWARD_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+        env.set(
+            "KEYWARD_DATABASE_URL",
+            db.url().expect("a postgres test database has a URL"),
+        );
+        env.set(
+            "KEYWARD_MASTER_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        );
         if let Ok(redis) = std::env::var("KEYWARD_TEST_REDIS_URL") {
             env.set("KEYWARD_REDIS_URL", &redis);
         }
@@ -57,7 +70,9 @@ impl Env {
         for var in KEYWARD_VARS {
             cmd.env_remove(var);
         }
-        cmd.args(args).envs(self.vars.iter().map(|(k, v)| (k, v))).env("RUST_LOG", "warn");
+        cmd.args(args)
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .env("RUST_LOG", "warn");
         cmd
     }
 
@@ -73,7 +88,12 @@ impl Env {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the keyward binary starts");
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 
@@ -86,7 +106,10 @@ impl Env {
         let out = self.run_with_stdin(args, stdin);
         assert_success(&out, args);
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{args:?} printed something other than one JSON value ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "{args:?} printed something other than one JSON value ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
@@ -111,7 +134,13 @@ pub fn assert_success(out: &Output, args: &[&str]) {
 pub fn assert_fails(out: &Output, code: i32, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
-    let line = stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line in {stderr}"));
-    assert!(line.contains(needle), "{line:?} does not mention {needle:?}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert!(
+        line.contains(needle),
+        "{line:?} does not mention {needle:?}"
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout when failing");
 }

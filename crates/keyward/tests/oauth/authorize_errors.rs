@@ -2,14 +2,22 @@
 //! unregistered redirect URI shows the error page and never redirects; everything else goes
 //! back to the client with `error`, `state` and `iss`.
 
-use crate::flow_driver::response_params;
 use crate::code_flow::{CHALLENGE, SPA_CB};
+use crate::flow_driver::response_params;
 use crate::server::Server;
 
 async fn page(server: &Server, query: &str) -> (u16, String, Option<String>) {
-    let res = server.http.get(format!("{}/authorize?{query}", server.issuer("demo"))).send().await.unwrap();
+    let res = server
+        .http
+        .get(format!("{}/authorize?{query}", server.issuer("demo")))
+        .send()
+        .await
+        .unwrap();
     let status = res.status().as_u16();
-    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
     (status, res.text().await.unwrap(), location)
 }
 
@@ -34,8 +42,14 @@ async fn authorize_never_redirects_to_unknown_clients_or_unregistered_uris() {
         let (status, body, location) = page(&server, &query).await;
         assert_eq!(status, 400, "{query}");
         assert!(location.is_none(), "{query}");
-        assert!(body.contains("<html") || body.contains("<!DOCTYPE"), "an HTML error page: {body}");
-        assert!(!body.contains("evil.test"), "the page never links to the unregistered URI");
+        assert!(
+            body.contains("<html") || body.contains("<!DOCTYPE"),
+            "an HTML error page: {body}"
+        );
+        assert!(
+            !body.contains("evil.test"),
+            "the page never links to the unregistered URI"
+        );
     }
 }
 
@@ -46,20 +60,59 @@ async fn authorize_errors_go_back_to_the_client_with_state_and_iss() {
     let implicit = server.demo_client("Demo implicit").id;
     let s256 = format!("code_challenge={CHALLENGE}&code_challenge_method=S256");
     let cases = [
-        (format!("client_id={spa}&redirect_uri={SPA_CB}&state=x"), "invalid_request"),
-        (format!("client_id={spa}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=plain&state=x"), "invalid_request"),
-        (format!("client_id={spa}&response_type=code&state=x"), "invalid_request"),
-        (format!("client_id={spa}&response_type=token&state=x"), "unsupported_response_type"),
-        (format!("client_id={spa}&response_type=code&scope=openid+nonsense&{s256}&state=x"), "invalid_scope"),
-        (format!("client_id={spa}&response_type=code&prompt=bogus&{s256}&state=x"), "invalid_request"),
-        (format!("client_id={spa}&response_type=code&request=eyJ&{s256}&state=x"), "request_not_supported"),
-        (format!("client_id={implicit}&response_type=id_token&scope=openid&state=x&response_mode=fragment"), "invalid_request"),
-        (format!("client_id={implicit}&response_type=code&{s256}&state=x"), "unauthorized_client"),
+        (
+            format!("client_id={spa}&redirect_uri={SPA_CB}&state=x"),
+            "invalid_request",
+        ),
+        (
+            format!(
+                "client_id={spa}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=plain&state=x"
+            ),
+            "invalid_request",
+        ),
+        (
+            format!("client_id={spa}&response_type=code&state=x"),
+            "invalid_request",
+        ),
+        (
+            format!("client_id={spa}&response_type=token&state=x"),
+            "unsupported_response_type",
+        ),
+        (
+            format!("client_id={spa}&response_type=code&scope=openid+nonsense&{s256}&state=x"),
+            "invalid_scope",
+        ),
+        (
+            format!("client_id={spa}&response_type=code&prompt=bogus&{s256}&state=x"),
+            "invalid_request",
+        ),
+        (
+            format!("client_id={spa}&response_type=code&request=eyJ&{s256}&state=x"),
+            "request_not_supported",
+        ),
+        (
+            format!(
+                "client_id={implicit}&response_type=id_token&scope=openid&state=x&response_mode=fragment"
+            ),
+            "invalid_request",
+        ),
+        (
+            format!("client_id={implicit}&response_type=code&{s256}&state=x"),
+            "unauthorized_client",
+        ),
     ];
     for (query, code) in cases {
         let params = error_param(&server, &query).await;
-        assert_eq!(params.get("error").map(String::as_str), Some(code), "{query}: {params:?}");
-        assert_eq!(params.get("state").map(String::as_str), Some("x"), "{query}");
+        assert_eq!(
+            params.get("error").map(String::as_str),
+            Some(code),
+            "{query}: {params:?}"
+        );
+        assert_eq!(
+            params.get("state").map(String::as_str),
+            Some("x"),
+            "{query}"
+        );
         assert_eq!(params.get("iss"), Some(&server.issuer("demo")), "{query}");
     }
 }
@@ -68,8 +121,18 @@ async fn authorize_errors_go_back_to_the_client_with_state_and_iss() {
 async fn implicit_without_nonce_is_refused_in_the_fragment() {
     let server = Server::dev().await;
     let implicit = server.demo_client("Demo implicit").id;
-    let (_, _, location) = page(&server, &format!("client_id={implicit}&response_type=id_token&scope=openid&state=x")).await;
+    let (_, _, location) = page(
+        &server,
+        &format!("client_id={implicit}&response_type=id_token&scope=openid&state=x"),
+    )
+    .await;
     let location = location.unwrap();
-    assert!(location.contains('#'), "implicit errors use the fragment: {location}");
-    assert_eq!(response_params(&location).get("error").map(String::as_str), Some("invalid_request"));
+    assert!(
+        location.contains('#'),
+        "implicit errors use the fragment: {location}"
+    );
+    assert_eq!(
+        response_params(&location).get("error").map(String::as_str),
+        Some("invalid_request")
+    );
 }

@@ -23,7 +23,8 @@ impl RpKey {
     fn generate() -> Self {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
         Self { pair, rng }
     }
 
@@ -54,14 +55,29 @@ fn claims(client_id: &str, aud: &str, jti: &str) -> Value {
 
 /// Registers a private_key_jwt client with the CLI, then sets its keys through the store (the
 /// CLI has no flag for them yet); the server has not seen the client, so nothing is cached.
-async fn private_key_jwt_client(server: &Server, settings: impl FnOnce(&mut keyward_oauth::ClientSettings)) -> String {
+async fn private_key_jwt_client(
+    server: &Server,
+    settings: impl FnOnce(&mut keyward_oauth::ClientSettings),
+) -> String {
     server.tenant("acme");
-    let creds = server.client("acme", &["--auth-method", "private_key_jwt", "--scope", "api:read"]);
-    let url = format!("sqlite://{}/keyward.db?mode=rwc", server.env.dir.path().display());
+    let creds = server.client(
+        "acme",
+        &["--auth-method", "private_key_jwt", "--scope", "api:read"],
+    );
+    let url = format!(
+        "sqlite://{}/keyward.db?mode=rwc",
+        server.env.dir.path().display()
+    );
     let store = keyward_store::SqlStore::connect(&url).await.unwrap();
-    let tenant = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let tenant = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let id = ClientId::parse(&creds.id).unwrap();
-    let mut client = ClientStore::get(&store, tenant.id, &id).await.unwrap().unwrap();
+    let mut client = ClientStore::get(&store, tenant.id, &id)
+        .await
+        .unwrap()
+        .unwrap();
     settings(&mut client.settings);
     ClientStore::update(&store, &client).await.unwrap();
     creds.id
@@ -73,7 +89,11 @@ async fn present(server: &Server, assertion: &str) -> reqwest::Response {
             "acme",
             "token",
             None,
-            &[("grant_type", "client_credentials"), ("client_assertion_type", JWT_BEARER), ("client_assertion", assertion)],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", assertion),
+            ],
         )
         .await
 }
@@ -94,12 +114,21 @@ async fn private_key_jwt_client_gets_a_token_once_per_assertion() {
 
     assert_error(present(&server, &assertion).await, 401, "invalid_client").await;
     let issuer_aud = key.sign(&claims(&id, &server.issuer("acme"), "jti-2"));
-    assert_eq!(present(&server, &issuer_aud).await.status(), 200, "the issuer is an accepted audience");
+    assert_eq!(
+        present(&server, &issuer_aud).await.status(),
+        200,
+        "the issuer is an accepted audience"
+    );
     let foreign_aud = key.sign(&claims(&id, "https://elsewhere.test/token", "jti-3"));
     assert_error(present(&server, &foreign_aud).await, 401, "invalid_client").await;
     let mut expired = claims(&id, &token_endpoint, "jti-4");
     expired["exp"] = json!(chrono::Utc::now().timestamp() - 10);
-    assert_error(present(&server, &key.sign(&expired)).await, 401, "invalid_client").await;
+    assert_error(
+        present(&server, &key.sign(&expired)).await,
+        401,
+        "invalid_client",
+    )
+    .await;
     let stranger = RpKey::generate().sign(&claims(&id, &token_endpoint, "jti-5"));
     assert_error(present(&server, &stranger).await, 401, "invalid_client").await;
 }
@@ -110,7 +139,9 @@ async fn serve_json(body: String) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let body = body.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
@@ -132,7 +163,11 @@ async fn private_key_jwt_keys_are_fetched_from_the_clients_jwks_uri() {
     let key = RpKey::generate();
     let uri = serve_json(json!({ "keys": [key.jwk()] }).to_string()).await;
     let id = private_key_jwt_client(&server, |s| s.jwks_uri = Some(uri)).await;
-    let assertion = key.sign(&claims(&id, &format!("{}/token", server.issuer("acme")), "jti-1"));
+    let assertion = key.sign(&claims(
+        &id,
+        &format!("{}/token", server.issuer("acme")),
+        "jti-1",
+    ));
     assert_eq!(present(&server, &assertion).await.status(), 200);
 }
 
@@ -141,12 +176,32 @@ async fn client_secret_post_is_refused_for_a_client_registered_for_basic() {
     let server = Server::dev().await;
     let svc: Creds = server.demo_client("Demo service");
     let res = server
-        .post("demo", "token", None, &[("grant_type", "client_credentials"), ("client_id", &svc.id), ("client_secret", &svc.secret)])
+        .post(
+            "demo",
+            "token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &svc.id),
+                ("client_secret", &svc.secret),
+            ],
+        )
         .await;
     let headers = assert_error(res, 401, "invalid_client").await;
-    assert!(headers.get("www-authenticate").is_none(), "Basic was not tried");
+    assert!(
+        headers.get("www-authenticate").is_none(),
+        "Basic was not tried"
+    );
     let both = server
-        .post("demo", "token", Some(&svc), &[("grant_type", "client_credentials"), ("client_secret", &svc.secret)])
+        .post(
+            "demo",
+            "token",
+            Some(&svc),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &svc.secret),
+            ],
+        )
         .await;
     assert_error(both, 400, "invalid_request").await;
 }

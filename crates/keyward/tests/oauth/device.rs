@@ -16,21 +16,55 @@ const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg:
 /// A public TV client of `acme` with the device and refresh grants.
 fn tv(server: &Server) -> String {
     let created = server.env.json(&[
-        "client", "create", "--tenant", "acme", "--name", "Living Room TV", "--public", "--grant-type", GRANT, "--grant-type", "refresh_token",
-        "--scope", "openid", "--scope", "profile", "--scope", "offline_access", "--json",
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Living Room TV",
+        "--public",
+        "--grant-type",
+        GRANT,
+        "--grant-type",
+        "refresh_token",
+        "--scope",
+        "openid",
+        "--scope",
+        "profile",
+        "--scope",
+        "offline_access",
+        "--json",
     ]);
     created["client_id"].as_str().unwrap().to_owned()
 }
 
 async fn start(server: &Server, client_id: &str, scope: &str) -> Value {
-    let res = server.post("acme", "device_authorization", None, &[("client_id", client_id), ("scope", scope)]).await;
+    let res = server
+        .post(
+            "acme",
+            "device_authorization",
+            None,
+            &[("client_id", client_id), ("scope", scope)],
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     res.json().await.unwrap()
 }
 
 async fn poll(server: &Server, client_id: &str, device_code: &str) -> reqwest::Response {
-    server.post("acme", "token", None, &[("grant_type", GRANT), ("client_id", client_id), ("device_code", device_code)]).await
+    server
+        .post(
+            "acme",
+            "token",
+            None,
+            &[
+                ("grant_type", GRANT),
+                ("client_id", client_id),
+                ("device_code", device_code),
+            ],
+        )
+        .await
 }
 
 fn absolute(server: &Server, location: &str) -> String {
@@ -38,51 +72,128 @@ fn absolute(server: &Server, location: &str) -> String {
 }
 
 async fn verified_claims(server: &Server, token: &str) -> Value {
-    let jwks: Value = server.http.get(format!("{}/jwks", server.issuer("acme"))).send().await.unwrap().json().await.unwrap();
-    verify(token, &parse_jwk_set(&jwks).unwrap(), &ALGS).unwrap().claims
+    let jwks: Value = server
+        .http
+        .get(format!("{}/jwks", server.issuer("acme")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    verify(token, &parse_jwk_set(&jwks).unwrap(), &ALGS)
+        .unwrap()
+        .claims
 }
 
 /// Submits the decision form of a confirmation page.
 async fn decide(server: &Server, browser: &Browser, page: &Page, decision: &str) -> Page {
-    let form = [("csrf_token", page.hidden("csrf_token")), ("user_code", page.hidden("user_code")), ("decision", decision.to_owned())];
+    let form = [
+        ("csrf_token", page.hidden("csrf_token")),
+        ("user_code", page.hidden("user_code")),
+        ("decision", decision.to_owned()),
+    ];
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    browser.post(&format!("{}/device/decision", server.issuer("acme")), &form).await
+    browser
+        .post(&format!("{}/device/decision", server.issuer("acme")), &form)
+        .await
 }
 
 #[tokio::test]
 async fn device_flow_signs_in_on_the_page_and_the_device_gets_verifiable_tokens_once() {
     let (server, alice) = server_with("acme", "Acme").await;
     let client_id = tv(&server);
-    let meta: Value = server.http.get(format!("{}/.well-known/openid-configuration", server.issuer("acme"))).send().await.unwrap().json().await.unwrap();
-    assert_eq!(meta["device_authorization_endpoint"], format!("{}/device_authorization", server.issuer("acme")));
-    assert!(meta["grant_types_supported"].as_array().unwrap().iter().any(|g| g == GRANT));
+    let meta: Value = server
+        .http
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            server.issuer("acme")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta["device_authorization_endpoint"],
+        format!("{}/device_authorization", server.issuer("acme"))
+    );
+    assert!(
+        meta["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g == GRANT)
+    );
 
     let da = start(&server, &client_id, "openid profile offline_access").await;
     let user_code = da["user_code"].as_str().unwrap().to_owned();
     let device_code = da["device_code"].as_str().unwrap().to_owned();
-    assert!(user_code.len() == 9 && user_code.as_bytes()[4] == b'-', "{user_code}");
-    assert_eq!(da["verification_uri"], format!("{}/device", server.issuer("acme")));
-    assert_eq!(da["verification_uri_complete"], format!("{}/device?user_code={user_code}", server.issuer("acme")));
-    assert_eq!((da["expires_in"].as_i64(), da["interval"].as_i64()), (Some(600), Some(5)));
+    assert!(
+        user_code.len() == 9 && user_code.as_bytes()[4] == b'-',
+        "{user_code}"
+    );
+    assert_eq!(
+        da["verification_uri"],
+        format!("{}/device", server.issuer("acme"))
+    );
+    assert_eq!(
+        da["verification_uri_complete"],
+        format!("{}/device?user_code={user_code}", server.issuer("acme"))
+    );
+    assert_eq!(
+        (da["expires_in"].as_i64(), da["interval"].as_i64()),
+        (Some(600), Some(5))
+    );
 
-    assert_error(poll(&server, &client_id, &device_code).await, 400, "authorization_pending").await;
-    assert_error(poll(&server, &client_id, &device_code).await, 400, "slow_down").await;
+    assert_error(
+        poll(&server, &client_id, &device_code).await,
+        400,
+        "authorization_pending",
+    )
+    .await;
+    assert_error(
+        poll(&server, &client_id, &device_code).await,
+        400,
+        "slow_down",
+    )
+    .await;
 
     let browser = Browser::new();
-    let entry = browser.get(&format!("{}/device", server.issuer("acme"))).await;
+    let entry = browser
+        .get(&format!("{}/device", server.issuer("acme")))
+        .await;
     assert_eq!(entry.status, 200);
-    for needle in [r#"<label for="user_code">"#, r#"id="user_code""#, r#"name="user_code""#, r#"method="post""#] {
+    for needle in [
+        r#"<label for="user_code">"#,
+        r#"id="user_code""#,
+        r#"name="user_code""#,
+        r#"method="post""#,
+    ] {
         assert!(entry.body.contains(needle), "{needle} in {}", entry.body);
     }
     assert!(!entry.body.contains("<script"), "works without JavaScript");
     assert_eq!(entry.header("cache-control"), "no-store");
-    assert!(entry.header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(
+        entry
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
     // Typed in lower case, without the dash.
     let typed = user_code.replace('-', "").to_lowercase();
     let url = format!("{}/device", server.issuer("acme"));
     let no_csrf = browser.post(&url, &[("user_code", &typed)]).await;
     assert_eq!(no_csrf.status, 403);
-    let submitted = browser.post(&url, &[("csrf_token", &entry.hidden("csrf_token")), ("user_code", &typed)]).await;
+    let submitted = browser
+        .post(
+            &url,
+            &[
+                ("csrf_token", &entry.hidden("csrf_token")),
+                ("user_code", &typed),
+            ],
+        )
+        .await;
     assert_eq!(submitted.status, 303, "{}", submitted.body);
     let login = submitted.location();
     assert!(login.starts_with("/t/acme/login?return_to="), "{login}");
@@ -93,18 +204,37 @@ async fn device_flow_signs_in_on_the_page_and_the_device_gets_verifiable_tokens_
     let signed_in = browser
         .post(
             &format!("{}/login", server.issuer("acme")),
-            &[("csrf_token", &form.hidden("csrf_token")), ("return_to", &return_to), ("username", "alice"), ("password", PASSWORD)],
+            &[
+                ("csrf_token", &form.hidden("csrf_token")),
+                ("return_to", &return_to),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
-    assert_eq!((signed_in.status, signed_in.location()), (303, return_to.clone()));
+    assert_eq!(
+        (signed_in.status, signed_in.location()),
+        (303, return_to.clone())
+    );
 
     let confirm = browser.get(&absolute(&server, &return_to)).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
-    for words in ["Living Room TV", "Confirm your identity", "Your name and profile details", "Stay signed in", &user_code, r#"value="approve""#, r#"value="deny""#] {
+    for words in [
+        "Living Room TV",
+        "Confirm your identity",
+        "Your name and profile details",
+        "Stay signed in",
+        &user_code,
+        r#"value="approve""#,
+        r#"value="deny""#,
+    ] {
         assert!(confirm.body.contains(words), "{words} in {}", confirm.body);
     }
     let forged = browser
-        .post(&format!("{}/device/decision", server.issuer("acme")), &[("user_code", &user_code), ("decision", "approve")])
+        .post(
+            &format!("{}/device/decision", server.issuer("acme")),
+            &[("user_code", &user_code), ("decision", "approve")],
+        )
         .await;
     assert_eq!(forged.status, 403, "the decision needs the CSRF token");
     let done = decide(&server, &browser, &confirm, "approve").await;
@@ -116,14 +246,37 @@ async fn device_flow_signs_in_on_the_page_and_the_device_gets_verifiable_tokens_
     assert_eq!(res.headers()["cache-control"], "no-store");
     let tokens: Value = res.json().await.unwrap();
     let access = verified_claims(&server, tokens["access_token"].as_str().unwrap()).await;
-    assert_eq!((access["sub"].as_str(), access["client_id"].as_str()), (Some(alice.as_str()), Some(client_id.as_str())));
+    assert_eq!(
+        (access["sub"].as_str(), access["client_id"].as_str()),
+        (Some(alice.as_str()), Some(client_id.as_str()))
+    );
     assert_eq!(access["iss"], server.issuer("acme"));
-    let id = verified_claims(&server, tokens["id_token"].as_str().expect("openid was granted")).await;
-    assert_eq!((id["aud"].as_str(), id["sub"].as_str()), (Some(client_id.as_str()), Some(alice.as_str())));
-    assert!(tokens["refresh_token"].is_string(), "offline_access with the refresh_token grant");
-    assert_error(poll(&server, &client_id, &device_code).await, 400, "invalid_grant").await;
+    let id = verified_claims(
+        &server,
+        tokens["id_token"].as_str().expect("openid was granted"),
+    )
+    .await;
+    assert_eq!(
+        (id["aud"].as_str(), id["sub"].as_str()),
+        (Some(client_id.as_str()), Some(alice.as_str()))
+    );
+    assert!(
+        tokens["refresh_token"].is_string(),
+        "offline_access with the refresh_token grant"
+    );
+    assert_error(
+        poll(&server, &client_id, &device_code).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     // The code is spent: typing it again finds nothing.
-    let again = browser.get(&format!("{}/device?user_code={user_code}", server.issuer("acme"))).await;
+    let again = browser
+        .get(&format!(
+            "{}/device?user_code={user_code}",
+            server.issuer("acme")
+        ))
+        .await;
     assert_eq!(again.status, 400);
 }
 
@@ -132,23 +285,52 @@ async fn denying_a_device_is_access_denied_and_unknown_codes_get_a_readable_page
     let (server, _) = server_with("acme", "Acme").await;
     let client_id = tv(&server);
     let browser = Browser::new();
-    assert_eq!(sign_in(&server, &browser, "acme", PASSWORD).await.status, 200);
+    assert_eq!(
+        sign_in(&server, &browser, "acme", PASSWORD).await.status,
+        200
+    );
 
     let da = start(&server, &client_id, "openid").await;
     let complete = da["verification_uri_complete"].as_str().unwrap();
     let confirm = browser.get(complete).await;
-    assert_eq!(confirm.status, 200, "signed in already: straight to the confirmation");
-    assert!(confirm.body.contains("Living Room TV") && !confirm.body.contains("Stay signed in"), "{}", confirm.body);
+    assert_eq!(
+        confirm.status, 200,
+        "signed in already: straight to the confirmation"
+    );
+    assert!(
+        confirm.body.contains("Living Room TV") && !confirm.body.contains("Stay signed in"),
+        "{}",
+        confirm.body
+    );
     let denied = decide(&server, &browser, &confirm, "deny").await;
     assert_eq!(denied.status, 200, "{}", denied.body);
     assert!(denied.body.contains("denied"), "{}", denied.body);
-    assert_error(poll(&server, &client_id, da["device_code"].as_str().unwrap()).await, 400, "access_denied").await;
+    assert_error(
+        poll(&server, &client_id, da["device_code"].as_str().unwrap()).await,
+        400,
+        "access_denied",
+    )
+    .await;
 
-    let entry = browser.get(&format!("{}/device", server.issuer("acme"))).await;
+    let entry = browser
+        .get(&format!("{}/device", server.issuer("acme")))
+        .await;
     for typed in ["BCDF-GHJK", "<script>alert(1)</script>", ""] {
-        let page = browser.post(&format!("{}/device", server.issuer("acme")), &[("csrf_token", &entry.hidden("csrf_token")), ("user_code", typed)]).await;
+        let page = browser
+            .post(
+                &format!("{}/device", server.issuer("acme")),
+                &[
+                    ("csrf_token", &entry.hidden("csrf_token")),
+                    ("user_code", typed),
+                ],
+            )
+            .await;
         assert_eq!(page.status, 400, "{typed}: {}", page.body);
-        assert!(page.body.contains("not valid or has expired"), "{}", page.body);
+        assert!(
+            page.body.contains("not valid or has expired"),
+            "{}",
+            page.body
+        );
         assert!(!page.body.contains("<script>"), "escaped");
     }
 }
@@ -157,14 +339,37 @@ async fn denying_a_device_is_access_denied_and_unknown_codes_get_a_readable_page
 async fn device_authorization_authenticates_the_client_and_checks_its_grant_and_scope() {
     let (server, _) = server_with("acme", "Acme").await;
     let client_id = tv(&server);
-    let wide = server.post("acme", "device_authorization", None, &[("client_id", &client_id), ("scope", "openid email")]).await;
+    let wide = server
+        .post(
+            "acme",
+            "device_authorization",
+            None,
+            &[("client_id", &client_id), ("scope", "openid email")],
+        )
+        .await;
     assert_error(wide, 400, "invalid_scope").await;
-    let unknown = server.post("acme", "device_authorization", None, &[("client_id", "nobody")]).await;
+    let unknown = server
+        .post(
+            "acme",
+            "device_authorization",
+            None,
+            &[("client_id", "nobody")],
+        )
+        .await;
     assert_error(unknown, 401, "invalid_client").await;
     let service = server.client("acme", &["--grant-type", "client_credentials"]);
-    let refused = server.post("acme", "device_authorization", Some(&service), &[]).await;
+    let refused = server
+        .post("acme", "device_authorization", Some(&service), &[])
+        .await;
     assert_error(refused, 400, "unauthorized_client").await;
-    let other_tenant = server.post("nowhere", "device_authorization", None, &[("client_id", &client_id)]).await;
+    let other_tenant = server
+        .post(
+            "nowhere",
+            "device_authorization",
+            None,
+            &[("client_id", &client_id)],
+        )
+        .await;
     assert_eq!(other_tenant.status(), 404);
 }
 
@@ -175,7 +380,17 @@ async fn serve_dev_prints_how_to_try_the_device_flow_with_the_demo_tv() {
     assert!(log.contains("Try the device flow"), "{log}");
     let tv = server.demo_client("Demo TV");
     assert!(log.contains(&format!("curl -s -d client_id={} -d 'scope=openid profile offline_access' {}/device_authorization", tv.id, server.issuer("demo"))), "{log}");
-    let res = server.post("demo", "device_authorization", None, &[("client_id", &tv.id), ("scope", "openid profile offline_access")]).await;
+    let res = server
+        .post(
+            "demo",
+            "device_authorization",
+            None,
+            &[
+                ("client_id", &tv.id),
+                ("scope", "openid profile offline_access"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -188,10 +403,19 @@ async fn guessing_user_codes_is_throttled_per_address() {
     let csrf = entry.hidden("csrf_token");
     let mut statuses = Vec::new();
     for _ in 0..32 {
-        statuses.push(browser.post(&url, &[("csrf_token", &csrf), ("user_code", "BCDF-GHJK")]).await.status);
+        statuses.push(
+            browser
+                .post(&url, &[("csrf_token", &csrf), ("user_code", "BCDF-GHJK")])
+                .await
+                .status,
+        );
     }
     assert!(statuses[..30].iter().all(|s| *s == 400), "{statuses:?}");
     let throttled = browser.get(&format!("{url}?user_code=BCDF-GHJK")).await;
     assert_eq!(throttled.status, 429);
-    assert!(throttled.body.contains("Too many attempts"), "{}", throttled.body);
+    assert!(
+        throttled.body.contains("Too many attempts"),
+        "{}",
+        throttled.body
+    );
 }

@@ -22,14 +22,20 @@ pub enum Landing {
     /// A redirect to the client: the full Location.
     Redirect(String),
     /// A page that is not ours to continue (form_post, or an error page).
-    Page { status: u16, html: String, csp: String },
+    Page {
+        status: u16,
+        html: String,
+        csp: String,
+    },
 }
 
 impl Landing {
     pub fn redirect(self) -> String {
         match self {
             Self::Redirect(to) => to,
-            Self::Page { status, html, .. } => panic!("expected a redirect to the client, got {status}: {html}"),
+            Self::Page { status, html, .. } => {
+                panic!("expected a redirect to the client, got {status}: {html}")
+            }
         }
     }
 }
@@ -38,13 +44,20 @@ impl Landing {
 pub fn response_params(location: &str) -> HashMap<String, String> {
     let url = url::Url::parse(location).unwrap();
     match url.fragment() {
-        Some(f) => url::form_urlencoded::parse(f.as_bytes()).into_owned().collect(),
+        Some(f) => url::form_urlencoded::parse(f.as_bytes())
+            .into_owned()
+            .collect(),
         None => url.query_pairs().into_owned().collect(),
     }
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
@@ -59,14 +72,19 @@ pub fn form(html: &str) -> (String, Vec<(String, String)>) {
     let start = html.find("<form").expect("a form");
     let tag_end = html[start..].find('>').unwrap() + start;
     let action = attr(&html[start..tag_end], "action").unwrap_or_default();
-    let end = html[tag_end..].find("</form>").map_or(html.len(), |e| e + tag_end);
+    let end = html[tag_end..]
+        .find("</form>")
+        .map_or(html.len(), |e| e + tag_end);
     let mut hidden = Vec::new();
     let mut rest = &html[tag_end..end];
     while let Some(i) = rest.find("<input") {
         let close = rest[i..].find('>').unwrap() + i;
         let tag = &rest[i..close];
         if tag.contains("type=\"hidden\"") {
-            hidden.push((attr(tag, "name").unwrap(), attr(tag, "value").unwrap_or_default()));
+            hidden.push((
+                attr(tag, "name").unwrap(),
+                attr(tag, "value").unwrap_or_default(),
+            ));
         }
         rest = &rest[close..];
     }
@@ -75,16 +93,33 @@ pub fn form(html: &str) -> (String, Vec<(String, String)>) {
 
 impl Browser {
     pub fn new(server: &Server) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { http, base: server.base.clone(), cookies: Mutex::new(HashMap::new()) }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            http,
+            base: server.base.clone(),
+            cookies: Mutex::new(HashMap::new()),
+        }
     }
 
     fn absolute(&self, url: &str) -> String {
-        if url.starts_with('/') { format!("{}{url}", self.base) } else { url.to_owned() }
+        if url.starts_with('/') {
+            format!("{}{url}", self.base)
+        } else {
+            url.to_owned()
+        }
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn absorb(&self, res: &reqwest::Response) {
@@ -102,25 +137,47 @@ impl Browser {
     }
 
     pub async fn get(&self, url: &str) -> reqwest::Response {
-        let res = self.http.get(self.absolute(url)).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        let res = self
+            .http
+            .get(self.absolute(url))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
         self.absorb(&res);
         res
     }
 
     pub async fn post(&self, url: &str, form: &[(String, String)]) -> reqwest::Response {
-        let res = self.http.post(self.absolute(url)).header(COOKIE, self.cookie_header()).form(form).send().await.unwrap();
+        let res = self
+            .http
+            .post(self.absolute(url))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
         self.absorb(&res);
         res
     }
 
     /// Follows `res` through the server's own redirects and pages: signs in as
     /// `credentials` when the sign-in page appears (panics if `None`), approves consent.
-    pub async fn drive(&self, res: reqwest::Response, credentials: Option<(&str, &str)>) -> Landing {
+    pub async fn drive(
+        &self,
+        res: reqwest::Response,
+        credentials: Option<(&str, &str)>,
+    ) -> Landing {
         self.drive_deciding(res, credentials, "approve").await
     }
 
     /// [`Browser::drive`], answering the consent page with `decision` (`approve` or `deny`).
-    pub async fn drive_deciding(&self, mut res: reqwest::Response, credentials: Option<(&str, &str)>, decision: &str) -> Landing {
+    pub async fn drive_deciding(
+        &self,
+        mut res: reqwest::Response,
+        credentials: Option<(&str, &str)>,
+        decision: &str,
+    ) -> Landing {
         for _ in 0..12 {
             let status = res.status().as_u16();
             if (300..400).contains(&status) {
@@ -131,7 +188,11 @@ impl Browser {
                 res = self.get(&to).await;
                 continue;
             }
-            let csp = res.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            let csp = res
+                .headers()
+                .get("content-security-policy")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
             let html = res.text().await.unwrap();
             if status == 200 && html.contains("name=\"password\"") {
                 let (action, mut fields) = form(&html);

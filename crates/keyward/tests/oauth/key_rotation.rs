@@ -11,12 +11,22 @@ use crate::server::Server;
 const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
 
 async fn access_token(server: &Server, creds: &crate::server::Creds) -> String {
-    let res = server.token("acme", creds, &[("grant_type", "client_credentials")]).await;
+    let res = server
+        .token("acme", creds, &[("grant_type", "client_credentials")])
+        .await;
     res["access_token"].as_str().unwrap().to_owned()
 }
 
 async fn jwks(server: &Server) -> Value {
-    server.http.get(format!("{}/jwks", server.issuer("acme"))).send().await.unwrap().json().await.unwrap()
+    server
+        .http
+        .get(format!("{}/jwks", server.issuer("acme")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -25,18 +35,31 @@ async fn old_tokens_verify_after_rotation_and_new_tokens_carry_the_new_kid() {
     server.tenant("acme");
     let creds = server.client("acme", &[]);
     let old = access_token(&server, &creds).await;
-    let old_kid = verify(&old, &parse_jwk_set(&jwks(&server).await).unwrap(), &ALGS).unwrap().kid.unwrap();
+    let old_kid = verify(&old, &parse_jwk_set(&jwks(&server).await).unwrap(), &ALGS)
+        .unwrap()
+        .kid
+        .unwrap();
 
-    let report = server.env.json(&["keys", "rotate", "--tenant", "acme", "--json"]);
+    let report = server
+        .env
+        .json(&["keys", "rotate", "--tenant", "acme", "--json"]);
     assert_ne!(report["active_kid"], old_kid.as_str());
     let server = server.restart().await;
 
     let keys = parse_jwk_set(&jwks(&server).await).unwrap();
-    let still = verify(&old, &keys, &ALGS).expect("a retired key stays published while its tokens live");
+    let still =
+        verify(&old, &keys, &ALGS).expect("a retired key stays published while its tokens live");
     assert_eq!(still.kid.as_deref(), Some(old_kid.as_str()));
-    assert!(server.active("acme", &creds, &old).await, "and the old token is still active");
+    assert!(
+        server.active("acme", &creds, &old).await,
+        "and the old token is still active"
+    );
 
     let new = access_token(&server, &creds).await;
     let verified = verify(&new, &keys, &ALGS).unwrap();
-    assert_eq!(verified.kid.as_deref(), report["active_kid"].as_str(), "new tokens are signed by the promoted key");
+    assert_eq!(
+        verified.kid.as_deref(),
+        report["active_kid"].as_str(),
+        "new tokens are signed by the promoted key"
+    );
 }

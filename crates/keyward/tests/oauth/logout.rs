@@ -19,7 +19,10 @@ use crate::server::Server;
 const BYE: &str = "https://rp.test/bye";
 
 async fn store(server: &Server) -> keyward_store::SqlStore {
-    let url = format!("sqlite://{}/keyward.db?mode=rwc", server.env.dir.path().display());
+    let url = format!(
+        "sqlite://{}/keyward.db?mode=rwc",
+        server.env.dir.path().display()
+    );
     keyward_store::SqlStore::connect(&url).await.unwrap()
 }
 
@@ -27,14 +30,31 @@ async fn store(server: &Server) -> keyward_store::SqlStore {
 /// (written through the store: the CLI has no flag for it).
 async fn rp(server: &Server, slug: &str, backchannel: Option<String>) -> String {
     let created = server.env.json(&[
-        "client", "create", "--tenant", slug, "--name", "RP", "--redirect-uri", "https://rp.test/cb",
-        "--post-logout-redirect-uri", BYE, "--grant-type", "authorization_code", "--json",
+        "client",
+        "create",
+        "--tenant",
+        slug,
+        "--name",
+        "RP",
+        "--redirect-uri",
+        "https://rp.test/cb",
+        "--post-logout-redirect-uri",
+        BYE,
+        "--grant-type",
+        "authorization_code",
+        "--json",
     ]);
     let id = created["client_id"].as_str().unwrap().to_owned();
     if backchannel.is_some() {
         let store = store(server).await;
-        let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap()).await.unwrap().unwrap();
-        let mut client = ClientStore::get(&store, tenant.id, &ClientId::parse(&id).unwrap()).await.unwrap().unwrap();
+        let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut client = ClientStore::get(&store, tenant.id, &ClientId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         client.settings.backchannel_logout_uri = backchannel;
         ClientStore::update(&store, &client).await.unwrap();
     }
@@ -45,17 +65,29 @@ async fn rp(server: &Server, slug: &str, backchannel: Option<String>) -> String 
 /// already expired (hints are accepted expired).
 async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> String {
     let store = store(server).await;
-    let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap()).await.unwrap().unwrap();
-    let master = MasterKey::from_base64(&std::fs::read_to_string(server.env.dir.path().join("master.key")).unwrap()).unwrap();
+    let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let master = MasterKey::from_base64(
+        &std::fs::read_to_string(server.env.dir.path().join("master.key")).unwrap(),
+    )
+    .unwrap();
     let ring = KeyRing::new(Arc::new(store), master, Arc::new(SystemClock));
     let keys = ring.tenant_keys(tenant.id).await.unwrap();
     let now = chrono::Utc::now().timestamp();
     let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
-    keys.signer(SigningAlg::Es256).unwrap().sign("JWT", &claims).unwrap()
+    keys.signer(SigningAlg::Es256)
+        .unwrap()
+        .sign("JWT", &claims)
+        .unwrap()
 }
 
 fn logout_url(server: &Server, slug: &str, params: &[(&str, &str)]) -> String {
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
     format!("{}/logout?{}", server.issuer(slug), query.join("&"))
 }
 
@@ -63,24 +95,40 @@ fn logout_url(server: &Server, slug: &str, params: &[(&str, &str)]) -> String {
 async fn logout_without_hint_asks_for_confirmation_protected_by_csrf() {
     let (server, _) = server_with("acme", "Acme").await;
     let browser = Browser::new();
-    assert_eq!(sign_in(&server, &browser, "acme", PASSWORD).await.status, 200);
+    assert_eq!(
+        sign_in(&server, &browser, "acme", PASSWORD).await.status,
+        200
+    );
     let session = browser.cookie("keyward_session").unwrap();
-    let page = browser.get(&format!("{}/logout", server.issuer("acme"))).await;
+    let page = browser
+        .get(&format!("{}/logout", server.issuer("acme")))
+        .await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Sign out?"), "{}", page.body);
     assert_eq!(page.header("cache-control"), "no-store");
     let confirm = format!("{}/logout/confirm", server.issuer("acme"));
     assert_eq!(browser.post(&confirm, &[]).await.status, 403);
-    let done = browser.post(&confirm, &[("csrf_token", &page.hidden("csrf_token"))]).await;
+    let done = browser
+        .post(&confirm, &[("csrf_token", &page.hidden("csrf_token"))])
+        .await;
     assert_eq!(done.status, 200);
     assert!(done.body.contains("You have been signed out"));
     let cleared = done.set_cookie("keyward_session").unwrap();
-    assert!(cleared.contains("Max-Age=0") && cleared.contains("Path=/t/acme/"), "{cleared}");
+    assert!(
+        cleared.contains("Max-Age=0") && cleared.contains("Path=/t/acme/"),
+        "{cleared}"
+    );
     // The old cookie no longer names a session.
     let replay = Browser::new();
     replay.set("keyward_session", &session);
-    let after = replay.get(&format!("{}/logout", server.issuer("acme"))).await;
-    assert!(after.body.contains("You have been signed out"), "{}", after.body);
+    let after = replay
+        .get(&format!("{}/logout", server.issuer("acme")))
+        .await;
+    assert!(
+        after.body.contains("You have been signed out"),
+        "{}",
+        after.body
+    );
 }
 
 #[tokio::test]
@@ -89,8 +137,14 @@ async fn logout_refuses_an_unregistered_post_logout_redirect_uri() {
     let client = rp(&server, "acme", None).await;
     let browser = Browser::new();
     for params in [
-        vec![("client_id", client.as_str()), ("post_logout_redirect_uri", "https://evil.test/bye")],
-        vec![("client_id", client.as_str()), ("post_logout_redirect_uri", "https://rp.test/bye/")],
+        vec![
+            ("client_id", client.as_str()),
+            ("post_logout_redirect_uri", "https://evil.test/bye"),
+        ],
+        vec![
+            ("client_id", client.as_str()),
+            ("post_logout_redirect_uri", "https://rp.test/bye/"),
+        ],
         vec![("post_logout_redirect_uri", BYE)],
     ] {
         let page = browser.get(&logout_url(&server, "acme", &params)).await;
@@ -98,8 +152,22 @@ async fn logout_refuses_an_unregistered_post_logout_redirect_uri() {
         assert!(page.location().is_empty());
         assert!(page.body.contains("not registered"), "{}", page.body);
     }
-    let registered = browser.get(&logout_url(&server, "acme", &[("client_id", &client), ("post_logout_redirect_uri", BYE), ("state", "s 1")])).await;
-    assert_eq!((registered.status, registered.location().as_str()), (303, "https://rp.test/bye?state=s+1"), "no session: straight back");
+    let registered = browser
+        .get(&logout_url(
+            &server,
+            "acme",
+            &[
+                ("client_id", &client),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "s 1"),
+            ],
+        ))
+        .await;
+    assert_eq!(
+        (registered.status, registered.location().as_str()),
+        (303, "https://rp.test/bye?state=s+1"),
+        "no session: straight back"
+    );
 }
 
 #[tokio::test]
@@ -110,12 +178,37 @@ async fn logout_with_a_valid_expired_hint_ends_the_session_and_echoes_state() {
     sign_in(&server, &browser, "acme", PASSWORD).await;
     let session = browser.cookie("keyward_session").unwrap();
     let hint = id_token_hint(&server, "acme", &client, &alice).await;
-    let done = browser.get(&logout_url(&server, "acme", &[("id_token_hint", &hint), ("post_logout_redirect_uri", BYE), ("state", "xyz")])).await;
-    assert_eq!((done.status, done.location().as_str()), (303, "https://rp.test/bye?state=xyz"), "{}", done.body);
-    assert!(done.set_cookie("keyward_session").unwrap().contains("Max-Age=0"));
+    let done = browser
+        .get(&logout_url(
+            &server,
+            "acme",
+            &[
+                ("id_token_hint", &hint),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "xyz"),
+            ],
+        ))
+        .await;
+    assert_eq!(
+        (done.status, done.location().as_str()),
+        (303, "https://rp.test/bye?state=xyz"),
+        "{}",
+        done.body
+    );
+    assert!(
+        done.set_cookie("keyward_session")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     let replay = Browser::new();
     replay.set("keyward_session", &session);
-    assert!(replay.get(&format!("{}/logout", server.issuer("acme"))).await.body.contains("You have been signed out"));
+    assert!(
+        replay
+            .get(&format!("{}/logout", server.issuer("acme")))
+            .await
+            .body
+            .contains("You have been signed out")
+    );
 }
 
 #[tokio::test]
@@ -125,11 +218,19 @@ async fn logout_refuses_a_hint_from_another_tenant_or_a_mismatched_client() {
     let client = rp(&server, "acme", None).await;
     let foreign = id_token_hint(&server, "beta", &client, &alice).await;
     let browser = Browser::new();
-    let page = browser.get(&logout_url(&server, "acme", &[("id_token_hint", &foreign)])).await;
+    let page = browser
+        .get(&logout_url(&server, "acme", &[("id_token_hint", &foreign)]))
+        .await;
     assert_eq!(page.status, 400);
     assert!(page.body.contains("not issued here"), "{}", page.body);
     let hint = id_token_hint(&server, "acme", &client, &alice).await;
-    let mismatch = browser.get(&logout_url(&server, "acme", &[("id_token_hint", &hint), ("client_id", "someone-else")])).await;
+    let mismatch = browser
+        .get(&logout_url(
+            &server,
+            "acme",
+            &[("id_token_hint", &hint), ("client_id", "someone-else")],
+        ))
+        .await;
     assert_eq!(mismatch.status, 400);
 }
 
@@ -143,13 +244,15 @@ async fn backchannel_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
         let tx = tx.clone();
         App::new().route(
             "/backchannel",
-            web::post().to(move |form: web::Form<std::collections::HashMap<String, String>>| {
-                let tx = tx.clone();
-                async move {
-                    let _ = tx.send(form.get("logout_token").cloned().unwrap_or_default());
-                    HttpResponse::Ok().finish()
-                }
-            }),
+            web::post().to(
+                move |form: web::Form<std::collections::HashMap<String, String>>| {
+                    let tx = tx.clone();
+                    async move {
+                        let _ = tx.send(form.get("logout_token").cloned().unwrap_or_default());
+                        HttpResponse::Ok().finish()
+                    }
+                },
+            ),
         )
     })
     .workers(1)
@@ -168,39 +271,94 @@ async fn backchannel_logout_posts_a_logout_token_verifiable_with_the_tenant_jwks
     let browser = Browser::new();
     sign_in(&server, &browser, "acme", PASSWORD).await;
     let hint = id_token_hint(&server, "acme", &client, &alice).await;
-    let done = browser.get(&logout_url(&server, "acme", &[("id_token_hint", &hint)])).await;
+    let done = browser
+        .get(&logout_url(&server, "acme", &[("id_token_hint", &hint)]))
+        .await;
     assert_eq!(done.status, 200, "{}", done.body);
 
-    let token = tokio::time::timeout(Duration::from_secs(10), received.recv()).await.expect("a logout token").unwrap();
-    let jwks: Value = server.http.get(format!("{}/jwks", server.issuer("acme"))).send().await.unwrap().json().await.unwrap();
+    let token = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a logout token")
+        .unwrap();
+    let jwks: Value = server
+        .http
+        .get(format!("{}/jwks", server.issuer("acme")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let keys = keyward_oauth::jose::parse_jwk_set(&jwks).unwrap();
-    let verified = keyward_oauth::jose::verify(&token, &keys, &[SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa]).unwrap();
+    let verified = keyward_oauth::jose::verify(
+        &token,
+        &keys,
+        &[SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa],
+    )
+    .unwrap();
     assert_eq!(verified.typ.as_deref(), Some("logout+jwt"));
     let claims = verified.claims;
     assert_eq!(claims["iss"], server.issuer("acme"));
     assert_eq!(claims["aud"], client);
     assert_eq!(claims["sub"], alice);
-    assert!(claims["sid"].is_string() && claims["jti"].is_string() && claims["iat"].is_i64() && claims["exp"].is_i64());
-    assert_eq!(claims["events"], json!({ "http://schemas.openid.net/event/backchannel-logout": {} }));
-    assert!(claims.get("nonce").is_none(), "§2.4: a logout token has no nonce");
+    assert!(
+        claims["sid"].is_string()
+            && claims["jti"].is_string()
+            && claims["iat"].is_i64()
+            && claims["exp"].is_i64()
+    );
+    assert_eq!(
+        claims["events"],
+        json!({ "http://schemas.openid.net/event/backchannel-logout": {} })
+    );
+    assert!(
+        claims.get("nonce").is_none(),
+        "§2.4: a logout token has no nonce"
+    );
 }
 
 #[tokio::test]
 async fn failed_backchannel_logout_is_retried_then_counted_in_metrics() {
     let (server, alice) = server_with("acme", "Acme").await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let client = rp(&server, "acme", Some(format!("http://127.0.0.1:{closed}/backchannel"))).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = rp(
+        &server,
+        "acme",
+        Some(format!("http://127.0.0.1:{closed}/backchannel")),
+    )
+    .await;
     let browser = Browser::new();
     sign_in(&server, &browser, "acme", PASSWORD).await;
     let hint = id_token_hint(&server, "acme", &client, &alice).await;
-    assert_eq!(browser.get(&logout_url(&server, "acme", &[("id_token_hint", &hint)])).await.status, 200);
+    assert_eq!(
+        browser
+            .get(&logout_url(&server, "acme", &[("id_token_hint", &hint)]))
+            .await
+            .status,
+        200
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let metrics = server.http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+        let metrics = server
+            .http
+            .get(format!("{}/metrics", server.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         if metrics.contains("keyward_backchannel_logout_failures_total 1") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no failure counted: {metrics}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failure counted: {metrics}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(!server.log().contains(&hint), "tokens never reach the log");
@@ -214,19 +372,41 @@ async fn backchannel_logout_reaches_the_clients_that_got_codes_in_the_ended_sess
     let (server, alice) = server_with("acme", "Acme").await;
     let (uri, mut received) = backchannel_receiver().await;
     let created = server.env.json(&[
-        "client", "create", "--tenant", "acme", "--name", "First party", "--redirect-uri", "https://rp.test/cb",
-        "--grant-type", "authorization_code", "--first-party", "--json",
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "First party",
+        "--redirect-uri",
+        "https://rp.test/cb",
+        "--grant-type",
+        "authorization_code",
+        "--first-party",
+        "--json",
     ]);
     let client = created["client_id"].as_str().unwrap().to_owned();
     {
         let store = store(&server).await;
-        let tenant = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-        let mut stored = ClientStore::get(&store, tenant.id, &ClientId::parse(&client).unwrap()).await.unwrap().unwrap();
+        let tenant = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut stored = ClientStore::get(&store, tenant.id, &ClientId::parse(&client).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         stored.settings.backchannel_logout_uri = Some(uri);
         ClientStore::update(&store, &stored).await.unwrap();
     }
     let browser = Browser::new();
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, b"verifier-verifier-verifier-verifier-verifier").as_ref());
+    let challenge = URL_SAFE_NO_PAD.encode(
+        ring::digest::digest(
+            &ring::digest::SHA256,
+            b"verifier-verifier-verifier-verifier-verifier",
+        )
+        .as_ref(),
+    );
     let start = browser
         .get(&format!(
             "{}/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256",
@@ -234,26 +414,74 @@ async fn backchannel_logout_reaches_the_clients_that_got_codes_in_the_ended_sess
             urlencode("https://rp.test/cb"),
         ))
         .await;
-    let login = browser.get(&format!("{}{}", server.base, start.location())).await;
+    let login = browser
+        .get(&format!("{}{}", server.base, start.location()))
+        .await;
     let signed_in = browser
         .post(
             &format!("{}/login", server.issuer("acme")),
-            &[("csrf_token", &login.hidden("csrf_token")), ("interaction", &login.hidden("interaction")), ("username", "alice"), ("password", PASSWORD)],
+            &[
+                ("csrf_token", &login.hidden("csrf_token")),
+                ("interaction", &login.hidden("interaction")),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
-    let resumed = browser.get(&format!("{}{}", server.base, signed_in.location())).await;
-    assert!(resumed.location().starts_with("https://rp.test/cb?code="), "{}", resumed.location());
+    let resumed = browser
+        .get(&format!("{}{}", server.base, signed_in.location()))
+        .await;
+    assert!(
+        resumed.location().starts_with("https://rp.test/cb?code="),
+        "{}",
+        resumed.location()
+    );
     let session = browser.cookie("keyward_session").unwrap();
     let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{session}").as_bytes());
     let sid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
 
     // No hint: the person confirms, and the client that got a code hears of it.
-    let page = browser.get(&format!("{}/logout", server.issuer("acme"))).await;
-    let done = browser.post(&format!("{}/logout/confirm", server.issuer("acme")), &[("csrf_token", &page.hidden("csrf_token"))]).await;
+    let page = browser
+        .get(&format!("{}/logout", server.issuer("acme")))
+        .await;
+    let done = browser
+        .post(
+            &format!("{}/logout/confirm", server.issuer("acme")),
+            &[("csrf_token", &page.hidden("csrf_token"))],
+        )
+        .await;
     assert_eq!(done.status, 200);
-    let token = tokio::time::timeout(Duration::from_secs(10), received.recv()).await.expect("a logout token").unwrap();
-    let jwks: Value = server.http.get(format!("{}/jwks", server.issuer("acme"))).send().await.unwrap().json().await.unwrap();
+    let token = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a logout token")
+        .unwrap();
+    let jwks: Value = server
+        .http
+        .get(format!("{}/jwks", server.issuer("acme")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let keys = keyward_oauth::jose::parse_jwk_set(&jwks).unwrap();
-    let claims = keyward_oauth::jose::verify(&token, &keys, &[SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa]).unwrap().claims;
-    assert_eq!((claims["aud"].as_str(), claims["sub"].as_str(), claims["sid"].as_str()), (Some(client.as_str()), Some(alice.as_str()), Some(sid.as_str())));
+    let claims = keyward_oauth::jose::verify(
+        &token,
+        &keys,
+        &[SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa],
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(
+        (
+            claims["aud"].as_str(),
+            claims["sub"].as_str(),
+            claims["sid"].as_str()
+        ),
+        (
+            Some(client.as_str()),
+            Some(alice.as_str()),
+            Some(sid.as_str())
+        )
+    );
 }

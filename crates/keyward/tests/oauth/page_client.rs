@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 
 pub struct Browser {
     http: reqwest::Client,
@@ -19,11 +19,17 @@ pub struct Page {
 
 impl Page {
     pub fn location(&self) -> String {
-        self.headers.get(LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+        self.headers
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 
     /// The `Set-Cookie` line for `name`, if the response set it.
@@ -38,7 +44,11 @@ impl Page {
     /// The value of the hidden input `name` of the page's form.
     pub fn hidden(&self, name: &str) -> String {
         let marker = format!(r#"name="{name}" value=""#);
-        let start = self.body.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", self.body)) + marker.len();
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {name} in {}", self.body))
+            + marker.len();
         let len = self.body[start..].find('"').unwrap();
         self.body[start..start + len].to_owned()
     }
@@ -46,12 +56,23 @@ impl Page {
 
 impl Browser {
     pub fn new() -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { http, cookies: Mutex::new(Vec::new()) }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            http,
+            cookies: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies.lock().unwrap().iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     pub fn set(&self, name: &str, value: &str) {
@@ -74,13 +95,28 @@ impl Browser {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Page {
-        let jar = self.cookies.lock().unwrap().iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
-        let request = if jar.is_empty() { request } else { request.header(COOKIE, jar) };
+        let jar = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = if jar.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, jar)
+        };
         let res = request.send().await.unwrap();
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         self.remember(&headers);
-        Page { status, headers, body: res.text().await.unwrap() }
+        Page {
+            status,
+            headers,
+            body: res.text().await.unwrap(),
+        }
     }
 
     pub async fn get(&self, url: &str) -> Page {

@@ -31,7 +31,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Server {
@@ -49,9 +53,23 @@ impl Server {
         let port = free_port();
         env.set("KEYWARD_LISTEN", &format!("127.0.0.1:{port}"));
         let stderr = std::fs::File::create(env.dir.path().join("stderr.log")).unwrap();
-        let child = env.command(args).stdout(Stdio::null()).stderr(stderr).spawn().unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let server = Self { child, base: format!("http://127.0.0.1:{port}"), env, args: args.iter().map(|a| (*a).to_owned()).collect(), http };
+        let child = env
+            .command(args)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            env,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            http,
+        };
         server.wait_ready().await;
         server
     }
@@ -59,10 +77,20 @@ impl Server {
     async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if self.http.get(format!("{}/healthz", self.base)).send().await.is_ok() {
+            if self
+                .http
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                .is_ok()
+            {
                 return;
             }
-            assert!(Instant::now() < deadline, "server did not come up: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "server did not come up: {}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -73,7 +101,13 @@ impl Server {
         let _ = self.child.wait();
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
         let stderr = std::fs::File::create(self.env.dir.path().join("stderr.log")).unwrap();
-        self.child = self.env.command(&args).stdout(Stdio::null()).stderr(stderr).spawn().unwrap();
+        self.child = self
+            .env
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
         self.wait_ready().await;
         self
     }
@@ -89,11 +123,20 @@ impl Server {
     /// The id and secret `serve --dev` printed for the demo client whose name starts with `name`.
     pub fn demo_client(&self, name: &str) -> Creds {
         let log = self.log();
-        let line = log.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_else(|| panic!("no {name} in {log}"));
+        let line = log
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {log}"));
         let field = |key: &str| {
-            line.split_whitespace().find_map(|w| w.strip_prefix(key)).map(str::to_owned).unwrap_or_default()
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .map(str::to_owned)
+                .unwrap_or_default()
         };
-        Creds { id: field("client_id="), secret: field("client_secret=") }
+        Creds {
+            id: field("client_id="),
+            secret: field("client_secret="),
+        }
     }
 
     pub fn tenant(&self, slug: &str) {
@@ -102,18 +145,38 @@ impl Server {
 
     /// Registers a client with the CLI; `extra` are more `client create` flags.
     pub fn client(&self, tenant: &str, extra: &[&str]) -> Creds {
-        let mut args = vec!["client", "create", "--tenant", tenant, "--name", "test client", "--json"];
+        let mut args = vec![
+            "client",
+            "create",
+            "--tenant",
+            tenant,
+            "--name",
+            "test client",
+            "--json",
+        ];
         args.extend_from_slice(extra);
         let created = self.env.json(&args);
         Creds {
             id: created["client_id"].as_str().unwrap().to_owned(),
-            secret: created["client_secret"].as_str().unwrap_or_default().to_owned(),
+            secret: created["client_secret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 
     /// POSTs a form to `{issuer}/{endpoint}` with HTTP Basic credentials.
-    pub async fn post(&self, tenant: &str, endpoint: &str, creds: Option<&Creds>, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self.http.post(format!("{}/{endpoint}", self.issuer(tenant))).form(form);
+    pub async fn post(
+        &self,
+        tenant: &str,
+        endpoint: &str,
+        creds: Option<&Creds>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/{endpoint}", self.issuer(tenant)))
+            .form(form);
         if let Some(c) = creds {
             request = request.basic_auth(&c.id, Some(&c.secret));
         }
@@ -131,17 +194,28 @@ impl Server {
 
     /// Whether introspection at `tenant` by `creds` calls `token` active.
     pub async fn active(&self, tenant: &str, creds: &Creds, token: &str) -> bool {
-        let res = self.post(tenant, "introspect", Some(creds), &[("token", token)]).await;
+        let res = self
+            .post(tenant, "introspect", Some(creds), &[("token", token)])
+            .await;
         assert_eq!(res.status(), 200);
         res.json::<Value>().await.unwrap()["active"] == true
     }
 }
 
 /// Asserts an RFC 6749 §5.2 error response and returns its headers.
-pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> reqwest::header::HeaderMap {
+pub async fn assert_error(
+    res: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> reqwest::header::HeaderMap {
     let headers = res.headers().clone();
     assert_eq!(res.status(), status, "expected {code}");
-    assert!(headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], code, "{body}");
     assert!(body["error_description"].is_string());

@@ -7,9 +7,23 @@ use crate::server::Server;
 
 async fn password_token(server: &Server, scope: &str) -> String {
     let legacy = server.demo_client("Demo legacy");
-    let body = server.token("demo", &legacy, &[("grant_type", "password"), ("username", "demo"), ("password", "demo-password"), ("scope", scope)]).await;
+    let body = server
+        .token(
+            "demo",
+            &legacy,
+            &[
+                ("grant_type", "password"),
+                ("username", "demo"),
+                ("password", "demo-password"),
+                ("scope", scope),
+            ],
+        )
+        .await;
     if scope.contains("openid") {
-        assert!(body["id_token"].is_string(), "the password grant returns an ID token for openid: {body}");
+        assert!(
+            body["id_token"].is_string(),
+            "the password grant returns an ID token for openid: {body}"
+        );
     }
     body["access_token"].as_str().unwrap().to_owned()
 }
@@ -20,9 +34,27 @@ async fn userinfo_answers_get_and_post_with_header_or_body() {
     let token = password_token(&server, "openid email profile").await;
     let url = format!("{}/userinfo", server.issuer("demo"));
     let responses = [
-        server.http.get(&url).bearer_auth(&token).send().await.unwrap(),
-        server.http.post(&url).bearer_auth(&token).send().await.unwrap(),
-        server.http.post(&url).form(&[("access_token", token.as_str())]).send().await.unwrap(),
+        server
+            .http
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        server
+            .http
+            .post(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        server
+            .http
+            .post(&url)
+            .form(&[("access_token", token.as_str())])
+            .send()
+            .await
+            .unwrap(),
     ];
     for res in responses {
         assert_eq!(res.status(), 200);
@@ -40,11 +72,32 @@ async fn userinfo_releases_claims_by_scope() {
     let server = Server::dev().await;
     let url = format!("{}/userinfo", server.issuer("demo"));
     let token = password_token(&server, "openid").await;
-    let claims: Value = server.http.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let claims: Value = server
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(claims["sub"].is_string());
-    assert!(claims.get("email").is_none() && claims.get("preferred_username").is_none(), "{claims}");
+    assert!(
+        claims.get("email").is_none() && claims.get("preferred_username").is_none(),
+        "{claims}"
+    );
     let token = password_token(&server, "openid email").await;
-    let claims: Value = server.http.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let claims: Value = server
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(claims["email"], "demo@example.com");
     assert!(claims.get("preferred_username").is_none());
 }
@@ -53,22 +106,61 @@ async fn userinfo_releases_claims_by_scope() {
 async fn userinfo_refuses_bad_tokens_with_a_bearer_challenge() {
     let server = Server::dev().await;
     let url = format!("{}/userinfo", server.issuer("demo"));
-    let res = server.http.get(&url).bearer_auth("not-a-token").send().await.unwrap();
+    let res = server
+        .http
+        .get(&url)
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
-    let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    assert!(challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""), "{challenge}");
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""),
+        "{challenge}"
+    );
 
     let res = server.http.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 401);
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer realm="));
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer realm=")
+    );
 
     let no_openid = password_token(&server, "email").await;
-    let res = server.http.get(&url).bearer_auth(&no_openid).send().await.unwrap();
+    let res = server
+        .http
+        .get(&url)
+        .bearer_auth(&no_openid)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
 
     let service = server.demo_client("Demo service");
-    let body = server.token("demo", &service, &[("grant_type", "client_credentials")]).await;
-    let res = server.http.get(&url).bearer_auth(body["access_token"].as_str().unwrap()).send().await.unwrap();
-    assert!(matches!(res.status().as_u16(), 401 | 403), "a client's own token has no user");
+    let body = server
+        .token("demo", &service, &[("grant_type", "client_credentials")])
+        .await;
+    let res = server
+        .http
+        .get(&url)
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(res.status().as_u16(), 401 | 403),
+        "a client's own token has no user"
+    );
 }

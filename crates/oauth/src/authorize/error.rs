@@ -65,7 +65,10 @@ pub struct AuthorizeError {
 
 impl AuthorizeError {
     pub fn new(code: AuthorizeErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into() }
+        Self {
+            code,
+            description: description.into(),
+        }
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {

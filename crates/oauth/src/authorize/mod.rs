@@ -12,8 +12,8 @@ mod response;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use keyward_core::{ClientId, UserId};
 use keyward_core::secret::try_random_token;
+use keyward_core::{ClientId, UserId};
 
 use self::error::{AuthorizeError, AuthorizeErrorCode};
 use self::request::{AuthorizationRequest, ResponseMode, Untrusted};
@@ -53,7 +53,11 @@ pub enum AuthorizeOutcome {
     },
     /// Show an error page; never redirect (unknown client, unregistered redirect URI, expired
     /// interaction). `status` is the HTTP status.
-    ShowError { status: u16, error: &'static str, description: String },
+    ShowError {
+        status: u16,
+        error: &'static str,
+        description: String,
+    },
     /// Send the browser to `/t/{tenant}/login?interaction={id}`.
     NeedLogin(Interaction),
     /// Send the browser to `/t/{tenant}/consent?interaction={id}`.
@@ -61,7 +65,11 @@ pub enum AuthorizeOutcome {
 }
 
 fn show(status: u16, error: &'static str, description: impl Into<String>) -> AuthorizeOutcome {
-    AuthorizeOutcome::ShowError { status, error, description: description.into() }
+    AuthorizeOutcome::ShowError {
+        status,
+        error,
+        description: description.into(),
+    }
 }
 
 /// The authorization endpoint of every tenant.
@@ -73,7 +81,8 @@ pub struct AuthorizationEndpoint {
 
 impl std::fmt::Debug for AuthorizationEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthorizationEndpoint").finish_non_exhaustive()
+        f.debug_struct("AuthorizationEndpoint")
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,8 +95,16 @@ struct Pending<'a> {
 }
 
 impl AuthorizationEndpoint {
-    pub fn new(tokens: Arc<TokenService>, consents: Arc<dyn ConsentStore>, users: Arc<dyn UserClaims>) -> Self {
-        Self { tokens, consents, users }
+    pub fn new(
+        tokens: Arc<TokenService>,
+        consents: Arc<dyn ConsentStore>,
+        users: Arc<dyn UserClaims>,
+    ) -> Self {
+        Self {
+            tokens,
+            consents,
+            users,
+        }
     }
 
     /// RFC 6749 §4.1.1 / OIDC Core §3.1.2.1: a GET query string or POST form body.
@@ -104,12 +121,21 @@ impl AuthorizationEndpoint {
         let Some(client_id) = params.get("client_id") else {
             return show(400, "invalid_request", "the request names no client_id");
         };
-        let client = match self.tokens.directory.client(tenant.tenant.id, client_id).await {
+        let client = match self
+            .tokens
+            .directory
+            .client(tenant.tenant.id, client_id)
+            .await
+        {
             Ok(Some(c)) => c,
             Ok(None) => return show(400, "invalid_client", "unknown client"),
             Err(e) => {
                 unavailable("looking up the client", e);
-                return show(503, "temporarily_unavailable", "the service is temporarily unavailable");
+                return show(
+                    503,
+                    "temporarily_unavailable",
+                    "the service is temporarily unavailable",
+                );
             }
         };
         let redirect_uri = match request::redirect_uri(&client, &params) {
@@ -118,50 +144,107 @@ impl AuthorizationEndpoint {
         };
         let error_to = |e: AuthorizeError| {
             let state = params.get("state").map(str::to_owned);
-            error_redirect(tenant, redirect_uri.clone(), request::error_mode(&params), state, &e)
+            error_redirect(
+                tenant,
+                redirect_uri.clone(),
+                request::error_mode(&params),
+                state,
+                &e,
+            )
         };
-        let request = match request::validate(&client, redirect_uri.clone(), &params, tenant.tenant.settings.pkce_required) {
+        let request = match request::validate(
+            &client,
+            redirect_uri.clone(),
+            &params,
+            tenant.tenant.settings.pkce_required,
+        ) {
             Ok(r) => r,
             Err(e) => return error_to(e),
         };
-        let pending = Pending { tenant, client, request, interaction: None };
+        let pending = Pending {
+            tenant,
+            client,
+            request,
+            interaction: None,
+        };
         self.decide(pending, subject).await
     }
 
     /// Continues the request of interaction `id` once the login or consent page is done.
-    pub async fn resume(&self, tenant: &TenantEntry, id: &str, subject: Option<&AuthenticatedSubject>) -> AuthorizeOutcome {
-        let expired = || show(400, "invalid_request", "this sign-in request has expired; start again from the application");
+    pub async fn resume(
+        &self,
+        tenant: &TenantEntry,
+        id: &str,
+        subject: Option<&AuthenticatedSubject>,
+    ) -> AuthorizeOutcome {
+        let expired = || {
+            show(
+                400,
+                "invalid_request",
+                "this sign-in request has expired; start again from the application",
+            )
+        };
         let raw = match self.tokens.cache.get(&interaction_key(id)).await {
             Ok(Some(raw)) => raw,
             Ok(None) => return expired(),
             Err(e) => {
                 unavailable("loading an interaction", e);
-                return show(503, "temporarily_unavailable", "the service is temporarily unavailable");
+                return show(
+                    503,
+                    "temporarily_unavailable",
+                    "the service is temporarily unavailable",
+                );
             }
         };
         let Ok(interaction) = serde_json::from_slice::<Interaction>(&raw) else {
             return expired();
         };
-        let Ok(request) = serde_json::from_value::<AuthorizationRequest>(interaction.request.clone()) else {
+        let Ok(request) =
+            serde_json::from_value::<AuthorizationRequest>(interaction.request.clone())
+        else {
             return expired();
         };
         if interaction.tenant_id != tenant.tenant.id {
             return expired();
         }
-        let client = match self.tokens.directory.client(tenant.tenant.id, request.client_id.as_str()).await {
-            Ok(Some(c)) if c.redirect_uris.iter().any(|r| r.matches_exactly(&request.redirect_uri)) => c,
+        let client = match self
+            .tokens
+            .directory
+            .client(tenant.tenant.id, request.client_id.as_str())
+            .await
+        {
+            Ok(Some(c))
+                if c.redirect_uris
+                    .iter()
+                    .any(|r| r.matches_exactly(&request.redirect_uri)) =>
+            {
+                c
+            }
             Ok(_) => return show(400, "invalid_client", "the client is no longer registered"),
             Err(e) => {
                 unavailable("looking up the client", e);
-                return show(503, "temporarily_unavailable", "the service is temporarily unavailable");
+                return show(
+                    503,
+                    "temporarily_unavailable",
+                    "the service is temporarily unavailable",
+                );
             }
         };
-        let pending = Pending { tenant, client, request, interaction: Some(interaction) };
+        let pending = Pending {
+            tenant,
+            client,
+            request,
+            interaction: Some(interaction),
+        };
         self.decide(pending, subject).await
     }
 
     /// OIDC Core §3.1.2.3–§3.1.2.4: authenticate, then consent, then respond.
-    async fn decide(&self, pending: Pending<'_>, subject: Option<&AuthenticatedSubject>) -> AuthorizeOutcome {
+    async fn decide(
+        &self,
+        pending: Pending<'_>,
+        subject: Option<&AuthenticatedSubject>,
+    ) -> AuthorizeOutcome {
         match self.try_decide(&pending, subject).await {
             Ok(outcome) => outcome,
             Err(e) => self.finish_with_error(&pending, &e).await,
@@ -184,20 +267,29 @@ impl AuthorizationEndpoint {
                 // A sign-in during this interaction satisfies prompt=login and max_age.
                 let signed_in_here = required_after.is_some_and(|after| s.auth_time >= after);
                 let stale_for_interaction = required_after.is_some_and(|after| s.auth_time < after);
-                let too_old = !signed_in_here && req.max_age.is_some_and(|max| now - s.auth_time > Duration::seconds(max));
+                let too_old = !signed_in_here
+                    && req
+                        .max_age
+                        .is_some_and(|max| now - s.auth_time > Duration::seconds(max));
                 let forced = !resuming && (req.prompt.login || req.prompt.select_account);
-                let other_user = hint_sub
-                    .as_deref()
-                    .is_some_and(|h| h != subject_for(p.tenant.tenant.id, &p.client, &s.user_id.to_string()));
+                let other_user = hint_sub.as_deref().is_some_and(|h| {
+                    h != subject_for(p.tenant.tenant.id, &p.client, &s.user_id.to_string())
+                });
                 if other_user && resuming && !stale_for_interaction {
-                    return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the signed-in user is not the one the id_token_hint names"));
+                    return Err(AuthorizeError::new(
+                        AuthorizeErrorCode::LoginRequired,
+                        "the signed-in user is not the one the id_token_hint names",
+                    ));
                 }
                 (stale_for_interaction || too_old || forced || other_user).then_some(now)
             }
         };
         if let Some(now) = login {
             if req.prompt.none {
-                return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the user must sign in"));
+                return Err(AuthorizeError::new(
+                    AuthorizeErrorCode::LoginRequired,
+                    "the user must sign in",
+                ));
             }
             // The sign-in that answers this interaction must happen from now on.
             let after = required_after.or(Some(now));
@@ -205,20 +297,39 @@ impl AuthorizationEndpoint {
             return Ok(AuthorizeOutcome::NeedLogin(interaction));
         }
         let Some(subject) = subject else {
-            return Err(AuthorizeError::new(AuthorizeErrorCode::LoginRequired, "the user must sign in"));
+            return Err(AuthorizeError::new(
+                AuthorizeErrorCode::LoginRequired,
+                "the user must sign in",
+            ));
         };
         if p.interaction.as_ref().is_some_and(|i| i.consent_denied) {
-            return Err(AuthorizeError::new(AuthorizeErrorCode::AccessDenied, "the user declined"));
+            return Err(AuthorizeError::new(
+                AuthorizeErrorCode::AccessDenied,
+                "the user declined",
+            ));
         }
         if !p.client.first_party && !self.consented(p, subject).await? {
             if req.prompt.none {
-                return Err(AuthorizeError::new(AuthorizeErrorCode::ConsentRequired, "the user must consent"));
+                return Err(AuthorizeError::new(
+                    AuthorizeErrorCode::ConsentRequired,
+                    "the user must consent",
+                ));
             }
             let after = p.interaction.as_ref().and_then(|i| i.reauthenticate_after);
-            let interaction = self.save(p, InteractionNeed::Consent, after, Some(subject.user_id)).await?;
+            let interaction = self
+                .save(p, InteractionNeed::Consent, after, Some(subject.user_id))
+                .await?;
             return Ok(AuthorizeOutcome::NeedConsent(interaction));
         }
-        let mut params = response::issue(&self.tokens, self.users.as_ref(), p.tenant, &p.client, req, subject).await?;
+        let mut params = response::issue(
+            &self.tokens,
+            self.users.as_ref(),
+            p.tenant,
+            &p.client,
+            req,
+            subject,
+        )
+        .await?;
         push_common(&mut params, p.tenant, req.state.as_deref());
         self.forget(p).await;
         Ok(AuthorizeOutcome::RedirectToClient {
@@ -237,12 +348,20 @@ impl AuthorizationEndpoint {
         let keys = self.tokens.tenant_keys(p.tenant.tenant.id).await?;
         id_token::hint_subject(hint, p.tenant, p.client.client_id.as_str(), &keys)
             .map(Some)
-            .ok_or_else(|| AuthorizeError::invalid_request("the id_token_hint is not a valid ID token of this client"))
+            .ok_or_else(|| {
+                AuthorizeError::invalid_request(
+                    "the id_token_hint is not a valid ID token of this client",
+                )
+            })
     }
 
     /// OIDC Core §3.1.2.4: a remembered consent covering the scope, fresh enough for
     /// prompt=consent (given during this very interaction).
-    async fn consented(&self, p: &Pending<'_>, subject: &AuthenticatedSubject) -> Result<bool, AuthorizeError> {
+    async fn consented(
+        &self,
+        p: &Pending<'_>,
+        subject: &AuthenticatedSubject,
+    ) -> Result<bool, AuthorizeError> {
         let found = self
             .consents
             .find(p.tenant.tenant.id, subject.user_id, &p.client.client_id)
@@ -255,7 +374,10 @@ impl AuthorizationEndpoint {
             return Ok(false);
         }
         if p.request.prompt.consent {
-            return Ok(p.interaction.as_ref().is_some_and(|i| consent.granted_at >= i.created_at));
+            return Ok(p
+                .interaction
+                .as_ref()
+                .is_some_and(|i| consent.granted_at >= i.created_at));
         }
         Ok(true)
     }
@@ -269,9 +391,15 @@ impl AuthorizationEndpoint {
         user_id: Option<UserId>,
     ) -> Result<Interaction, AuthorizeError> {
         let interaction = match &p.interaction {
-            Some(existing) => Interaction { needs, reauthenticate_after, user_id, ..existing.clone() },
+            Some(existing) => Interaction {
+                needs,
+                reauthenticate_after,
+                user_id,
+                ..existing.clone()
+            },
             None => Interaction {
-                id: try_random_token(16).map_err(|e| internal("generating an interaction id", e))?,
+                id: try_random_token(16)
+                    .map_err(|e| internal("generating an interaction id", e))?,
                 tenant_id: p.tenant.tenant.id,
                 client_id: p.client.client_id.clone(),
                 client_name: p.client.name.to_string(),
@@ -280,13 +408,15 @@ impl AuthorizationEndpoint {
                 ui_locales: p.request.ui_locales.clone(),
                 reauthenticate_after,
                 needs,
-                request: serde_json::to_value(&p.request).map_err(|e| internal("serialising a request", e))?,
+                request: serde_json::to_value(&p.request)
+                    .map_err(|e| internal("serialising a request", e))?,
                 consent_denied: false,
                 user_id,
                 created_at: self.tokens.clock.now(),
             },
         };
-        let raw = serde_json::to_vec(&interaction).map_err(|e| internal("serialising an interaction", e))?;
+        let raw = serde_json::to_vec(&interaction)
+            .map_err(|e| internal("serialising an interaction", e))?;
         self.tokens
             .cache
             .put(&interaction_key(&interaction.id), &raw, INTERACTION_TTL)
@@ -307,7 +437,13 @@ impl AuthorizationEndpoint {
     async fn finish_with_error(&self, p: &Pending<'_>, e: &AuthorizeError) -> AuthorizeOutcome {
         self.forget(p).await;
         let r = &p.request;
-        error_redirect(p.tenant, r.redirect_uri.clone(), r.response_mode, r.state.clone(), e)
+        error_redirect(
+            p.tenant,
+            r.redirect_uri.clone(),
+            r.response_mode,
+            r.state.clone(),
+            e,
+        )
     }
 }
 
@@ -331,11 +467,25 @@ fn error_redirect(
     let description: String = e
         .description
         .chars()
-        .map(|c| if c == '"' || c == '\\' || !(' '..='~').contains(&c) { '\'' } else { c })
+        .map(|c| {
+            if c == '"' || c == '\\' || !(' '..='~').contains(&c) {
+                '\''
+            } else {
+                c
+            }
+        })
         .collect();
-    let mut params = vec![("error".to_owned(), e.code.as_str().to_owned()), ("error_description".to_owned(), description)];
+    let mut params = vec![
+        ("error".to_owned(), e.code.as_str().to_owned()),
+        ("error_description".to_owned(), description),
+    ];
     push_common(&mut params, tenant, state.as_deref());
-    AuthorizeOutcome::RedirectToClient { uri, mode, params, issued_to: None }
+    AuthorizeOutcome::RedirectToClient {
+        uri,
+        mode,
+        params,
+        issued_to: None,
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,13 @@ impl ResponseType {
     pub fn parse(raw: &str) -> Option<Self> {
         let mut words: Vec<&str> = raw.split(' ').filter(|w| !w.is_empty()).collect();
         words.sort_unstable();
-        let rt = |code, id_token, token| Some(Self { code, id_token, token });
+        let rt = |code, id_token, token| {
+            Some(Self {
+                code,
+                id_token,
+                token,
+            })
+        };
         match words.as_slice() {
             ["code"] => rt(true, false, false),
             ["id_token"] => rt(false, true, false),
@@ -37,7 +43,11 @@ impl ResponseType {
 
     /// Implicit and hybrid responses go in the fragment by default. Multiple Response Types §5
     pub fn default_mode(&self) -> ResponseMode {
-        if self.id_token || self.token { ResponseMode::Fragment } else { ResponseMode::Query }
+        if self.id_token || self.token {
+            ResponseMode::Fragment
+        } else {
+            ResponseMode::Query
+        }
     }
 
     /// The grant types the client must have registered for it.
@@ -95,7 +105,9 @@ impl Prompt {
             }
         }
         if prompt.none && (prompt.login || prompt.consent || prompt.select_account) {
-            return Err(AuthorizeError::invalid_request("prompt=none cannot be combined with other values"));
+            return Err(AuthorizeError::invalid_request(
+                "prompt=none cannot be combined with other values",
+            ));
         }
         Ok(prompt)
     }
@@ -132,11 +144,17 @@ pub struct Untrusted(pub &'static str);
 /// RFC 6749 §3.1.2.3: the redirect URI, matched exactly; when omitted, the client's only one.
 pub fn redirect_uri(client: &Client, params: &FormParams) -> Result<String, Untrusted> {
     match params.get("redirect_uri") {
-        Some(sent) if client.redirect_uris.iter().any(|r| r.matches_exactly(sent)) => Ok(sent.to_owned()),
-        Some(_) => Err(Untrusted("the redirect_uri is not registered for this client")),
+        Some(sent) if client.redirect_uris.iter().any(|r| r.matches_exactly(sent)) => {
+            Ok(sent.to_owned())
+        }
+        Some(_) => Err(Untrusted(
+            "the redirect_uri is not registered for this client",
+        )),
         None => match client.redirect_uris.as_slice() {
             [only] => Ok(only.as_str().to_owned()),
-            _ => Err(Untrusted("the request must name one of the client's redirect URIs")),
+            _ => Err(Untrusted(
+                "the request must name one of the client's redirect URIs",
+            )),
         },
     }
 }
@@ -147,7 +165,12 @@ pub fn error_mode(params: &FormParams) -> ResponseMode {
     params
         .get("response_mode")
         .and_then(ResponseMode::parse)
-        .or_else(|| params.get("response_type").and_then(ResponseType::parse).map(|r| r.default_mode()))
+        .or_else(|| {
+            params
+                .get("response_type")
+                .and_then(ResponseType::parse)
+                .map(|r| r.default_mode())
+        })
         .unwrap_or(ResponseMode::Query)
 }
 
@@ -165,47 +188,85 @@ pub fn validate(
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     use AuthorizeErrorCode::*;
     if params.get("request").is_some() {
-        return Err(err(RequestNotSupported, "request objects are not supported"));
+        return Err(err(
+            RequestNotSupported,
+            "request objects are not supported",
+        ));
     }
     if params.get("request_uri").is_some() {
         return Err(err(RequestUriNotSupported, "request_uri is not supported"));
     }
     if params.get("registration").is_some() {
-        return Err(err(RegistrationNotSupported, "the registration parameter is not supported"));
+        return Err(err(
+            RegistrationNotSupported,
+            "the registration parameter is not supported",
+        ));
     }
-    let raw_type = params.get("response_type").ok_or_else(|| err(InvalidRequest, "missing parameter response_type"))?;
-    let response_type =
-        ResponseType::parse(raw_type).ok_or_else(|| err(UnsupportedResponseType, "the response_type is not supported"))?;
+    let raw_type = params
+        .get("response_type")
+        .ok_or_else(|| err(InvalidRequest, "missing parameter response_type"))?;
+    let response_type = ResponseType::parse(raw_type).ok_or_else(|| {
+        err(
+            UnsupportedResponseType,
+            "the response_type is not supported",
+        )
+    })?;
     let response_mode = match params.get("response_mode") {
         None => response_type.default_mode(),
-        Some(m) => ResponseMode::parse(m).ok_or_else(|| err(InvalidRequest, "unsupported response_mode"))?,
+        Some(m) => ResponseMode::parse(m)
+            .ok_or_else(|| err(InvalidRequest, "unsupported response_mode"))?,
     };
     // Multiple Response Types §2.1: tokens never travel in the query string.
     if response_mode == ResponseMode::Query && (response_type.id_token || response_type.token) {
-        return Err(err(InvalidRequest, "response_mode=query cannot carry tokens"));
+        return Err(err(
+            InvalidRequest,
+            "response_mode=query cannot carry tokens",
+        ));
     }
-    if !response_type.grants().iter().all(|g| client.grant_types.contains(g)) {
-        return Err(err(UnauthorizedClient, "the client may not use this response_type"));
+    if !response_type
+        .grants()
+        .iter()
+        .all(|g| client.grant_types.contains(g))
+    {
+        return Err(err(
+            UnauthorizedClient,
+            "the client may not use this response_type",
+        ));
     }
     let scope = match params.get("scope") {
         Some(raw) => Scope::parse(raw).map_err(|_| err(InvalidScope, "the scope is malformed"))?,
         None => client.scopes.clone(),
     };
     if !scope.is_subset(&client.scopes) {
-        return Err(err(InvalidScope, "the requested scope exceeds what the client may be granted"));
+        return Err(err(
+            InvalidScope,
+            "the requested scope exceeds what the client may be granted",
+        ));
     }
     if response_type.id_token && !scope.contains("openid") {
-        return Err(err(InvalidScope, "response types with id_token need the openid scope"));
+        return Err(err(
+            InvalidScope,
+            "response types with id_token need the openid scope",
+        ));
     }
     let nonce = params.get("nonce").map(str::to_owned);
     // OIDC Core §3.2.2.1 / §3.3.2.11: implicit and hybrid requests need a nonce.
     if response_type.id_token && nonce.is_none() {
-        return Err(err(InvalidRequest, "a nonce is required when an id_token is returned from the authorization endpoint"));
+        return Err(err(
+            InvalidRequest,
+            "a nonce is required when an id_token is returned from the authorization endpoint",
+        ));
     }
-    let code_challenge = CodeChallenge::from_request(params.get("code_challenge"), params.get("code_challenge_method"))
-        .map_err(|e| AuthorizeError::invalid_request(e.to_string()))?;
+    let code_challenge = CodeChallenge::from_request(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    )
+    .map_err(|e| AuthorizeError::invalid_request(e.to_string()))?;
     if response_type.code && code_challenge.is_none() && (client.public || pkce_required) {
-        return Err(err(InvalidRequest, "PKCE (code_challenge with method S256) is required"));
+        return Err(err(
+            InvalidRequest,
+            "PKCE (code_challenge with method S256) is required",
+        ));
     }
     let prompt = Prompt::parse(params.get("prompt"))?;
     let max_age = params
@@ -215,7 +276,11 @@ pub fn validate(
         .transpose()?;
     let claims = params
         .get("claims")
-        .map(|c| serde_json::from_str::<Value>(c).ok().filter(Value::is_object))
+        .map(|c| {
+            serde_json::from_str::<Value>(c)
+                .ok()
+                .filter(Value::is_object)
+        })
         .map(|c| c.ok_or_else(|| err(InvalidRequest, "the claims parameter must be a JSON object")))
         .transpose()?;
     let owned = |name: &str| params.get(name).map(str::to_owned);

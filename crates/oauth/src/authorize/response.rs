@@ -57,7 +57,9 @@ pub(super) async fn issue(
         None
     };
     let access = if rt.token {
-        let access = tokens.mint_access_token(tenant, client, &user_id, &request.scope).await?;
+        let access = tokens
+            .mint_access_token(tenant, client, &user_id, &request.scope)
+            .await?;
         params.push(("access_token".to_owned(), access.token.clone()));
         params.push(("token_type".to_owned(), "Bearer".to_owned()));
         params.push(("expires_in".to_owned(), access.expires_in.to_string()));
@@ -80,7 +82,10 @@ pub(super) async fn issue(
             code: code.as_deref(),
             claims,
         };
-        params.push(("id_token".to_owned(), id_token::mint(signer, tenant, client, &who, &contents, now)?));
+        params.push((
+            "id_token".to_owned(),
+            id_token::mint(signer, tenant, client, &who, &contents, now)?,
+        ));
     }
     Ok(params)
 }

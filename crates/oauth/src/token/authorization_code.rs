@@ -12,9 +12,9 @@ use crate::directory::TenantEntry;
 use crate::error::OAuthError;
 use crate::id_token::{self, IdTokenContents};
 use crate::params::FormParams;
+use crate::token::TokenResponse;
 use crate::token::password::OFFLINE_ACCESS;
 use crate::token::refresh_token::{SessionOrigin, hash, issue_family_in_session};
-use crate::token::TokenResponse;
 use crate::token_service::{TokenService, unavailable};
 
 fn invalid() -> OAuthError {
@@ -45,23 +45,52 @@ pub(crate) async fn exchange(
     // RFC 6749 §4.1.3: required, and identical, when the authorization request had one (it
     // always has: the code records the URI the response went to).
     if params.get("redirect_uri") != Some(grant.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     let verifier = params.get("code_verifier");
     match (&grant.code_challenge, verifier) {
         (Some(challenge), Some(v)) if challenge.verify(v) => {}
-        (Some(_), _) => return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge")),
+        (Some(_), _) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
         // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade.
-        (None, Some(_)) => return Err(OAuthError::invalid_grant("the authorization request had no code_challenge")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "the authorization request had no code_challenge",
+            ));
+        }
         (None, None) => {}
     }
     let now = service.clock.now();
     let scope = grant.scope.clone();
-    let access = service.mint_access_token(tenant, client, &grant.user_id, &scope).await?;
-    let refresh = if scope.contains(OFFLINE_ACCESS) && client.grant_types.contains(&GrantType::RefreshToken) {
+    let access = service
+        .mint_access_token(tenant, client, &grant.user_id, &scope)
+        .await?;
+    let refresh = if scope.contains(OFFLINE_ACCESS)
+        && client.grant_types.contains(&GrantType::RefreshToken)
+    {
         let subject = Some(grant.user_id.clone());
-        let origin = SessionOrigin { session_id: grant.session_id.clone(), auth_time: grant.auth_time };
-        Some(issue_family_in_session(service, tenant, client, subject, &scope, &access, now, Some(origin)).await?)
+        let origin = SessionOrigin {
+            session_id: grant.session_id.clone(),
+            auth_time: grant.auth_time,
+        };
+        Some(
+            issue_family_in_session(
+                service,
+                tenant,
+                client,
+                subject,
+                &scope,
+                &access,
+                now,
+                Some(origin),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -84,7 +113,14 @@ pub(crate) async fn exchange(
             access_token: Some(&access.token),
             ..Default::default()
         };
-        Some(id_token::mint(signer, tenant, client, &grant.authentication(), &contents, now)?)
+        Some(id_token::mint(
+            signer,
+            tenant,
+            client,
+            &grant.authentication(),
+            &contents,
+            now,
+        )?)
     } else {
         None
     };
@@ -94,11 +130,17 @@ pub(crate) async fn exchange(
 }
 
 /// Revokes the access token and the refresh-token family the first use of a code issued.
-async fn revoke_first_use(service: &TokenService, tenant: &TenantEntry, used: &UsedCode) -> Result<(), OAuthError> {
+async fn revoke_first_use(
+    service: &TokenService,
+    tenant: &TenantEntry,
+    used: &UsedCode,
+) -> Result<(), OAuthError> {
     let tenant_id = tenant.tenant.id;
     let now = service.clock.now();
     if let (Some(jti), Some(exp)) = (&used.access_token_jti, used.access_token_expires_at) {
-        service.revoke_access_tokens(tenant_id, &[(jti.clone(), exp)], now).await?;
+        service
+            .revoke_access_tokens(tenant_id, &[(jti.clone(), exp)], now)
+            .await?;
     }
     if let Some(refresh_hash) = &used.refresh_token_hash {
         let found = service

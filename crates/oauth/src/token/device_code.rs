@@ -10,7 +10,9 @@ use keyward_core::{EphemeralStore, GrantType, TenantId};
 use serde::{Deserialize, Serialize};
 
 use crate::client_authentication::AuthenticatedClient;
-use crate::device_authorization::{self, Decision, DeviceRequest, POLL_INTERVAL_SECS, SLOW_DOWN_STEP_SECS, retention};
+use crate::device_authorization::{
+    self, Decision, DeviceRequest, POLL_INTERVAL_SECS, SLOW_DOWN_STEP_SECS, retention,
+};
 use crate::directory::TenantEntry;
 use crate::error::{ErrorCode, OAuthError};
 use crate::id_token::{self, Authentication, IdTokenContents};
@@ -50,12 +52,23 @@ pub(crate) async fn exchange(
     }
     let now = service.clock.now();
     if now >= request.expires_at {
-        return Err(OAuthError::new(ErrorCode::ExpiredToken, "the device_code has expired; start again"));
+        return Err(OAuthError::new(
+            ErrorCode::ExpiredToken,
+            "the device_code has expired; start again",
+        ));
     }
     match device_authorization::decision(cache, tenant_id, &device_hash).await? {
         None => Err(pace(cache, tenant_id, &device_hash, &request, now).await?),
-        Some(Decision::Denied) => Err(OAuthError::new(ErrorCode::AccessDenied, "the user denied the request")),
-        Some(Decision::Approved { user_id, auth_time, amr, acr }) => {
+        Some(Decision::Denied) => Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "the user denied the request",
+        )),
+        Some(Decision::Approved {
+            user_id,
+            auth_time,
+            amr,
+            acr,
+        }) => {
             // Of two polls racing for one approval, one takes the request; the other is late.
             let taken = cache
                 .take(&device_authorization::request_key(tenant_id, &device_hash))
@@ -65,7 +78,13 @@ pub(crate) async fn exchange(
                 return Err(invalid());
             }
             forget(cache, tenant_id, &device_hash).await;
-            let who = Authentication { user_id: user_id.to_string(), auth_time: Some(auth_time), amr, acr, sid: None };
+            let who = Authentication {
+                user_id: user_id.to_string(),
+                auth_time: Some(auth_time),
+                amr,
+                acr,
+                sid: None,
+            };
             issue(service, tenant, client, &request, &who, now).await
         }
     }
@@ -87,25 +106,40 @@ async fn pace(
         .map_err(|e| unavailable("reading the polling pace", e))?
         .and_then(|raw| serde_json::from_slice::<Pace>(&raw).ok());
     let (interval_secs, too_fast) = match previous {
-        Some(p) if now < p.last_poll + Duration::seconds(p.interval_secs) => (p.interval_secs + SLOW_DOWN_STEP_SECS, true),
+        Some(p) if now < p.last_poll + Duration::seconds(p.interval_secs) => {
+            (p.interval_secs + SLOW_DOWN_STEP_SECS, true)
+        }
         Some(p) => (p.interval_secs, false),
         None => (POLL_INTERVAL_SECS, false),
     };
-    let raw = serde_json::to_vec(&Pace { last_poll: now, interval_secs }).map_err(|e| internal("serialising the polling pace", e))?;
+    let raw = serde_json::to_vec(&Pace {
+        last_poll: now,
+        interval_secs,
+    })
+    .map_err(|e| internal("serialising the polling pace", e))?;
     cache
         .put(&key, &raw, retention(now, request.expires_at))
         .await
         .map_err(|e| unavailable("recording the polling pace", e))?;
     Ok(if too_fast {
-        OAuthError::new(ErrorCode::SlowDown, format!("poll at most every {interval_secs} seconds"))
+        OAuthError::new(
+            ErrorCode::SlowDown,
+            format!("poll at most every {interval_secs} seconds"),
+        )
     } else {
-        OAuthError::new(ErrorCode::AuthorizationPending, "the user has not answered yet")
+        OAuthError::new(
+            ErrorCode::AuthorizationPending,
+            "the user has not answered yet",
+        )
     })
 }
 
 /// Drops the decision and pace of a redeemed request (best effort: they expire anyway).
 async fn forget(cache: &dyn EphemeralStore, tenant: TenantId, device_hash: &str) {
-    for key in [device_authorization::decision_key(tenant, device_hash), device_authorization::pace_key(tenant, device_hash)] {
+    for key in [
+        device_authorization::decision_key(tenant, device_hash),
+        device_authorization::pace_key(tenant, device_hash),
+    ] {
         if let Err(e) = cache.delete(&key).await {
             tracing::warn!(error = %e, "forgetting a redeemed device request failed");
         }
@@ -122,19 +156,41 @@ async fn issue(
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
     let scope = &request.scope;
-    let access = service.mint_access_token(tenant, client, &who.user_id, scope).await?;
-    let refresh = if scope.contains(OFFLINE_ACCESS) && client.grant_types.contains(&GrantType::RefreshToken) {
+    let access = service
+        .mint_access_token(tenant, client, &who.user_id, scope)
+        .await?;
+    let refresh = if scope.contains(OFFLINE_ACCESS)
+        && client.grant_types.contains(&GrantType::RefreshToken)
+    {
         // The device is not part of the approving browser's session: logging out there
         // leaves the device signed in.
-        let origin = SessionOrigin { session_id: None, auth_time: who.auth_time };
-        Some(issue_family_in_session(service, tenant, client, Some(who.user_id.clone()), scope, &access, now, Some(origin)).await?)
+        let origin = SessionOrigin {
+            session_id: None,
+            auth_time: who.auth_time,
+        };
+        Some(
+            issue_family_in_session(
+                service,
+                tenant,
+                client,
+                Some(who.user_id.clone()),
+                scope,
+                &access,
+                now,
+                Some(origin),
+            )
+            .await?,
+        )
     } else {
         None
     };
     let id_token = if scope.contains("openid") {
         let keys = service.tenant_keys(tenant.tenant.id).await?;
         let signer = id_token::signer(tenant, client, &keys)?;
-        let contents = IdTokenContents { access_token: Some(&access.token), ..Default::default() };
+        let contents = IdTokenContents {
+            access_token: Some(&access.token),
+            ..Default::default()
+        };
         Some(id_token::mint(signer, tenant, client, who, &contents, now)?)
     } else {
         None

@@ -50,7 +50,11 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
-    pub(crate) fn new(access: MintedAccessToken, refresh_token: Option<String>, scope: &Scope) -> Self {
+    pub(crate) fn new(
+        access: MintedAccessToken,
+        refresh_token: Option<String>,
+        scope: &Scope,
+    ) -> Self {
         Self {
             access_token: access.token,
             token_type: "Bearer",
@@ -67,10 +71,15 @@ impl TokenService {
     pub async fn token(&self, request: EndpointRequest<'_>) -> Result<TokenResponse, OAuthError> {
         let tenant = self.tenant(request.tenant).await?;
         let params = FormParams::parse(request.body)?;
-        let client = self.authenticate_client(&tenant, request.authorization, &params).await?;
+        let client = self
+            .authenticate_client(&tenant, request.authorization, &params)
+            .await?;
         let grant = params.require("grant_type")?;
         let unsupported = || {
-            OAuthError::new(ErrorCode::UnsupportedGrantType, "the grant type is not supported")
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "the grant type is not supported",
+            )
         };
         let grant_type: GrantType = grant.parse().map_err(|_| unsupported())?;
         if grant_type.as_str() != grant {
@@ -82,10 +91,18 @@ impl TokenService {
             ));
         }
         match grant_type {
-            GrantType::ClientCredentials => client_credentials::exchange(self, &tenant, &client, &params).await,
-            GrantType::Password => password::exchange(self, &tenant, &client, &params, request.remote_ip).await,
-            GrantType::RefreshToken => refresh_token::exchange(self, &tenant, &client, &params).await,
-            GrantType::AuthorizationCode => authorization_code::exchange(self, &tenant, &client, &params).await,
+            GrantType::ClientCredentials => {
+                client_credentials::exchange(self, &tenant, &client, &params).await
+            }
+            GrantType::Password => {
+                password::exchange(self, &tenant, &client, &params, request.remote_ip).await
+            }
+            GrantType::RefreshToken => {
+                refresh_token::exchange(self, &tenant, &client, &params).await
+            }
+            GrantType::AuthorizationCode => {
+                authorization_code::exchange(self, &tenant, &client, &params).await
+            }
             GrantType::DeviceCode => device_code::exchange(self, &tenant, &client, &params).await,
             GrantType::Implicit => Err(unsupported()),
         }
@@ -111,7 +128,8 @@ pub(crate) fn requested_scope(params: &FormParams, allowed: &Scope) -> Result<Sc
     let Some(raw) = params.get("scope") else {
         return Ok(allowed.clone());
     };
-    let scope = Scope::parse(raw).map_err(|_| OAuthError::invalid_scope("the scope is malformed"))?;
+    let scope =
+        Scope::parse(raw).map_err(|_| OAuthError::invalid_scope("the scope is malformed"))?;
     if !scope.is_subset(allowed) {
         return Err(OAuthError::invalid_scope(
             "the requested scope exceeds what the client may be granted",

@@ -79,10 +79,25 @@ pub(crate) async fn exchange(
             }
             PasswordGrantRefusal::Unavailable(cause) => unavailable("checking a password", cause),
         })?;
-    let access = service.mint_access_token(tenant, client, &subject.id, &scope).await?;
-    let refresh = if scope.contains(OFFLINE_ACCESS) && client.grant_types.contains(&GrantType::RefreshToken) {
+    let access = service
+        .mint_access_token(tenant, client, &subject.id, &scope)
+        .await?;
+    let refresh = if scope.contains(OFFLINE_ACCESS)
+        && client.grant_types.contains(&GrantType::RefreshToken)
+    {
         let now = service.clock.now();
-        Some(super::refresh_token::issue_family(service, tenant, client, Some(subject.id.clone()), &scope, &access, now).await?)
+        Some(
+            super::refresh_token::issue_family(
+                service,
+                tenant,
+                client,
+                Some(subject.id.clone()),
+                &scope,
+                &access,
+                now,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -97,8 +112,13 @@ pub(crate) async fn exchange(
             amr: vec!["pwd".to_owned()],
             ..Default::default()
         };
-        let contents = crate::id_token::IdTokenContents { access_token: Some(&access.token), ..Default::default() };
-        Some(crate::id_token::mint(signer, tenant, client, &who, &contents, now)?)
+        let contents = crate::id_token::IdTokenContents {
+            access_token: Some(&access.token),
+            ..Default::default()
+        };
+        Some(crate::id_token::mint(
+            signer, tenant, client, &who, &contents, now,
+        )?)
     } else {
         None
     };

@@ -135,8 +135,13 @@ pub(crate) async fn exchange(
     }
     // RFC 6749 §6: narrower is fine, wider is not; the refresh token keeps the family's scope.
     let scope = requested_scope(params, &family.scope)?;
-    let subject = family.subject.as_deref().unwrap_or(client.client_id.as_str());
-    let access = service.mint_access_token(tenant, client, subject, &scope).await?;
+    let subject = family
+        .subject
+        .as_deref()
+        .unwrap_or(client.client_id.as_str());
+    let access = service
+        .mint_access_token(tenant, client, subject, &scope)
+        .await?;
     let token = fresh_token()?;
     let next = RefreshToken {
         token_hash: hash(&token),

@@ -4,12 +4,12 @@
 //! through tenant B.
 
 pub mod audit;
-pub mod clients;
-pub mod platform;
-pub mod tenants;
-pub mod users;
 pub mod casbin;
+pub mod clients;
 pub mod consents;
+pub mod platform;
 pub mod providers;
 pub mod refresh_tokens;
 pub mod signing_keys;
+pub mod tenants;
+pub mod users;

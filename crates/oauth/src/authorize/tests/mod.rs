@@ -38,8 +38,19 @@ impl ConsentStore for Consents {
         all.push(consent.clone());
         Ok(())
     }
-    async fn find(&self, _: TenantId, user: UserId, client: &ClientId) -> Result<Option<Consent>, StoreError> {
-        Ok(self.0.lock().unwrap().iter().find(|c| c.user_id == user && &c.client_id == client).cloned())
+    async fn find(
+        &self,
+        _: TenantId,
+        user: UserId,
+        client: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.user_id == user && &c.client_id == client)
+            .cloned())
     }
     async fn list_for_user(&self, _: TenantId, _: UserId) -> Result<Vec<Consent>, StoreError> {
         Ok(vec![])
@@ -54,7 +65,9 @@ struct Users;
 #[async_trait]
 impl UserClaims for Users {
     async fn claims(&self, _: TenantId, _: UserId) -> Result<Option<Value>, StoreError> {
-        Ok(Some(json!({ "preferred_username": "ada", "email": "ada@example.com", "email_verified": true })))
+        Ok(Some(
+            json!({ "preferred_username": "ada", "email": "ada@example.com", "email_verified": true }),
+        ))
     }
 }
 
@@ -85,7 +98,16 @@ async fn world() -> World {
     let f = Fixture::new();
     let tenant = f.tenant("acme", false).await;
     let (mut rp, secret) = f
-        .client(&tenant, TokenEndpointAuthMethod::ClientSecretBasic, &[GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken], "openid profile email offline_access")
+        .client(
+            &tenant,
+            TokenEndpointAuthMethod::ClientSecretBasic,
+            &[
+                GrantType::AuthorizationCode,
+                GrantType::Implicit,
+                GrantType::RefreshToken,
+            ],
+            "openid profile email offline_access",
+        )
         .await;
     rp.redirect_uris = vec![RedirectUri::parse(CB).unwrap()];
     let mut spa = rp.clone();
@@ -101,31 +123,64 @@ async fn world() -> World {
         clients.push(rp.clone());
         clients.push(spa.clone());
     }
-    let Fixture { service, clock, cache, tenants, clients, keys, master, .. } = f;
-    let fixture = Leftovers { tenants, clients, keys, master };
+    let Fixture {
+        service,
+        clock,
+        cache,
+        tenants,
+        clients,
+        keys,
+        master,
+        ..
+    } = f;
+    let fixture = Leftovers {
+        tenants,
+        clients,
+        keys,
+        master,
+    };
     let tokens = Arc::new(service);
     let consents = Arc::new(Consents::default());
     let users: Arc<dyn UserClaims> = Arc::new(Users);
     let endpoint = AuthorizationEndpoint::new(tokens.clone(), consents.clone(), users.clone());
     let userinfo = UserInfoEndpoint::new(tokens.clone(), users);
     let tenant = tokens.tenant("acme").await.unwrap();
-    World { endpoint, userinfo, tokens, clock, cache, consents, tenant, fixture, rp: (rp, secret), spa }
+    World {
+        endpoint,
+        userinfo,
+        tokens,
+        clock,
+        cache,
+        consents,
+        tenant,
+        fixture,
+        rp: (rp, secret),
+        spa,
+    }
 }
 
 impl World {
     fn change_rp(&mut self, change: impl Fn(&mut Client)) {
         let mut clients = self.fixture.clients.0.lock().unwrap();
-        let rp = clients.iter_mut().find(|c| c.client_id == self.rp.0.client_id).unwrap();
+        let rp = clients
+            .iter_mut()
+            .find(|c| c.client_id == self.rp.0.client_id)
+            .unwrap();
         change(rp);
         self.rp.0 = rp.clone();
     }
 
     async fn code_tokens(&self, query: &str) -> crate::token::TokenResponse {
         let out = self.go(query, Some(&self.subject())).await;
-        let code = param(&redirect(&out).2, "code").unwrap_or_else(|| panic!("{out:?}")).to_owned();
+        let code = param(&redirect(&out).2, "code")
+            .unwrap_or_else(|| panic!("{out:?}"))
+            .to_owned();
         let auth = basic(self.rp.0.client_id.as_str(), &self.rp.1);
         let body = format!("grant_type=authorization_code&code={code}&redirect_uri={CB}");
-        self.tokens.token(request("acme", Some(&auth), &body)).await.unwrap()
+        self.tokens
+            .token(request("acme", Some(&auth), &body))
+            .await
+            .unwrap()
     }
 
     fn subject(&self) -> AuthenticatedSubject {
@@ -140,11 +195,16 @@ impl World {
     }
 
     async fn go(&self, query: &str, subject: Option<&AuthenticatedSubject>) -> AuthorizeOutcome {
-        self.endpoint.authorize(&self.tenant, query.as_bytes(), subject).await
+        self.endpoint
+            .authorize(&self.tenant, query.as_bytes(), subject)
+            .await
     }
 
     fn spa_query(&self, extra: &str) -> String {
-        format!("response_type=code&client_id={}&redirect_uri={CB}&scope=openid+email&state=s1&nonce=n1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}", self.spa.client_id)
+        format!(
+            "response_type=code&client_id={}&redirect_uri={CB}&scope=openid+email&state=s1&nonce=n1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+            self.spa.client_id
+        )
     }
 
     async fn consent(&self) {
@@ -161,13 +221,18 @@ impl World {
 
 fn redirect(outcome: &AuthorizeOutcome) -> (&str, ResponseMode, Vec<(String, String)>) {
     match outcome {
-        AuthorizeOutcome::RedirectToClient { uri, mode, params, .. } => (uri.as_str(), *mode, params.clone()),
+        AuthorizeOutcome::RedirectToClient {
+            uri, mode, params, ..
+        } => (uri.as_str(), *mode, params.clone()),
         other => panic!("expected a redirect, got {other:?}"),
     }
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn error_of(outcome: &AuthorizeOutcome) -> String {
@@ -176,5 +241,10 @@ fn error_of(outcome: &AuthorizeOutcome) -> String {
 }
 
 fn claims(jwt: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
+    serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap()
 }
