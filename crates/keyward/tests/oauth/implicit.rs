@@ -70,7 +70,7 @@ async fn implicit_id_token_token_goes_in_the_fragment_and_the_access_token_reach
     );
     let params = crate::flow_driver::response_params(&location);
     assert_eq!(params.get("token_type").map(String::as_str), Some("Bearer"));
-    assert!(params.get("code").is_none());
+    assert!(!params.contains_key("code"));
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(params["id_token"].split('.').nth(1).unwrap())
