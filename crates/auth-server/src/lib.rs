@@ -4,10 +4,12 @@
 //! protocol rules of their own.
 //!
 //! It serves discovery, the JWKS, the token, introspection and revocation endpoints,
-//! `/authorize` and `/userinfo`, and the hosted pages (`pages`: sign-in, consent, logout with
+//! `/authorize` and `/userinfo`, the decision API `/authz/check` (over keyward-authz), and the
+//! hosted pages (`pages`: sign-in, consent, logout with
 //! back-channel logout, the error page) on top of browser sessions (`session_cookie`).
 
 mod authorize;
+mod authz_check;
 pub mod backchannel_logout;
 mod device;
 mod discovery;
@@ -23,6 +25,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use keyward_authz::Authorizer;
 use keyward_http::Problem;
 use keyward_identity::Sessions;
 use keyward_oauth::authorize::AuthorizationEndpoint;
@@ -47,6 +50,8 @@ pub struct AuthServer {
     pub authorize: Arc<AuthorizationEndpoint>,
     /// OIDC Core §5.3 `/userinfo`.
     pub userinfo: Arc<UserInfoEndpoint>,
+    /// The tenants' application roles and permissions, for `/authz/check`.
+    pub authorizer: Arc<Authorizer>,
 }
 
 impl AuthServer {
@@ -60,6 +65,7 @@ impl AuthServer {
         let BrowserFlows {
             authorize,
             userinfo,
+            authorizer,
         } = flows;
         Self {
             tokens,
@@ -69,14 +75,17 @@ impl AuthServer {
             pages,
             authorize,
             userinfo,
+            authorizer,
         }
     }
 }
 
-/// The authorization and userinfo endpoints (keyward-oauth), as `AuthServer::new` takes them.
+/// The authorization and userinfo endpoints (keyward-oauth) and the decision API's authorizer
+/// (keyward-authz), as `AuthServer::new` takes them.
 pub struct BrowserFlows {
     pub authorize: Arc<AuthorizationEndpoint>,
     pub userinfo: Arc<UserInfoEndpoint>,
+    pub authorizer: Arc<Authorizer>,
 }
 
 /// A GET document for an unknown tenant (404), or a backend outage (503), as problem+json.
@@ -102,6 +111,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, server: AuthServer) {
         .service(web::resource("/t/{tenant}/token").route(web::post().to(token::token)))
         .service(web::resource("/t/{tenant}/introspect").route(web::post().to(token::introspect)))
         .service(web::resource("/t/{tenant}/revoke").route(web::post().to(token::revoke)))
+        .service(web::resource("/t/{tenant}/authz/check").route(web::post().to(authz_check::check)))
         .service(
             web::resource("/t/{tenant}/authorize")
                 .route(web::get().to(authorize::get))

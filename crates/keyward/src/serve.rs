@@ -31,11 +31,13 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
         protocol.directory.clone(),
         protocol.keys.clone(),
     );
-    let admin_api = admin_api(&platform, &protocol).await?;
+    let authorizer = crate::commands::admin::authorizer(&platform).await?;
+    let admin_api = admin_api(&platform, &protocol, authorizer.clone()).await?;
     let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
     let flows = keyward_auth_server::BrowserFlows {
         authorize: protocol.authorize.clone(),
         userinfo: protocol.userinfo.clone(),
+        authorizer,
     };
     let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages, flows);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
@@ -70,8 +72,8 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
 async fn admin_api(
     platform: &Platform,
     protocol: &crate::startup::Protocol,
+    authorizer: std::sync::Arc<keyward_authz::Authorizer>,
 ) -> Result<keyward_admin_api::AdminApi, Failure> {
-    let authorizer = crate::commands::admin::authorizer(platform).await?;
     let messages = platform
         .cache
         .subscribe(keyward_authz::POLICY_CHANNEL)

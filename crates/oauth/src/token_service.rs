@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use keyward_core::{Clock, EphemeralStore, TenantId};
 
-use crate::client_authentication::JwksFetcher;
+use crate::client_authentication::{AuthenticatedClient, JwksFetcher};
 use crate::client_secret::ClientSecretHasher;
 use crate::directory::{Directory, TenantEntry};
 use crate::error::OAuthError;
 use crate::keyring::{KeyRing, TenantKeys};
+use crate::params::FormParams;
 use crate::refresh_token::RefreshTokenStore;
 use crate::token::password::ResourceOwnerAuthenticator;
 
@@ -77,6 +78,21 @@ impl TokenService {
             .await
             .map_err(|e| unavailable("looking up the tenant", e))?
             .ok_or_else(OAuthError::unknown_tenant)
+    }
+
+    /// The tenant and the authenticated client of a request to one of `slug`'s JSON endpoints
+    /// (the decision API): the client authentication of introspection, from the
+    /// `Authorization` header alone, as a JSON body carries no form credentials. RFC 6749 §2.3.1
+    pub async fn authenticate_caller(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+    ) -> Result<(Arc<TenantEntry>, AuthenticatedClient), OAuthError> {
+        let tenant = self.tenant(slug).await?;
+        let client = self
+            .authenticate_client(&tenant, authorization, &FormParams::default())
+            .await?;
+        Ok((tenant, client))
     }
 
     /// The tenant's signing and verification keys, from the in-process key ring.

@@ -11,6 +11,7 @@ mod admin_api;
 mod admin_isolation;
 mod admin_nodes;
 mod authorize_errors;
+mod authz_check;
 mod client_authentication;
 mod code_flow;
 mod consent;
