@@ -16,7 +16,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 cargo build --quiet -p keyward
-bin=target/debug/keyward
+bin=${CARGO_TARGET_DIR:-target}/debug/keyward
 data=$(mktemp -d)
 log="$data/serve.log"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

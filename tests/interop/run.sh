@@ -86,7 +86,7 @@ if [ -z "${KEYWARD_BIN:-}" ]; then
   say "cargo build -p keyward"
   cargo build -p keyward --quiet || { echo "not ok - setup: cargo build -p keyward failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
-keyward=${KEYWARD_BIN:-$root/target/debug/keyward}
+keyward=${KEYWARD_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/keyward}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rand() { head -c "$1" /dev/urandom | base64 | tr -d '/+=\n'; }
