@@ -3,6 +3,7 @@
 # scenarios, in one run; prints a side-by-side table with the ratio. See docs/BENCHMARKS.md.
 #
 #   bash tests/bench/compare.sh [--duration S] [--warmup S] [--concurrency N] [--no-paced]
+#                               [--only SCENARIO[,SCENARIO...]]
 #
 # Environment:
 #   KEYWARD_TEST_DATABASE_URL  postgres://... of a server where this script may create and drop
@@ -15,18 +16,24 @@
 # Everything listens on 127.0.0.1; each run is bounded (--duration + --warmup); every process
 # this script starts is stopped on exit. A Keyward scenario whose endpoint is not in its
 # discovery document is skipped and reported as such.
+#
+# full-login (a whole browser sign-in through Keyward's hosted pages, scraped) runs against
+# Keyward only: oidc-provider's interactive login is its development-only interaction UI
+# (devInteractions), which takes any login name and checks no password at all, so it is not
+# comparable with a sign-in that verifies an Argon2id hash.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
-duration=10 warmup=2 concurrency=16 paced=1
+duration=10 warmup=2 concurrency=16 paced=1 only=
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --no-paced) paced=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --only) only=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -121,6 +128,13 @@ say "keyward migrate; tenant, client and user 'bench'"
   --scope api --scope offline_access --scope openid --json >"$work/client.json"
 kw_client_id=$(jq -r .client_id "$work/client.json")
 kw_client_secret=$(jq -r .client_secret "$work/client.json")
+# full-login: a first-party public client (no consent page), authorization code + PKCE. The
+# redirect URI is never fetched: keyward-bench takes the code from the redirect's Location.
+login_redirect_uri=http://127.0.0.1:9/cb
+"$keyward" client create --tenant bench --name bench-login \
+  --grant-type authorization_code --redirect-uri "$login_redirect_uri" \
+  --public --first-party --scope openid --json >"$work/login-client.json"
+kw_login_client_id=$(jq -r .client_id "$work/login-client.json")
 kw_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$kw_password" | "$keyward" user create --tenant bench --username bench --password-stdin --json >"$work/user.json"
 
@@ -179,8 +193,22 @@ op_issuer=$(head -1 "$work/provider.out")
 [ -n "$op_issuer" ] || { echo "oidc-provider did not start" >&2; exit 1; }
 
 # ---------------------------------------------------------------- the runs
-scenarios=(client-credentials introspection refresh discovery-jwks)
-scope_for() { [ "$1" = refresh ] && echo "openid offline_access" || echo api; }
+scenarios=(client-credentials introspection refresh discovery-jwks full-login)
+if [ -n "$only" ]; then
+  wanted=()
+  for s in "${scenarios[@]}"; do
+    case ",$only," in *",$s,"*) wanted+=("$s") ;; esac
+  done
+  [ ${#wanted[@]} -gt 0 ] || { echo "--only: no known scenario in '$only' (${scenarios[*]})" >&2; exit 2; }
+  scenarios=("${wanted[@]}")
+fi
+scope_for() {
+  case $1 in
+    refresh) echo "openid offline_access" ;;
+    full-login) echo openid ;;
+    *) echo api ;;
+  esac
+}
 
 # run SERVER SCENARIO LABEL [extra keyward-bench args...]: writes $out/SERVER-SCENARIO[-LABEL].json
 run() {
@@ -189,7 +217,7 @@ run() {
   say "$server $scenario${label:+ ($label)}"
   if "$bench" --scenario "$scenario" --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" \
       --scope "$(scope_for "$scenario")" --json "$@" >"$file" 2>"$file.err"; then
-    jq -r '"    \(.requests_per_sec) req/s, p99 \(.latency_ms.p99) ms, errors \(.errors)"' "$file" >&2
+    jq -r '"    \(.requests_per_sec) \(if .unit == "login" then "logins" else "req" end)/s, p50 \(.latency_ms.p50) p95 \(.latency_ms.p95) p99 \(.latency_ms.p99) ms, errors \(.errors)"' "$file" >&2
   else
     jq -n --arg why "$(tail -1 "$file.err")" '{skipped: ("failed: " + $why)}' >"$file"
     say "  failed: $(tail -1 "$file.err")"
@@ -209,6 +237,18 @@ paced_run() {
 }
 
 for scenario in "${scenarios[@]}"; do
+  if [ "$scenario" = full-login ]; then
+    skip oidc-provider full-login "not comparable: its interactive login is the development-only devInteractions UI, which checks no password"
+    kw_has authorization_endpoint && kw_has token_endpoint || {
+      skip keyward full-login "endpoint not implemented (discovery has no authorization_endpoint or token_endpoint)"
+      continue
+    }
+    kw_args=(--issuer "$kw_issuer" --client-id "$kw_login_client_id" --auth-method none
+      --username bench --password "$kw_password" --redirect-uri "$login_redirect_uri")
+    run keyward full-login "" "${kw_args[@]}"
+    paced_run keyward full-login "${kw_args[@]}"
+    continue
+  fi
   # oidc-provider
   op_args=(--issuer "$op_issuer" --client-id bench --client-secret bench-secret --username bench --password bench)
   run oidc-provider "$scenario" "" "${op_args[@]}"
@@ -219,7 +259,7 @@ for scenario in "${scenarios[@]}"; do
   case $scenario in
     client-credentials|refresh) need=(token_endpoint) ;;
     introspection) need=(token_endpoint introspection_endpoint) ;;
-    discovery-jwks) need=() ;;
+    *) need=() ;;
   esac
   missing=
   for k in "${need[@]}"; do kw_has "$k" || missing="$missing $k"; done
@@ -248,7 +288,7 @@ cell() { # FILE -> "req/s p99 p99@70% errors" or the reason it was skipped
   if jq -e '.skipped' "$f" >/dev/null 2>&1; then jq -r '.skipped' "$f"; return; fi
   local p70="-"
   [ -f "$p" ] && ! jq -e '.skipped' "$p" >/dev/null 2>&1 && p70=$(jq -r '.latency_ms.p99' "$p")
-  jq -r --arg p70 "$p70" '"\(.requests_per_sec | floor) req/s  p99 \(.latency_ms.p99) ms  p99@70% \($p70) ms  errors \(.errors)" + (if .note then "  (" + .note + ")" else "" end)' "$f"
+  jq -r --arg p70 "$p70" '"\(.requests_per_sec | floor) \(if .unit == "login" then "logins" else "req" end)/s  " + (if .unit == "login" then "p50 \(.latency_ms.p50) p95 \(.latency_ms.p95) " else "" end) + "p99 \(.latency_ms.p99) ms  p99@70% \($p70) ms  errors \(.errors)" + (if .note then "  (" + .note + ")" else "" end)' "$f"
 }
 {
   echo

@@ -26,6 +26,10 @@ pub enum Scenario {
     Refresh,
     /// GET the discovery document and the JWKS, alternately.
     DiscoveryJwks,
+    /// A whole browser sign-in on Keyward's hosted pages, each with a fresh cookie jar:
+    /// authorize → login form (scraped) → credentials → resume → code → token (PKCE S256).
+    /// Keyward-specific: the other scenarios use standard endpoints only.
+    FullLogin,
 }
 
 impl Scenario {
@@ -35,6 +39,7 @@ impl Scenario {
             Scenario::Introspection => "introspection",
             Scenario::Refresh => "refresh",
             Scenario::DiscoveryJwks => "discovery-jwks",
+            Scenario::FullLogin => "full-login",
         }
     }
 
@@ -51,6 +56,8 @@ pub enum AuthMethod {
     Basic,
     /// client_secret_post: client_id and client_secret in the form body.
     Post,
+    /// A public client (`none`): client_id in the form body, no secret (full-login).
+    None,
 }
 
 /// keyward-bench: bounded load against an OAuth 2.0 / OIDC server's standard endpoints.
@@ -70,20 +77,28 @@ pub struct Args {
     pub introspection_endpoint: Option<String>,
     #[arg(long)]
     pub jwks_uri: Option<String>,
+    /// full-login: where the browser starts (default: from the metadata).
+    #[arg(long)]
+    pub authorization_endpoint: Option<String>,
     #[arg(long)]
     pub client_id: Option<String>,
     #[arg(long, env = "KEYWARD_BENCH_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
-    #[arg(long, value_enum, default_value = "basic")]
-    pub auth_method: AuthMethod,
+    /// Default: basic; for full-login without --client-secret, none (a public client).
+    #[arg(long, value_enum)]
+    pub auth_method: Option<AuthMethod>,
     /// Space-separated scope for the token requests (refresh: defaults to offline_access).
     #[arg(long)]
     pub scope: Option<String>,
-    /// Resource owner for the password grant (refresh scenario).
+    /// Resource owner: the password grant (refresh) or the sign-in form (full-login).
     #[arg(long)]
     pub username: Option<String>,
     #[arg(long, env = "KEYWARD_BENCH_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// full-login: the client's registered redirect URI. Never fetched: the chain stops at the
+    /// redirect that points to it and takes the code from that Location.
+    #[arg(long)]
+    pub redirect_uri: Option<String>,
     /// Concurrent workers, each with its own keep-alive connection.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
@@ -127,12 +142,15 @@ pub enum ConfigError {
         scenario: &'static str,
         flag: &'static str,
     },
-    #[error("{scenario} needs --client-id and --client-secret")]
+    #[error("{scenario} needs --client-id and, unless --auth-method none, --client-secret")]
     MissingClient { scenario: &'static str },
-    #[error(
-        "refresh needs --username and --password (refresh tokens come from the password grant)"
-    )]
-    MissingUser,
+    #[error("{scenario} needs --username and --password ({why})")]
+    MissingUser {
+        scenario: &'static str,
+        why: &'static str,
+    },
+    #[error("full-login needs --redirect-uri (a redirect URI registered for the client)")]
+    MissingRedirectUri,
     #[error("--{flag}: {why}")]
     OutOfRange { flag: &'static str, why: String },
 }
@@ -152,6 +170,7 @@ pub struct Target {
     pub token_endpoint: Option<Url>,
     pub introspection_endpoint: Option<Url>,
     pub jwks_uri: Option<Url>,
+    pub authorization_endpoint: Option<Url>,
 }
 
 /// The shape of the load: who many workers, for how long, how fast.
@@ -173,6 +192,8 @@ pub struct Config {
     pub client: Option<ClientCredentials>,
     pub scope: Option<String>,
     pub user: Option<(String, String)>,
+    /// full-login: the redirect URI the code comes back to.
+    pub redirect_uri: Option<Url>,
     pub load: Load,
     pub token_pool: usize,
     pub json: bool,
@@ -193,6 +214,7 @@ impl TryFrom<Args> for Config {
             token_endpoint: url("token-endpoint", a.token_endpoint)?,
             introspection_endpoint: url("introspection-endpoint", a.introspection_endpoint)?,
             jwks_uri: url("jwks-uri", a.jwks_uri)?,
+            authorization_endpoint: url("authorization-endpoint", a.authorization_endpoint)?,
         };
         let scenario = a.scenario;
         if target.issuer.is_none() {
@@ -208,6 +230,10 @@ impl TryFrom<Args> for Config {
                     .is_none()
                     .then_some("introspection-endpoint"),
                 Scenario::DiscoveryJwks => target.jwks_uri.is_none().then_some("jwks-uri"),
+                Scenario::FullLogin if target.authorization_endpoint.is_none() => {
+                    Some("authorization-endpoint")
+                }
+                Scenario::FullLogin => target.token_endpoint.is_none().then_some("token-endpoint"),
             };
             if let Some(flag) = missing {
                 return Err(ConfigError::MissingEndpoint {
@@ -216,12 +242,20 @@ impl TryFrom<Args> for Config {
                 });
             }
         }
-        let client = match (a.client_id, a.client_secret) {
-            (Some(id), Some(secret)) => Some(ClientCredentials {
+        let method = a.auth_method.unwrap_or(
+            if a.client_secret.is_none() && scenario == Scenario::FullLogin {
+                AuthMethod::None
+            } else {
+                AuthMethod::Basic
+            },
+        );
+        let client = match (a.client_id, a.client_secret, method) {
+            (Some(id), _, AuthMethod::None) => Some(ClientCredentials {
                 id,
-                secret,
-                method: a.auth_method,
+                secret: String::new(),
+                method,
             }),
+            (Some(id), Some(secret), method) => Some(ClientCredentials { id, secret, method }),
             _ if scenario.needs_client() => {
                 return Err(ConfigError::MissingClient {
                     scenario: scenario.as_str(),
@@ -231,13 +265,36 @@ impl TryFrom<Args> for Config {
         };
         let user = match (a.username, a.password) {
             (Some(u), Some(p)) => Some((u, p)),
-            _ if scenario == Scenario::Refresh => return Err(ConfigError::MissingUser),
+            _ if scenario == Scenario::Refresh => {
+                return Err(ConfigError::MissingUser {
+                    scenario: "refresh",
+                    why: "refresh tokens come from the password grant",
+                });
+            }
+            _ if scenario == Scenario::FullLogin => {
+                return Err(ConfigError::MissingUser {
+                    scenario: "full-login",
+                    why: "they are typed into the sign-in form",
+                });
+            }
             _ => None,
         };
         let scope = match (a.scope, scenario) {
             (Some(s), _) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             (_, Scenario::Refresh) => Some("offline_access".to_owned()),
+            (_, Scenario::FullLogin) => Some("openid".to_owned()),
             _ => None,
+        };
+        // Never fetched (the chain stops at the redirect to it), so not held to the loopback rule.
+        let redirect_uri = match a.redirect_uri {
+            Some(v) => Some(Url::parse(&v).map_err(|_| ConfigError::BadUrl {
+                flag: "redirect-uri",
+                value: v.clone(),
+            })?),
+            None if scenario == Scenario::FullLogin => {
+                return Err(ConfigError::MissingRedirectUri);
+            }
+            None => None,
         };
         let concurrency = in_range("concurrency", a.concurrency, 1, MAX_CONCURRENCY)?;
         let token_pool = in_range("token-pool", a.token_pool, 1, MAX_TOKEN_POOL)?;
@@ -269,6 +326,7 @@ impl TryFrom<Args> for Config {
             client,
             scope,
             user,
+            redirect_uri,
             load,
             token_pool,
             json: a.json,
@@ -559,11 +617,94 @@ mod tests {
     fn refresh_needs_a_user_and_defaults_to_offline_access() {
         let mut args = CC.to_vec();
         args[1] = "refresh";
-        assert_eq!(config(&args).unwrap_err(), ConfigError::MissingUser);
+        assert!(matches!(
+            config(&args).unwrap_err(),
+            ConfigError::MissingUser {
+                scenario: "refresh",
+                ..
+            }
+        ));
         args.extend_from_slice(&["--username", "u", "--password", "p"]);
         let c = config(&args).unwrap();
         assert_eq!(c.scope.as_deref(), Some("offline_access"));
         assert_eq!(c.user, Some(("u".to_owned(), "p".to_owned())));
+    }
+
+    #[test]
+    fn full_login_needs_a_user_and_a_redirect_uri_and_defaults_to_a_public_client() {
+        let base = [
+            "--scenario",
+            "full-login",
+            "--issuer",
+            "http://127.0.0.1:8080/t/bench",
+            "--client-id",
+            "spa",
+        ];
+        assert!(matches!(
+            config(&base).unwrap_err(),
+            ConfigError::MissingUser {
+                scenario: "full-login",
+                ..
+            }
+        ));
+        let mut args = base.to_vec();
+        args.extend_from_slice(&["--username", "u", "--password", "p"]);
+        assert_eq!(config(&args).unwrap_err(), ConfigError::MissingRedirectUri);
+        args.extend_from_slice(&["--redirect-uri", "http://127.0.0.1:9/cb"]);
+        let c = config(&args).unwrap();
+        let client = c.client.unwrap();
+        assert_eq!(client.method, AuthMethod::None);
+        assert_eq!(client.id, "spa");
+        assert_eq!(c.scope.as_deref(), Some("openid"));
+        assert_eq!(c.redirect_uri.unwrap().as_str(), "http://127.0.0.1:9/cb");
+        // with a secret: client_secret_basic, as for the other scenarios
+        args.extend_from_slice(&["--client-secret", "s"]);
+        assert_eq!(
+            config(&args).unwrap().client.unwrap().method,
+            AuthMethod::Basic
+        );
+        // without an issuer: both endpoints
+        let err = config(&[
+            "--scenario",
+            "full-login",
+            "--client-id",
+            "spa",
+            "--username",
+            "u",
+            "--password",
+            "p",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--token-endpoint",
+            "http://127.0.0.1/token",
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingEndpoint {
+                scenario: "full-login",
+                flag: "authorization-endpoint"
+            }
+        );
+    }
+
+    #[test]
+    fn other_scenarios_still_need_a_secret_unless_auth_method_none() {
+        let err = config(&[
+            "--scenario",
+            "client-credentials",
+            "--issuer",
+            "http://127.0.0.1/",
+            "--client-id",
+            "c",
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingClient {
+                scenario: "client-credentials"
+            }
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct Endpoints {
     pub token: Option<Url>,
     pub introspection: Option<Url>,
     pub jwks: Option<Url>,
+    /// full-login: where the browser starts.
+    pub authorization: Option<Url>,
 }
 
 /// The metadata fields keyward-bench reads.
@@ -24,6 +26,7 @@ struct Metadata {
     token_endpoint: Option<String>,
     introspection_endpoint: Option<String>,
     jwks_uri: Option<String>,
+    authorization_endpoint: Option<String>,
 }
 
 /// The metadata URLs to try, in order: OIDC Discovery's `{issuer}/.well-known/openid-configuration`,
@@ -63,6 +66,7 @@ pub async fn resolve(client: &reqwest::Client, config: &Config) -> anyhow::Resul
                 found.token = join(&url, meta.token_endpoint.as_deref())?;
                 found.introspection = join(&url, meta.introspection_endpoint.as_deref())?;
                 found.jwks = join(&url, meta.jwks_uri.as_deref())?;
+                found.authorization = join(&url, meta.authorization_endpoint.as_deref())?;
             }
             Err(e) => discovery_error = Some(e),
         }
@@ -72,6 +76,7 @@ pub async fn resolve(client: &reqwest::Client, config: &Config) -> anyhow::Resul
         ("token_endpoint", &endpoints.token),
         ("introspection_endpoint", &endpoints.introspection),
         ("jwks_uri", &endpoints.jwks),
+        ("authorization_endpoint", &endpoints.authorization),
     ] {
         if let Some(url) = url {
             check_loopback(name_flag(name), url, config.allow_remote)
@@ -98,6 +103,7 @@ fn name_flag(name: &str) -> &'static str {
     match name {
         "token_endpoint" => "token-endpoint",
         "introspection_endpoint" => "introspection-endpoint",
+        "authorization_endpoint" => "authorization-endpoint",
         _ => "jwks-uri",
     }
 }
@@ -112,6 +118,9 @@ pub fn apply_overrides(mut found: Endpoints, target: &Target) -> Endpoints {
     }
     if let Some(u) = &target.jwks_uri {
         found.jwks = Some(u.clone());
+    }
+    if let Some(u) = &target.authorization_endpoint {
+        found.authorization = Some(u.clone());
     }
     found
 }
@@ -130,6 +139,8 @@ pub fn missing_for(scenario: Scenario, e: &Endpoints) -> Option<&'static str> {
         Scenario::DiscoveryJwks => {
             (e.discovery.is_none() && e.jwks.is_none()).then_some("discovery document or JWKS URI")
         }
+        Scenario::FullLogin if e.authorization.is_none() => Some("authorization endpoint"),
+        Scenario::FullLogin => e.token.is_none().then_some("token endpoint"),
     }
 }
 
@@ -219,6 +230,7 @@ mod tests {
             token: Some(u("http://127.0.0.1/token")),
             introspection: None,
             jwks: Some(u("http://127.0.0.1/jwks")),
+            authorization: None,
         };
         let target = Target {
             introspection_endpoint: Some(u("http://127.0.0.1/i")),

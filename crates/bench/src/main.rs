@@ -57,6 +57,7 @@ fn run(config: &Config) -> anyhow::Result<Summary> {
         let plan = Arc::new(plan);
         let info = RunInfo {
             scenario: config.scenario.as_str(),
+            unit: plan.unit(),
             urls: plan.urls(),
             concurrency: states.len(),
             threads: config.load.threads,

@@ -83,13 +83,21 @@ pub fn form_headers(client: &ClientCredentials) -> anyhow::Result<HeaderMap> {
     Ok(headers)
 }
 
-/// The form body, with the client credentials when the client uses client_secret_post.
+/// The form body, with the client credentials when the client uses client_secret_post (the
+/// client_id alone for a public client).
 pub fn form_body(client: &ClientCredentials, params: &[(&str, &str)]) -> String {
     let mut s = Serializer::new(String::with_capacity(128));
     s.extend_pairs(params);
-    if client.method == AuthMethod::Post {
-        s.append_pair("client_id", &client.id);
-        s.append_pair("client_secret", &client.secret);
+    match client.method {
+        AuthMethod::Post => {
+            s.append_pair("client_id", &client.id);
+            s.append_pair("client_secret", &client.secret);
+        }
+        // RFC 6749 §3.2.1: a public client identifies itself in the body.
+        AuthMethod::None => {
+            s.append_pair("client_id", &client.id);
+        }
+        AuthMethod::Basic => {}
     }
     s.finish()
 }

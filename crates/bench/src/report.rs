@@ -46,6 +46,8 @@ impl Latency {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunInfo {
     pub scenario: &'static str,
+    /// What one counted "request" is: `request`, or `login` (a whole sign-in chain).
+    pub unit: &'static str,
     pub urls: Vec<String>,
     pub concurrency: usize,
     pub threads: usize,
@@ -107,9 +109,14 @@ impl Summary {
             "  workers      {} on {} thread(s); warm-up {} s; measured {} s; offered load {rate}",
             i.concurrency, i.threads, i.warmup_s, self.duration_s
         );
+        let (label, per) = if i.unit == "login" {
+            ("logins   ", "logins/s")
+        } else {
+            ("requests ", "req/s")
+        };
         let _ = writeln!(
             s,
-            "  requests     {:<10} {:>10.1} req/s   (ok {:.1}/s)",
+            "  {label}    {:<10} {:>10.1} {per}   (ok {:.1}/s)",
             self.requests, self.requests_per_sec, self.ok_per_sec
         );
         let _ = writeln!(
@@ -152,6 +159,7 @@ mod tests {
     fn info() -> RunInfo {
         RunInfo {
             scenario: "client-credentials",
+            unit: "request",
             urls: vec!["http://127.0.0.1/token".to_owned()],
             concurrency: 4,
             threads: 1,

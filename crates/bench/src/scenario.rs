@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::config::{ClientCredentials, Config, Scenario};
 use crate::endpoints::Endpoints;
+use crate::login::LoginPlan;
 use crate::prepared::{Prepared, form_body, form_headers};
 
 /// Setup requests in flight at once (token pool, first refresh tokens).
@@ -55,6 +56,8 @@ pub enum Plan {
     /// pooled token; discovery-jwks: the metadata document and the JWKS).
     Replay(Vec<(Prepared, Check)>),
     Refresh(Box<RefreshPlan>),
+    /// One whole browser sign-in per iteration (Keyward's hosted pages).
+    FullLogin(Box<LoginPlan>),
 }
 
 #[derive(Debug)]
@@ -193,6 +196,38 @@ impl Plan {
                 }
                 Ok((Plan::Replay(list), spread(2)))
             }
+            Scenario::FullLogin => {
+                let authorization = endpoints
+                    .authorization
+                    .clone()
+                    .ok_or_else(|| anyhow!("no authorization endpoint"))?;
+                let redirect_uri = config
+                    .redirect_uri
+                    .clone()
+                    .ok_or_else(|| anyhow!("full-login needs --redirect-uri"))?;
+                let user = config
+                    .user
+                    .clone()
+                    .ok_or_else(|| anyhow!("full-login needs --username and --password"))?;
+                let plan = LoginPlan::new(
+                    authorization,
+                    token_url()?,
+                    creds()?.clone(),
+                    redirect_uri,
+                    config.scope.clone().unwrap_or_else(|| "openid".to_owned()),
+                    user,
+                    config.allow_remote,
+                )?;
+                Ok((Plan::FullLogin(Box::new(plan)), spread(1)))
+            }
+        }
+    }
+
+    /// What one iteration is: a request, or a whole sign-in.
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Plan::FullLogin(_) => "login",
+            Plan::Replay(_) | Plan::Refresh(_) => "request",
         }
     }
 
@@ -205,6 +240,7 @@ impl Plan {
                 urls
             }
             Plan::Refresh(r) => vec![r.url.to_string()],
+            Plan::FullLogin(l) => vec![l.authorization.to_string(), l.token.to_string()],
         }
     }
 
@@ -222,6 +258,7 @@ impl Plan {
                 }
             }
             Plan::Refresh(r) => r.rotate(client, w).await,
+            Plan::FullLogin(l) => l.login(client).await,
         }
     }
 
@@ -392,7 +429,7 @@ where
     Ok(out)
 }
 
-fn quote(body: &[u8]) -> String {
+pub(crate) fn quote(body: &[u8]) -> String {
     let s = String::from_utf8_lossy(body);
     let mut end = s.len().min(QUOTE);
     while !s.is_char_boundary(end) {

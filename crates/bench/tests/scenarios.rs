@@ -1,5 +1,8 @@
 //! Runs the real `keyward-bench` binary for about a second per scenario against a small mock
 //! OAuth server in this process, and checks that what it reports matches what the server saw.
+//! For full-login the mock imitates Keyward's hosted sign-in: /authorize → 302 /login (a form
+//! with a CSRF token tied to the `keyward_csrf` cookie) → POST → 303 /authorize/resume →
+//! 302 to the redirect URI with the code → token endpoint (PKCE S256 checked).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 /// How the mock misbehaves.
@@ -20,6 +25,18 @@ enum Mode {
     Rejects,
     /// 200 with `"active": false` from introspection.
     Inactive,
+    /// full-login: a consent page after signing in (a client that is not first-party).
+    Consent,
+}
+
+/// One pending authorization request (by interaction id) or issued code.
+#[derive(Clone)]
+struct Pending {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    nonce: String,
+    challenge: String,
 }
 
 struct Mock {
@@ -27,6 +44,9 @@ struct Mock {
     issued: AtomicU64,
     refresh_tokens: Mutex<HashSet<String>>,
     hits: Mutex<HashMap<&'static str, u64>>,
+    interactions: Mutex<HashMap<String, Pending>>,
+    sessions: Mutex<HashSet<String>>,
+    codes: Mutex<HashMap<String, Pending>>,
 }
 
 impl Mock {
@@ -64,6 +84,7 @@ async fn discovery(req: HttpRequest, mock: web::Data<Mock>) -> HttpResponse {
         "token_endpoint": format!("{base}/token"),
         "introspection_endpoint": format!("{base}/introspect"),
         "jwks_uri": format!("{base}/jwks"),
+        "authorization_endpoint": format!("{base}/authorize"),
     }))
 }
 
@@ -81,6 +102,9 @@ async fn token(
     form: web::Form<HashMap<String, String>>,
     mock: web::Data<Mock>,
 ) -> HttpResponse {
+    if form.get("grant_type").map(String::as_str) == Some("authorization_code") {
+        return authorization_code(&req, &form, &mock);
+    }
     if !authenticated(&req, &form) {
         return HttpResponse::Unauthorized().json(json!({ "error": "invalid_client" }));
     }
@@ -120,6 +144,215 @@ async fn token(
     }
 }
 
+fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(name).map(|c| c.value().to_owned())
+}
+
+fn page(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!DOCTYPE html><html><head><title>Mock</title></head><body>{body}</body></html>"
+        ))
+}
+
+fn see(status: actix_web::http::StatusCode, to: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("location", to))
+        .finish()
+}
+
+async fn authorize(
+    req: HttpRequest,
+    q: web::Query<HashMap<String, String>>,
+    mock: web::Data<Mock>,
+) -> HttpResponse {
+    mock.hit("authorize");
+    if cookie(&req, "keyward_session").is_some() || cookie(&req, "keyward_csrf").is_some() {
+        mock.hit("authorize_with_cookies");
+    }
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let redirect_uri = get("redirect_uri");
+    if !matches!(get("client_id").as_str(), "pub" | "c")
+        || redirect_uri != "http://127.0.0.1:9/cb"
+        || get("response_type") != "code"
+        || get("code_challenge_method") != "S256"
+        || get("code_challenge").len() != 43
+        || !get("scope").split(' ').any(|s| s == "openid")
+    {
+        return page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            r#"<p role="alert">bad authorization request</p>"#.to_owned(),
+        );
+    }
+    let id = mock.next("int");
+    mock.interactions.lock().unwrap().insert(
+        id.clone(),
+        Pending {
+            client_id: get("client_id"),
+            redirect_uri,
+            state: get("state"),
+            nonce: get("nonce"),
+            challenge: get("code_challenge"),
+        },
+    );
+    see(
+        actix_web::http::StatusCode::FOUND,
+        &format!("/login?interaction={id}"),
+    )
+}
+
+/// The CSRF token of a browser: a function of its cookie (Keyward MACs it).
+fn csrf_token(cookie: &str) -> String {
+    format!("t-{cookie}")
+}
+
+async fn login_page(q: web::Query<HashMap<String, String>>, mock: web::Data<Mock>) -> HttpResponse {
+    mock.hit("login_page");
+    let interaction = q.get("interaction").cloned().unwrap_or_default();
+    let csrf = mock.next("csrf");
+    let body = format!(
+        r#"<h1>Sign in</h1><form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="{token}">
+<input type="hidden" name="interaction" value="{interaction}">
+<label for="username">Username</label><input id="username" name="username" type="text" required value="">
+<label for="password">Password</label><input id="password" name="password" type="password" required>
+<button class="primary" type="submit">Sign in</button></form>"#,
+        token = csrf_token(&csrf)
+    );
+    let mut res = page(actix_web::http::StatusCode::OK, body);
+    res.headers_mut().insert(
+        actix_web::http::header::SET_COOKIE,
+        actix_web::http::header::HeaderValue::from_str(&format!(
+            "keyward_csrf={csrf}; Path=/; HttpOnly; SameSite=Lax"
+        ))
+        .unwrap(),
+    );
+    res
+}
+
+async fn login_submit(
+    req: HttpRequest,
+    form: web::Form<HashMap<String, String>>,
+    mock: web::Data<Mock>,
+) -> HttpResponse {
+    mock.hit("login_submit");
+    let csrf_ok = cookie(&req, "keyward_csrf")
+        .is_some_and(|c| form.get("csrf_token") == Some(&csrf_token(&c)));
+    if !csrf_ok {
+        return page(
+            actix_web::http::StatusCode::FORBIDDEN,
+            r#"<p role="alert">CSRF check failed</p>"#.to_owned(),
+        );
+    }
+    let interaction = form.get("interaction").cloned().unwrap_or_default();
+    if !mock.interactions.lock().unwrap().contains_key(&interaction) {
+        return page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            r#"<p role="alert">expired interaction</p>"#.to_owned(),
+        );
+    }
+    if form.get("username").map(String::as_str) != Some("u")
+        || form.get("password").map(String::as_str) != Some("p")
+    {
+        return page(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            r#"<form method="post" action="/login"><p class="error" role="alert">Incorrect username or password.</p><input name="password" type="password"></form>"#.to_owned(),
+        );
+    }
+    let session = mock.next("sess");
+    mock.sessions.lock().unwrap().insert(session.clone());
+    let to = if mock.mode == Mode::Consent {
+        format!("/consent?interaction={interaction}")
+    } else {
+        format!("/authorize/resume?interaction={interaction}")
+    };
+    let mut res = see(actix_web::http::StatusCode::SEE_OTHER, &to);
+    res.headers_mut().insert(
+        actix_web::http::header::SET_COOKIE,
+        actix_web::http::header::HeaderValue::from_str(&format!(
+            "keyward_session={session}; Path=/; HttpOnly"
+        ))
+        .unwrap(),
+    );
+    res
+}
+
+async fn consent(mock: web::Data<Mock>) -> HttpResponse {
+    mock.hit("consent");
+    page(
+        actix_web::http::StatusCode::OK,
+        r#"<form method="post" action="/consent"><input type="hidden" name="csrf_token" value="x"><button name="decision" value="approve">Allow</button></form>"#.to_owned(),
+    )
+}
+
+async fn resume(
+    req: HttpRequest,
+    q: web::Query<HashMap<String, String>>,
+    mock: web::Data<Mock>,
+) -> HttpResponse {
+    mock.hit("resume");
+    let signed_in =
+        cookie(&req, "keyward_session").is_some_and(|s| mock.sessions.lock().unwrap().contains(&s));
+    let pending = q
+        .get("interaction")
+        .and_then(|i| mock.interactions.lock().unwrap().remove(i));
+    let (true, Some(p)) = (signed_in, pending) else {
+        return page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            r#"<p role="alert">not signed in</p>"#.to_owned(),
+        );
+    };
+    let code = mock.next("code");
+    let to = format!("{}?code={code}&state={}&iss=mock", p.redirect_uri, p.state);
+    mock.codes.lock().unwrap().insert(code, p);
+    see(actix_web::http::StatusCode::FOUND, &to)
+}
+
+fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ))
+}
+
+/// RFC 6749 §4.1.3 + RFC 7636 §4.6, for the public client `pub` (client_id in the body) or
+/// the confidential client `c` (Basic).
+fn authorization_code(
+    req: &HttpRequest,
+    form: &HashMap<String, String>,
+    mock: &Mock,
+) -> HttpResponse {
+    mock.hit("authorization_code");
+    let client_id = if authenticated(req, form) {
+        "c"
+    } else if form.get("client_id").map(String::as_str) == Some("pub")
+        && !form.contains_key("client_secret")
+        && req.headers().get("authorization").is_none()
+    {
+        "pub"
+    } else {
+        return HttpResponse::Unauthorized().json(json!({ "error": "invalid_client" }));
+    };
+    let code = form.get("code").cloned().unwrap_or_default();
+    let Some(p) = mock.codes.lock().unwrap().remove(&code) else {
+        return bad_request("invalid_grant");
+    };
+    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    if p.client_id != client_id
+        || form.get("redirect_uri") != Some(&p.redirect_uri)
+        || s256(&verifier) != p.challenge
+    {
+        return bad_request("invalid_grant");
+    }
+    let claims = URL_SAFE_NO_PAD.encode(json!({ "sub": "u", "nonce": p.nonce }).to_string());
+    HttpResponse::Ok().json(json!({
+        "access_token": mock.next("at"),
+        "token_type": "Bearer",
+        "id_token": format!("eyJhbGciOiJub25lIn0.{claims}.sig"),
+    }))
+}
+
 async fn introspect(
     req: HttpRequest,
     form: web::Form<HashMap<String, String>>,
@@ -132,7 +365,7 @@ async fn introspect(
     match mock.mode {
         Mode::Rejects => bad_request("invalid_request"),
         Mode::Inactive => HttpResponse::Ok().json(json!({ "active": false })),
-        Mode::Correct => {
+        Mode::Correct | Mode::Consent => {
             let active = form.get("token").is_some_and(|t| t.starts_with("at-"));
             HttpResponse::Ok().json(json!({ "active": active, "client_id": "c" }))
         }
@@ -151,6 +384,9 @@ fn start(mode: Mode) -> Running {
         issued: AtomicU64::new(0),
         refresh_tokens: Mutex::new(HashSet::new()),
         hits: Mutex::new(HashMap::new()),
+        interactions: Mutex::new(HashMap::new()),
+        sessions: Mutex::new(HashSet::new()),
+        codes: Mutex::new(HashMap::new()),
     });
     let data = mock.clone();
     let server = HttpServer::new(move || {
@@ -163,6 +399,11 @@ fn start(mode: Mode) -> Running {
             .route("/jwks", web::get().to(jwks))
             .route("/token", web::post().to(token))
             .route("/introspect", web::post().to(introspect))
+            .route("/authorize", web::get().to(authorize))
+            .route("/login", web::get().to(login_page))
+            .route("/login", web::post().to(login_submit))
+            .route("/consent", web::get().to(consent))
+            .route("/authorize/resume", web::get().to(resume))
     })
     .workers(1)
     .bind(("127.0.0.1", 0))
@@ -180,15 +421,18 @@ fn start(mode: Mode) -> Running {
 
 /// Runs the binary with the common arguments plus `extra`; returns its JSON report.
 async fn bench(issuer: &str, scenario: &str, extra: &[&str]) -> Value {
+    let mut client = vec!["--client-id", "c", "--client-secret", "s"];
+    client.extend_from_slice(extra);
+    bench_as(issuer, scenario, &client).await
+}
+
+/// [`bench`] without the default client: `extra` names it.
+async fn bench_as(issuer: &str, scenario: &str, extra: &[&str]) -> Value {
     let mut args: Vec<String> = [
         "--scenario",
         scenario,
         "--issuer",
         issuer,
-        "--client-id",
-        "c",
-        "--client-secret",
-        "s",
         "--concurrency",
         "4",
     ]
@@ -432,4 +676,141 @@ fn refuses_a_remote_target_with_exit_code_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
+}
+
+const LOGIN: &[&str] = &[
+    "--username",
+    "u",
+    "--password",
+    "p",
+    "--redirect-uri",
+    "http://127.0.0.1:9/cb",
+];
+
+fn login_args<'a>(client: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = client.to_vec();
+    a.extend_from_slice(LOGIN);
+    a.extend_from_slice(extra);
+    a
+}
+
+#[actix_web::test]
+async fn full_login_counts_one_login_per_whole_chain_for_a_public_client() {
+    let s = start(Mode::Correct);
+    let r = bench_as(
+        &s.issuer,
+        "full-login",
+        &login_args(&["--client-id", "pub"], &[]),
+    )
+    .await;
+    assert!(n(&r, "requests") > 10, "{r}");
+    assert_eq!(n(&r, "errors"), 0, "{r}");
+    assert_eq!(r["unit"], "login");
+    let logins = n(&r, "requests");
+    for step in [
+        "authorize",
+        "login_page",
+        "login_submit",
+        "resume",
+        "authorization_code",
+    ] {
+        assert_eq!(s.mock.hits(step), logins, "{step} once per login: {r}");
+    }
+    assert_eq!(
+        s.mock.hits("authorize_with_cookies"),
+        0,
+        "every sign-in starts with a fresh cookie jar"
+    );
+    assert_eq!(s.mock.hits("consent"), 0);
+    assert_eq!(
+        r["urls"],
+        json!([
+            format!("{}/authorize", s.issuer),
+            format!("{}/token", s.issuer)
+        ])
+    );
+    s.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn full_login_authenticates_a_confidential_client_with_basic() {
+    let s = start(Mode::Correct);
+    let r = bench(&s.issuer, "full-login", &login_args(&[], &[])).await;
+    assert!(n(&r, "requests") > 10, "{r}");
+    assert_eq!(n(&r, "errors"), 0, "{r}");
+    assert_eq!(s.mock.hits("authorization_code"), n(&r, "requests"));
+    s.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn full_login_counts_a_refused_sign_in_as_a_status_error() {
+    let s = start(Mode::Correct);
+    let mut args = vec![
+        "--client-id",
+        "pub",
+        "--username",
+        "u",
+        "--password",
+        "wrong",
+    ];
+    args.extend_from_slice(&["--redirect-uri", "http://127.0.0.1:9/cb"]);
+    let r = bench_as(&s.issuer, "full-login", &args).await;
+    assert!(n(&r, "requests") > 10, "{r}");
+    assert_eq!(kind(&r, "status"), n(&r, "requests"), "{r}");
+    let first = r["first_error"].as_str().unwrap();
+    assert!(
+        first.contains("HTTP 401") && first.contains("Incorrect username or password"),
+        "{r}"
+    );
+    assert_eq!(s.mock.hits("resume"), 0);
+    s.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn full_login_counts_a_consent_page_as_a_semantic_error() {
+    let s = start(Mode::Consent);
+    let r = bench_as(
+        &s.issuer,
+        "full-login",
+        &login_args(&["--client-id", "pub"], &[]),
+    )
+    .await;
+    assert!(n(&r, "requests") > 10, "{r}");
+    assert_eq!(kind(&r, "semantic"), n(&r, "requests"), "{r}");
+    assert!(
+        r["first_error"].as_str().unwrap().contains("first-party"),
+        "{r}"
+    );
+    assert_eq!(s.mock.hits("consent"), n(&r, "requests"));
+    assert_eq!(s.mock.hits("authorization_code"), 0);
+    s.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn full_login_with_an_unregistered_redirect_uri_is_an_error_page() {
+    let s = start(Mode::Correct);
+    let r = bench_as(
+        &s.issuer,
+        "full-login",
+        &[
+            "--client-id",
+            "pub",
+            "--username",
+            "u",
+            "--password",
+            "p",
+            "--redirect-uri",
+            "http://127.0.0.1:9/elsewhere",
+        ],
+    )
+    .await;
+    assert_eq!(kind(&r, "status"), n(&r, "requests"), "{r}");
+    assert!(
+        r["first_error"]
+            .as_str()
+            .unwrap()
+            .contains("bad authorization request"),
+        "{r}"
+    );
+    s.handle.stop(true).await;
 }
