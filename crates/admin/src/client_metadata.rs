@@ -1,6 +1,7 @@
 //! Validating client metadata for the admin use-cases: keyward-oauth's
 //! `client_registration::register` (the rules the CLI uses too) plus the metadata it does not
-//! cover — jwks, jwks_uri and backchannel_logout_uri.
+//! cover — jwks, jwks_uri, backchannel_logout_uri and the opt-in `roles` / `permissions`
+//! claims.
 
 use keyward_oauth::client_registration::{
     ClientRegistration, Registered, RegistrationError, register,
@@ -26,7 +27,11 @@ fn registration(input: &ClientInput) -> ClientRegistration {
 
 /// The metadata `register` does not check.
 fn extra_metadata(input: &ClientInput, errors: &mut Fields) -> keyward_oauth::ClientSettings {
-    let mut settings = keyward_oauth::ClientSettings::default();
+    let mut settings = keyward_oauth::ClientSettings {
+        role_claims: input.role_claims,
+        permission_claims: input.permission_claims,
+        ..Default::default()
+    };
     match &input.jwks {
         None | Some(Value::Null) => {}
         Some(Value::Object(o)) if o.is_empty() => {}

@@ -30,6 +30,10 @@ pub struct ClientView {
     pub jwks: Option<Value>,
     pub jwks_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// Whether its user tokens carry a `roles` claim (the user's application roles).
+    pub role_claims: bool,
+    /// Whether its user tokens carry a `permissions` claim (`resource:action`).
+    pub permission_claims: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -67,6 +71,8 @@ impl From<&Client> for ClientView {
             jwks: c.settings.jwks.clone(),
             jwks_uri: c.settings.jwks_uri.clone(),
             backchannel_logout_uri: c.settings.backchannel_logout_uri.clone(),
+            role_claims: c.settings.role_claims,
+            permission_claims: c.settings.permission_claims,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -97,6 +103,12 @@ pub struct ClientInput {
     /// An https URL of the client's JWK Set.
     pub jwks_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// Opt in to a `roles` claim in user tokens.
+    #[serde(default)]
+    pub role_claims: bool,
+    /// Opt in to a `permissions` claim in user tokens.
+    #[serde(default)]
+    pub permission_claims: bool,
 }
 
 /// A partial change of a client: absent fields stay as they are.
@@ -118,6 +130,8 @@ pub struct ClientPatch {
     pub jwks_uri: Option<String>,
     /// An empty string removes it.
     pub backchannel_logout_uri: Option<String>,
+    pub role_claims: Option<bool>,
+    pub permission_claims: Option<bool>,
 }
 
 /// A registered client and, for secret-based clients, the secret to show once.
@@ -253,6 +267,8 @@ impl Admin {
                 .backchannel_logout_uri
                 .clone()
                 .or_else(|| before.backchannel_logout_uri.clone()),
+            role_claims: patch.role_claims.unwrap_or(before.role_claims),
+            permission_claims: patch.permission_claims.unwrap_or(before.permission_claims),
         };
         let validated = validate(self, tenant.id, &merged)?.client;
         let mut secret = None;
@@ -278,6 +294,8 @@ impl Admin {
                 jwks: validated.settings.jwks,
                 jwks_uri: validated.settings.jwks_uri,
                 backchannel_logout_uri: validated.settings.backchannel_logout_uri,
+                role_claims: validated.settings.role_claims,
+                permission_claims: validated.settings.permission_claims,
                 ..current.settings.clone()
             },
             ..validated

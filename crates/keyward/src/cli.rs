@@ -111,6 +111,12 @@ pub enum ClientCommand {
         /// Trusted first-party application: no consent page.
         #[arg(long)]
         first_party: bool,
+        /// Put the user's application roles in a `roles` claim of its user tokens.
+        #[arg(long)]
+        role_claims: bool,
+        /// Put the user's application permissions in a `permissions` claim of its user tokens.
+        #[arg(long)]
+        permission_claims: bool,
         #[command(flatten)]
         out: Output,
     },

@@ -1,6 +1,7 @@
 //! `keyward serve`: the auth server, admin API and console on one listener, plus the
 //! operational endpoints /healthz, /readyz and /metrics.
 
+mod app_claims;
 mod backchannel;
 mod hosted_pages;
 mod invalidation;
@@ -25,13 +26,15 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
     let listen = platform.config.listen;
-    let protocol = platform.protocol()?;
+    let authorizer = crate::commands::admin::authorizer(&platform).await?;
+    let protocol = platform.protocol(std::sync::Arc::new(app_claims::AuthorizerClaims(
+        authorizer.clone(),
+    )))?;
     invalidation::spawn(
         platform.cache.clone(),
         protocol.directory.clone(),
         protocol.keys.clone(),
     );
-    let authorizer = crate::commands::admin::authorizer(&platform).await?;
     let admin_api = admin_api(&platform, &protocol, authorizer.clone()).await?;
     let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
     let flows = keyward_auth_server::BrowserFlows {

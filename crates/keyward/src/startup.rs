@@ -10,6 +10,7 @@ use keyward_core::{
     TenantStore,
 };
 use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
+use keyward_oauth::app_claims::AppClaims;
 use keyward_oauth::authorize::AuthorizationEndpoint;
 use keyward_oauth::claims::UserClaims;
 use keyward_oauth::client_secret::ClientSecretHasher;
@@ -253,7 +254,8 @@ pub struct Protocol {
 impl Platform {
     /// Wires the token service: tenants and clients through the directory cache, keys through
     /// the key ring, passwords through identity's throttled login, client JWKS over HTTPS.
-    pub fn protocol(&self) -> Result<Protocol, Failure> {
+    /// `app_claims` answers the opt-in `roles` / `permissions` claims.
+    pub fn protocol(&self, app_claims: Arc<dyn AppClaims>) -> Result<Protocol, Failure> {
         let store = Arc::new(self.store.clone());
         let directory = Arc::new(Directory::new(
             self.config.public_url.clone(),
@@ -274,16 +276,19 @@ impl Platform {
         .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
         let fetcher =
             HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
-        let tokens = Arc::new(TokenService::new(TokenServicePorts {
-            directory: directory.clone(),
-            keys: keys.clone(),
-            refresh_tokens: store.clone(),
-            cache: self.cache.clone(),
-            resource_owners: Arc::new(PasswordGrantOwners(login)),
-            jwks_fetcher: Arc::new(fetcher),
-            secrets: self.secrets.clone(),
-            clock: self.clock.clone(),
-        }));
+        let tokens = Arc::new(
+            TokenService::new(TokenServicePorts {
+                directory: directory.clone(),
+                keys: keys.clone(),
+                refresh_tokens: store.clone(),
+                cache: self.cache.clone(),
+                resource_owners: Arc::new(PasswordGrantOwners(login)),
+                jwks_fetcher: Arc::new(fetcher),
+                secrets: self.secrets.clone(),
+                clock: self.clock.clone(),
+            })
+            .with_app_claims(app_claims),
+        );
         let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let authorize = Arc::new(AuthorizationEndpoint::new(
             tokens.clone(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyward_core::secret::try_random_token;
 use keyward_core::{Scope, TenantId};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::client::Client;
 use crate::directory::TenantEntry;
@@ -48,6 +48,9 @@ struct Claims<'a> {
     client_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    /// The opt-in `roles` / `permissions` (see `app_claims`).
+    #[serde(flatten)]
+    app: &'a Map<String, Value>,
 }
 
 /// A signed access token and what revocation needs to know about it.
@@ -89,6 +92,7 @@ pub fn mint(
     client: &Client,
     subject: &str,
     scope: &Scope,
+    app: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<MintedAccessToken, OAuthError> {
     let jti = try_random_token(16).map_err(|e| internal("generating a jti", e))?;
@@ -108,6 +112,7 @@ pub fn mint(
         jti: &jti,
         client_id: client.client_id.as_str(),
         scope: (!scope.is_empty()).then(|| scope.to_string()),
+        app,
     };
     let token = signer
         .sign(TYP, &claims)

@@ -44,6 +44,11 @@ pub struct ClientSettings {
     pub refresh_token_ttl_secs: Option<i64>,
     /// `public` (default) or `pairwise`.
     pub subject_type: Option<String>,
+    /// Opt-in: a `roles` claim (the user's application role names) in the access and ID
+    /// tokens of user grants.
+    pub role_claims: bool,
+    /// Opt-in: a `permissions` claim (`resource:action`) likewise.
+    pub permission_claims: bool,
 }
 
 /// Durable clients, always addressed through their tenant.

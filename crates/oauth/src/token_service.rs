@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use keyward_core::{Clock, EphemeralStore, TenantId};
 
+use crate::app_claims::AppClaims;
 use crate::client_authentication::{AuthenticatedClient, JwksFetcher};
 use crate::client_secret::ClientSecretHasher;
 use crate::directory::{Directory, TenantEntry};
@@ -43,6 +44,8 @@ pub struct TokenService {
     pub(crate) jwks_fetcher: Arc<dyn JwksFetcher>,
     pub(crate) secrets: ClientSecretHasher,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The `roles` / `permissions` claims, for clients that opt in; none without it.
+    pub(crate) app_claims: Option<Arc<dyn AppClaims>>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -64,7 +67,14 @@ impl TokenService {
             jwks_fetcher: ports.jwks_fetcher,
             secrets: ports.secrets,
             clock: ports.clock,
+            app_claims: None,
         }
+    }
+
+    /// Wires the port behind the opt-in `roles` / `permissions` claims.
+    pub fn with_app_claims(mut self, port: Arc<dyn AppClaims>) -> Self {
+        self.app_claims = Some(port);
+        self
     }
 
     pub fn directory(&self) -> &Directory {

@@ -2,7 +2,7 @@
 
 use keyward_core::{ClientId, PageRequest, Tenant};
 use keyward_oauth::client_registration::{ClientRegistration, RegistrationError, register};
-use keyward_oauth::{Client, ClientStore};
+use keyward_oauth::{Client, ClientSettings, ClientStore};
 use serde_json::{Value, json};
 
 use crate::cli::ClientCommand;
@@ -34,6 +34,8 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
             auth_method,
             public,
             first_party,
+            role_claims,
+            permission_claims,
             out,
         } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
@@ -47,7 +49,12 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
                 public,
                 first_party,
             };
-            let (client, secret) = create(platform, &tenant, &reg).await?;
+            let settings = ClientSettings {
+                role_claims,
+                permission_claims,
+                ..Default::default()
+            };
+            let (client, secret) = create_with(platform, &tenant, &reg, settings).await?;
             let mut value = describe(&tenant, &client);
             value["client_secret"] = secret.clone().map_or(Value::Null, Value::String);
             print(out.json, &value, || {
@@ -127,8 +134,18 @@ pub async fn create(
     tenant: &Tenant,
     reg: &ClientRegistration,
 ) -> Result<(Client, Option<String>), Failure> {
-    let registered =
-        register(tenant.id, reg, &platform.secrets, platform.clock.now()).map_err(|e| match e {
+    create_with(platform, tenant, reg, ClientSettings::default()).await
+}
+
+/// Registers a client with the given less-used metadata.
+pub async fn create_with(
+    platform: &Platform,
+    tenant: &Tenant,
+    reg: &ClientRegistration,
+    settings: ClientSettings,
+) -> Result<(Client, Option<String>), Failure> {
+    let mut registered = register(tenant.id, reg, &platform.secrets, platform.clock.now())
+        .map_err(|e| match e {
             RegistrationError::Invalid(errors) => Failure::Invalid(
                 errors
                     .iter()
@@ -138,6 +155,7 @@ pub async fn create(
             ),
             RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
         })?;
+    registered.client.settings = settings;
     ClientStore::create(&platform.store, &registered.client)
         .await
         .map_err(|e| Failure::store("registering the client", e))?;
@@ -233,6 +251,8 @@ fn describe(tenant: &Tenant, c: &Client) -> Value {
         "auth_method": c.auth_method,
         "public": c.public,
         "first_party": c.first_party,
+        "role_claims": c.settings.role_claims,
+        "permission_claims": c.settings.permission_claims,
         "created_at": c.created_at,
     })
 }

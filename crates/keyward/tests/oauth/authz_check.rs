@@ -23,7 +23,7 @@ async fn api_client(root: &Admin<'_>, tenant: &str) -> Creds {
 }
 
 /// Role `editor` in `tenant`, allowed to `edit` every `document`, assigned to `user`.
-async fn grant_editor(root: &Admin<'_>, tenant: &str, user: &str) {
+pub(crate) async fn grant_editor(root: &Admin<'_>, tenant: &str, user: &str) {
     root.ok(
         Method::POST,
         &format!("/tenants/{tenant}/app-roles/editor/permissions"),

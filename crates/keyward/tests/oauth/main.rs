@@ -12,6 +12,7 @@ mod admin_isolation;
 mod admin_nodes;
 mod authorize_errors;
 mod authz_check;
+mod authz_claims;
 mod client_authentication;
 mod code_flow;
 mod consent;

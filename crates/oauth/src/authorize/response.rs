@@ -56,9 +56,10 @@ pub(super) async fn issue(
     } else {
         None
     };
+    let app = tokens.app_claims(tenant, client, &user_id).await?;
     let access = if rt.token {
         let access = tokens
-            .mint_access_token(tenant, client, &user_id, &request.scope)
+            .mint_access_token(tenant, client, &user_id, &request.scope, &app)
             .await?;
         params.push(("access_token".to_owned(), access.token.clone()));
         params.push(("token_type".to_owned(), "Bearer".to_owned()));
@@ -69,11 +70,12 @@ pub(super) async fn issue(
     };
     if rt.id_token {
         // OIDC Core §5.4: with no access token to call userinfo, the claims go in the ID token.
-        let claims = if access.is_none() {
+        let mut claims = if access.is_none() {
             standard_claims(users, tenant, subject, &request.scope).await?
         } else {
             serde_json::Map::new()
         };
+        claims.extend(app);
         let keys = tokens.tenant_keys(tenant.tenant.id).await?;
         let signer = id_token::signer(tenant, client, &keys)?;
         let contents = IdTokenContents {

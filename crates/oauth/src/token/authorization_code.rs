@@ -67,8 +67,9 @@ pub(crate) async fn exchange(
     }
     let now = service.clock.now();
     let scope = grant.scope.clone();
+    let app = service.app_claims(tenant, client, &grant.user_id).await?;
     let access = service
-        .mint_access_token(tenant, client, &grant.user_id, &scope)
+        .mint_access_token(tenant, client, &grant.user_id, &scope, &app)
         .await?;
     let refresh = if scope.contains(OFFLINE_ACCESS)
         && client.grant_types.contains(&GrantType::RefreshToken)
@@ -111,6 +112,7 @@ pub(crate) async fn exchange(
         let contents = IdTokenContents {
             nonce: grant.nonce.as_deref(),
             access_token: Some(&access.token),
+            claims: app,
             ..Default::default()
         };
         Some(id_token::mint(

@@ -17,7 +17,13 @@ pub(crate) async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let scope = requested_scope(params, &client.scopes)?;
     let access = service
-        .mint_access_token(tenant, client, client.client_id.as_str(), &scope)
+        .mint_access_token(
+            tenant,
+            client,
+            client.client_id.as_str(),
+            &scope,
+            &serde_json::Map::new(),
+        )
         .await?;
     Ok(TokenResponse::new(access, None, &scope))
 }

@@ -156,8 +156,9 @@ async fn issue(
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
     let scope = &request.scope;
+    let app = service.app_claims(tenant, client, &who.user_id).await?;
     let access = service
-        .mint_access_token(tenant, client, &who.user_id, scope)
+        .mint_access_token(tenant, client, &who.user_id, scope, &app)
         .await?;
     let refresh = if scope.contains(OFFLINE_ACCESS)
         && client.grant_types.contains(&GrantType::RefreshToken)
@@ -189,6 +190,7 @@ async fn issue(
         let signer = id_token::signer(tenant, client, &keys)?;
         let contents = IdTokenContents {
             access_token: Some(&access.token),
+            claims: app,
             ..Default::default()
         };
         Some(id_token::mint(signer, tenant, client, who, &contents, now)?)

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use keyward_core::{GrantType, Scope};
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::access_token::{self, MintedAccessToken};
 use crate::client::Client;
@@ -108,17 +109,27 @@ impl TokenService {
         }
     }
 
-    /// Mints an access token with the tenant's active key.
+    /// Mints an access token with the tenant's active key; `app` holds the opt-in
+    /// `roles` / `permissions` claims (empty for client_credentials).
     pub(crate) async fn mint_access_token(
         &self,
         tenant: &TenantEntry,
         client: &Client,
         subject: &str,
         scope: &Scope,
+        app: &Map<String, Value>,
     ) -> Result<MintedAccessToken, OAuthError> {
         let keys = self.tenant_keys(tenant.tenant.id).await?;
         let signer = access_token::signer(tenant, &keys)?;
-        access_token::mint(signer, tenant, client, subject, scope, self.clock.now())
+        access_token::mint(
+            signer,
+            tenant,
+            client,
+            subject,
+            scope,
+            app,
+            self.clock.now(),
+        )
     }
 }
 

@@ -79,8 +79,9 @@ pub(crate) async fn exchange(
             }
             PasswordGrantRefusal::Unavailable(cause) => unavailable("checking a password", cause),
         })?;
+    let app = service.app_claims(tenant, client, &subject.id).await?;
     let access = service
-        .mint_access_token(tenant, client, &subject.id, &scope)
+        .mint_access_token(tenant, client, &subject.id, &scope, &app)
         .await?;
     let refresh = if scope.contains(OFFLINE_ACCESS)
         && client.grant_types.contains(&GrantType::RefreshToken)
@@ -114,6 +115,7 @@ pub(crate) async fn exchange(
         };
         let contents = crate::id_token::IdTokenContents {
             access_token: Some(&access.token),
+            claims: app,
             ..Default::default()
         };
         Some(crate::id_token::mint(

@@ -139,8 +139,10 @@ pub(crate) async fn exchange(
         .subject
         .as_deref()
         .unwrap_or(client.client_id.as_str());
+    // A client's own refresh family (no user) gets none: its subject is not a user id.
+    let app = service.app_claims(tenant, client, subject).await?;
     let access = service
-        .mint_access_token(tenant, client, subject, &scope)
+        .mint_access_token(tenant, client, subject, &scope, &app)
         .await?;
     let token = fresh_token()?;
     let next = RefreshToken {

@@ -45,6 +45,8 @@ fn unusual_settings() -> ClientSettings {
         access_token_ttl_secs: Some(120),
         refresh_token_ttl_secs: Some(3600),
         subject_type: Some("pairwise".to_owned()),
+        role_claims: true,
+        permission_claims: true,
     }
 }
 
