@@ -16,6 +16,7 @@ mod problem;
 mod providers;
 mod query;
 mod roles;
+mod sessions;
 mod tenants;
 mod users;
 mod versioned;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, api: AdminApi) {
             .configure(roles::routes)
             .configure(providers::routes)
             .configure(consents::routes)
+            .configure(sessions::routes)
             .configure(app_roles::routes)
             .default_service(web::to(keyward_http::problem::not_found)),
     );

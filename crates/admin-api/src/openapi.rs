@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{app_roles, audit, clients, consents, keys, providers, roles, tenants, users};
+use crate::{
+    app_roles, audit, clients, consents, keys, providers, roles, sessions, tenants, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +26,7 @@ use crate::{app_roles, audit, clients, consents, keys, providers, roles, tenants
         providers::list_providers, providers::create_provider, providers::get_provider,
         providers::update_provider, providers::delete_provider,
         consents::list_consents, consents::revoke_consent,
+        sessions::list_sessions, sessions::revoke_session, sessions::revoke_sessions,
         app_roles::list_app_roles, app_roles::delete_app_role, app_roles::grant_permission,
         app_roles::revoke_permission, app_roles::list_user_app_roles, app_roles::assign_app_role,
         app_roles::unassign_app_role,

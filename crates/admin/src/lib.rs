@@ -3,8 +3,8 @@
 //! use-case asks keyward-authz for a `Permit` itself — callers never authorize by URL — and
 //! every mutation appends an audit event with before/after snapshots that carry no secret.
 //! It may use the other core crates and never actix-web, sea-orm, redis, lettre or leptos.
-//!
-//! Not here yet: users' browser sessions.
+//! Users' browser sessions are listed and ended here too (`sessions`), through
+//! keyward-identity's per-user index; back-channel logout of an ended session is a port.
 
 mod announce;
 mod app_roles;
@@ -17,6 +17,7 @@ mod keys;
 mod providers;
 mod roles;
 mod service;
+mod sessions;
 mod tenant_settings;
 mod tenants;
 mod users;
@@ -32,6 +33,7 @@ pub use keys::{KeyView, RotationView};
 pub use providers::{ProviderInput, ProviderView};
 pub use roles::{RoleAssignmentInput, RoleAssignmentView};
 pub use service::{Admin, AdminPorts, Caller, PageView};
+pub use sessions::{SessionLogout, SessionView};
 pub use tenant_settings::{BrandingPatch, SettingsPatch};
 pub use tenants::{TenantInput, TenantPatch, TenantView};
 pub use users::{PasswordInput, UserInput, UserPatch, UserView};

@@ -8,7 +8,7 @@ use keyward_core::{
     AuditEvent, AuditLog, Clock, EphemeralStore, MasterKey, Page, PageRequest, Tenant, TenantSlug,
     TenantStore,
 };
-use keyward_identity::{PasswordHasher, UserStore};
+use keyward_identity::{PasswordHasher, Sessions, UserStore};
 use keyward_oauth::client_secret::ClientSecretHasher;
 use keyward_oauth::{ClientStore, SigningKeyStore};
 use serde::Serialize;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::announce::Announcer;
 use crate::error::AdminError;
+use crate::sessions::SessionLogout;
 
 /// Everything the admin use-cases need, wired once by the binary.
 pub struct AdminPorts {
@@ -40,6 +41,10 @@ pub struct AdminPorts {
 /// The admin use-cases. One per process, shared by the admin API and the console.
 pub struct Admin {
     pub(crate) ports: AdminPorts,
+    /// Browser sessions, in the same ephemeral store (and with the same default lifetimes)
+    /// as the hosted pages keep them.
+    pub(crate) sessions: Sessions,
+    pub(crate) session_logout: Option<Arc<dyn SessionLogout>>,
 }
 
 impl std::fmt::Debug for Admin {
@@ -82,7 +87,17 @@ impl<T> PageView<T> {
 
 impl Admin {
     pub fn new(ports: AdminPorts) -> Self {
-        Self { ports }
+        Self {
+            sessions: Sessions::new(ports.cache.clone()),
+            ports,
+            session_logout: None,
+        }
+    }
+
+    /// Tells the clients of a session an administrator ends (back-channel logout).
+    pub fn with_session_logout(mut self, logout: Arc<dyn SessionLogout>) -> Self {
+        self.session_logout = Some(logout);
+        self
     }
 
     pub fn authorizer(&self) -> &Arc<Authorizer> {

@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use casbin::MemoryAdapter;
 use keyward_admin::{
     Admin, AdminError, AdminPorts, Announcer, AuditQuery, Caller, ClientInput, ClientPatch,
-    PasswordInput, PermissionView, ProviderInput, RoleAssignmentInput, TenantInput, TenantPatch,
-    UserInput, UserPatch,
+    PasswordInput, PermissionView, ProviderInput, RoleAssignmentInput, SessionLogout, TenantInput,
+    TenantPatch, UserInput, UserPatch,
 };
 use keyward_authz::{Actor, Authorizer, TenantRole};
 use keyward_core::{ClientId, MasterKey, SystemClock, TenantId, UserId};
-use keyward_identity::PasswordHasher;
+use keyward_identity::{EndedSession, PasswordHasher, Sessions};
 use keyward_oauth::client_secret::ClientSecretHasher;
 use keyward_testkit::db::TestDb;
 
@@ -26,9 +26,29 @@ impl Announcer for Silent {
     async fn keys_changed(&self, _: TenantId) {}
 }
 
+/// Records the sessions whose end the admin announces (back-channel logout in production).
+#[derive(Default)]
+struct LoggedOut(std::sync::Mutex<Vec<UserId>>);
+
+#[async_trait]
+impl SessionLogout for LoggedOut {
+    async fn session_ended(&self, _: &keyward_core::Tenant, ended: &EndedSession) {
+        self.0.lock().unwrap().push(ended.session.user_id);
+    }
+}
+
+impl LoggedOut {
+    fn lock_len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
 struct Fixture {
     admin: Admin,
+    logged_out: Arc<LoggedOut>,
     root: Caller,
+    /// Where browser sessions live (shared with the admin service).
+    sessions: Sessions,
     _db: TestDb,
 }
 
@@ -43,6 +63,7 @@ async fn fixture() -> Fixture {
     let root = Actor::User(UserId::generate());
     let _ = authorizer.grant_platform_admin(&root).await.unwrap();
     let master = MasterKey::generate().unwrap();
+    let cache = Arc::new(keyward_cache::MemoryStore::new());
     let admin = Admin::new(AdminPorts {
         authorizer,
         tenants: store.clone(),
@@ -52,16 +73,20 @@ async fn fixture() -> Fixture {
         providers: store.clone(),
         consents: store.clone(),
         audit: store,
-        cache: Arc::new(keyward_cache::MemoryStore::new()),
+        cache: cache.clone(),
         announcer: Arc::new(Silent),
         secrets: ClientSecretHasher::new(&master).unwrap(),
         passwords: PasswordHasher::recommended().unwrap(),
         master,
         clock: Arc::new(SystemClock),
     });
+    let logged_out = Arc::new(LoggedOut::default());
+    let admin = admin.with_session_logout(logged_out.clone());
     Fixture {
         admin,
+        logged_out,
         root: caller(root),
+        sessions: Sessions::new(cache),
         _db: db,
     }
 }
@@ -71,6 +96,8 @@ struct Seeded {
     slug: String,
     client_id: String,
     user_id: String,
+    /// The public id of the user's browser session.
+    sid: String,
 }
 
 async fn seed(f: &Fixture, slug: &str) -> Seeded {
@@ -119,10 +146,22 @@ async fn seed(f: &Fixture, slug: &str) -> Seeded {
     keyward_oauth::ConsentStore::upsert(&f._db.store, &consent)
         .await
         .unwrap();
+    let session = f
+        .sessions
+        .create(
+            consent.tenant_id,
+            consent.user_id,
+            vec!["pwd".into()],
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     Seeded {
         slug: slug.into(),
         client_id: client.client.client_id,
         user_id: user.id.to_string(),
+        sid: session.sid(),
     }
 }
 
@@ -364,6 +403,21 @@ async fn every_operation(
                 .await),
         ),
         (
+            "user.sessions",
+            false,
+            ok(a.list_user_sessions(who, s, &t.user_id).await),
+        ),
+        (
+            "user.revoke_sessions (one)",
+            true,
+            ok(a.revoke_user_session(who, s, &t.user_id, &t.sid).await),
+        ),
+        (
+            "user.revoke_sessions",
+            true,
+            ok(a.revoke_user_sessions(who, s, &t.user_id).await),
+        ),
+        (
             "role.assign",
             true,
             ok(a.assign_role(
@@ -467,10 +521,19 @@ async fn b_ids(f: &Fixture, slug: &str) -> Seeded {
         .unwrap()
         .items
         .remove(0);
+    let sid = f
+        .admin
+        .list_user_sessions(&f.root, slug, &user.id.to_string())
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+        .sid;
     Seeded {
         slug: slug.into(),
         client_id: client.client_id,
         user_id: user.id.to_string(),
+        sid,
     }
 }
 
@@ -530,6 +593,7 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
         "provider.update",
         "provider.delete",
         "user.revoke_consents",
+        "user.revoke_sessions",
     ] {
         assert!(
             actions.contains(&action),
@@ -560,6 +624,11 @@ async fn platform_admin_can_do_everything_and_every_mutation_is_audited_without_
             );
         }
     }
+    assert_eq!(
+        f.logged_out.lock_len(),
+        1,
+        "the ended session's clients are told"
+    );
     let update = events
         .items
         .iter()

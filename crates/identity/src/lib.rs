@@ -7,6 +7,7 @@ pub mod password;
 pub mod password_login;
 pub mod session;
 pub mod user;
+mod user_sessions;
 
 pub use password::{PasswordError, PasswordHasher};
 pub use password_login::{LoginRefusal, PasswordLogin, ThrottleLimits};

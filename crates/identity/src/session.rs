@@ -72,9 +72,9 @@ pub struct EndedSession {
 
 /// Browser sessions of every tenant.
 pub struct Sessions {
-    cache: Arc<dyn EphemeralStore>,
+    pub(crate) cache: Arc<dyn EphemeralStore>,
     idle: Duration,
-    absolute: Duration,
+    pub(crate) absolute: Duration,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -86,7 +86,7 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
-fn session_key(tenant: TenantId, id: &str) -> String {
+pub(crate) fn session_key(tenant: TenantId, id: &str) -> String {
     format!("session:{tenant}:{id}")
 }
 
@@ -95,7 +95,7 @@ fn clients_key(tenant: TenantId, id: &str) -> String {
 }
 
 /// Session ids are 43 base64url characters; anything else is not worth a cache look-up.
-fn plausible_id(id: &str) -> bool {
+pub(crate) fn plausible_id(id: &str) -> bool {
     id.len() == 43
         && id
             .bytes()
@@ -147,6 +147,7 @@ impl Sessions {
             last_seen: now,
         };
         self.store(&session, now).await?;
+        self.index_add(tenant, user, &session.id).await?;
         Ok(session)
     }
 
@@ -200,6 +201,7 @@ impl Sessions {
         let clients = clients
             .and_then(|raw| serde_json::from_slice::<Vec<ClientId>>(&raw).ok())
             .unwrap_or_default();
+        self.index_remove(tenant, session.user_id, id).await?;
         Ok(Some(EndedSession { session, clients }))
     }
 
@@ -230,7 +232,7 @@ impl Sessions {
         Ok(())
     }
 
-    fn expired(&self, session: &BrowserSession, now: DateTime<Utc>) -> bool {
+    pub(crate) fn expired(&self, session: &BrowserSession, now: DateTime<Utc>) -> bool {
         let since = |t: DateTime<Utc>| (now - t).to_std().unwrap_or(Duration::ZERO);
         since(session.created_at) >= self.absolute || since(session.last_seen) >= self.idle
     }

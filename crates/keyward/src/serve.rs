@@ -7,6 +7,7 @@ mod hosted_pages;
 mod invalidation;
 pub mod jwks_fetcher;
 pub mod resource_owner;
+mod session_logout;
 pub mod user_claims;
 
 use std::time::Duration;
@@ -35,8 +36,13 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
         protocol.directory.clone(),
         protocol.keys.clone(),
     );
-    let admin_api = admin_api(&platform, &protocol, authorizer.clone()).await?;
     let (sessions, pages) = hosted_pages::hosted_pages(&platform, &protocol, &metrics)?;
+    let logout = std::sync::Arc::new(session_logout::BackchannelSessionLogout {
+        backchannel: pages.backchannel.clone(),
+        directory: protocol.directory.clone(),
+        clock: platform.clock.clone(),
+    });
+    let admin_api = admin_api(&platform, &protocol, authorizer.clone(), logout).await?;
     let flows = keyward_auth_server::BrowserFlows {
         authorize: protocol.authorize.clone(),
         userinfo: protocol.userinfo.clone(),
@@ -76,6 +82,7 @@ async fn admin_api(
     platform: &Platform,
     protocol: &crate::startup::Protocol,
     authorizer: std::sync::Arc<keyward_authz::Authorizer>,
+    logout: std::sync::Arc<dyn keyward_admin::SessionLogout>,
 ) -> Result<keyward_admin_api::AdminApi, Failure> {
     let messages = platform
         .cache
@@ -83,7 +90,9 @@ async fn admin_api(
         .await
         .map_err(|e| Failure::Unavailable(format!("subscribing to policy changes: {e}")))?;
     tokio::spawn(keyward_authz::follow(authorizer.clone(), messages));
-    let admin = std::sync::Arc::new(crate::commands::admin::service(platform, authorizer));
+    let admin = std::sync::Arc::new(
+        crate::commands::admin::service(platform, authorizer).with_session_logout(logout),
+    );
     let auth = std::sync::Arc::new(keyward_admin_api::AdminAuthenticator::new(
         protocol.directory.clone(),
         protocol.keys.clone(),

@@ -79,6 +79,18 @@ pub(crate) fn endpoints(
             None,
             false,
         ),
+        (
+            Method::GET,
+            format!("{t}/users/{user}/sessions"),
+            None,
+            false,
+        ),
+        (
+            Method::DELETE,
+            format!("{t}/users/{user}/sessions"),
+            None,
+            true,
+        ),
         (Method::GET, format!("{t}/app-roles"), None, false),
         (
             Method::POST,

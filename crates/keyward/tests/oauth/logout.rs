@@ -236,7 +236,7 @@ async fn logout_refuses_a_hint_from_another_tenant_or_a_mismatched_client() {
 
 /// A relying party's back-channel logout endpoint: an actix server on a free loopback port
 /// that hands every `logout_token` it receives to the test.
-async fn backchannel_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn backchannel_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel::<String>();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

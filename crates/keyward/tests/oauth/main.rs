@@ -29,4 +29,5 @@ mod password;
 mod refresh;
 mod server;
 mod tenancy;
+mod user_sessions;
 mod userinfo;
