@@ -9,8 +9,10 @@
 //! deny by default, typed `Permit`s checked under a read lock), the application plane (each
 //! tenant's roles and permissions, AuthZEN-shaped batched evaluation, roles and permissions
 //! for token claims) and cross-node propagation (`POLICY_CHANNEL`, `follow`) are in place;
-//! policies persist through keyward-store's Casbin adapter. The admin use-cases and the HTTP
-//! endpoints that call them arrive with the rest of the admin-plane issue.
+//! policies persist through keyward-store's Casbin adapter. The admin use-cases live in
+//! keyward-admin; the decision API is served at `POST {issuer}/authz/check` by
+//! keyward-auth-server, and the `roles` / `permissions` token claims are read through
+//! keyward-oauth's `AppClaims` port, implemented by the binary.
 
 mod action;
 mod actor;

@@ -1,5 +1,6 @@
 //! keyward-identity: end-user authentication — users and their password credentials
-//! (Argon2id), throttled password login, browser (SSO) sessions, and later second factors,
+//! (Argon2id), throttled password login, browser (SSO) sessions with a per-user index for
+//! administrators (`user_sessions`), and later second factors,
 //! sign-up, e-mail verification and password reset. It declares the `UserStore` port and may use keyward-core only; never
 //! actix-web, sea-orm, redis, lettre or leptos.
 

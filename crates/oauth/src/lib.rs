@@ -2,7 +2,9 @@
 //!
 //! One module per endpoint and per grant, named as the RFCs name them; PKCE; client
 //! authentication; token minting; the RFC error type. It declares the small ports it needs
-//! (clients, signing keys, consents, refresh tokens) and never sees a user table: callers hand
+//! (clients, signing keys, consents, refresh tokens, and `app_claims` for the opt-in
+//! `roles` / `permissions` claims, answered by keyward-authz in the binary — this crate never
+//! depends on it) and never sees a user table: callers hand
 //! it an authenticated subject. It may use keyward-core and never actix-web, sea-orm, redis,
 //! lettre or leptos.
 //!
