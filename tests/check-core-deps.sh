@@ -18,4 +18,12 @@ for crate in keyward-core keyward-oauth keyward-identity keyward-federation keyw
     echo "core-deps: $crate ok"
   fi
 done
+# Authentication and authorization stay apart: keyward-authz never uses keyward-oauth or keyward-identity.
+apart=$(cargo tree -q -p keyward-authz -e no-dev --prefix none 2>/dev/null | awk '{print $1}' | sort -u | grep -E '^keyward-(oauth|identity)$' || true)
+if [ -n "$apart" ]; then
+  echo "core-deps: keyward-authz depends on $(echo $apart | tr '\n' ' ')(authentication and authorization must stay apart)"
+  status=1
+else
+  echo "core-deps: keyward-authz is apart from keyward-oauth and keyward-identity"
+fi
 exit $status
