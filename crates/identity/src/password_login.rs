@@ -52,6 +52,11 @@ impl Default for ThrottleLimits {
 /// Longer passwords are refused without hashing them.
 const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// The Argon2id hash (at the recommended parameters) of a random password nobody knows,
+/// verified against when there is no real hash so that a missing user costs the same time.
+/// It must use the same parameters as `PasswordHasher::recommended()`; a test checks that.
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$XU0fh4B2ZBm9kFd/vqtyEA$h8H4ZowEv+bvcyDr86ENQo6YjdyiOkANthSllIxvT7Q";
+
 /// Verifies end-user passwords with throttling.
 pub struct PasswordLogin {
     users: Arc<dyn UserStore>,
@@ -72,14 +77,15 @@ impl std::fmt::Debug for PasswordLogin {
 }
 
 impl PasswordLogin {
-    /// Hashes the dummy password once, so it costs one Argon2 run at start-up.
+    /// The dummy hash is a constant: computing one at start-up would cost an Argon2 run and
+    /// leave its 19 MiB buffer in the allocator of an idle node.
     pub fn new(
         users: Arc<dyn UserStore>,
         hasher: PasswordHasher,
         cache: Arc<dyn EphemeralStore>,
         limits: ThrottleLimits,
     ) -> Result<Self, PasswordError> {
-        let dummy_phc = hasher.hash("keyward timing-equaliser password", 0)?;
+        let dummy_phc = DUMMY_PHC;
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             users,

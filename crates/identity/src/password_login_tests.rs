@@ -293,3 +293,17 @@ async fn a_success_clears_the_users_failures() {
     let key = format!("login_failures:user:{}:ada", f.tenant);
     assert!(f.counters.0.lock().unwrap().get(&key).is_none());
 }
+
+#[test]
+fn dummy_hash_uses_the_recommended_parameters_and_matches_nothing_known() {
+    let hasher = PasswordHasher::recommended().unwrap();
+    let real = hasher.hash("some password", 0).unwrap();
+    let params = |phc: &str| phc.split('$').take(4).collect::<Vec<_>>().join("$");
+    assert_eq!(
+        params(DUMMY_PHC),
+        params(&real),
+        "same cost as a real verification"
+    );
+    assert!(!hasher.verify("", DUMMY_PHC));
+    assert!(!hasher.verify("keyward timing-equaliser password", DUMMY_PHC));
+}
