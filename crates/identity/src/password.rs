@@ -1,8 +1,11 @@
 //! Password hashing with Argon2id (RFC 9106), at the parameters OWASP recommends:
 //! m = 19 MiB, t = 2, p = 1.
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, Mutex};
+
+use argon2::password_hash::PasswordHasher as _;
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use keyward_core::secret::constant_time_eq;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -15,16 +18,33 @@ pub enum PasswordError {
 }
 
 /// Hashes and verifies human passwords.
-#[derive(Debug, Clone)]
+///
+/// Verification reuses Argon2's 19 MiB working memory from a small pool: allocating, zeroing
+/// and page-faulting a fresh buffer per sign-in cost about a fifth of the CPU of a login
+/// (docs/BENCHMARKS.md, full-login profile). The pool never holds more buffers than
+/// verifications ran at once (callers bound that by the number of cores).
+#[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 impl PasswordHasher {
     /// OWASP's Argon2id parameters: 19 MiB memory, 2 iterations, 1 lane.
     pub fn recommended() -> Result<Self, PasswordError> {
         Params::new(19 * 1024, 2, 1, None)
-            .map(|params| Self { params })
+            .map(|params| Self {
+                params,
+                memory: Arc::default(),
+            })
             .map_err(|e| PasswordError::Hashing(e.to_string()))
     }
 
@@ -46,11 +66,55 @@ impl PasswordHasher {
             .map_err(|e| PasswordError::Hashing(e.to_string()))
     }
 
-    /// Whether `password` matches `phc`; a malformed stored hash never matches.
+    /// Whether `password` matches `phc`; a malformed stored hash never matches. The stored
+    /// hash's own parameters are used, so hashes made under older parameters still verify.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
-        self.argon2()
-            .verify_password(password.as_bytes(), phc)
-            .is_ok()
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) = (
+            Algorithm::try_from(parsed.algorithm.as_str()),
+            Params::try_from(&parsed),
+        ) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from).transpose() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let mut out = vec![0u8; expected.len()];
+        let mut blocks = self.borrow_memory(params.block_count());
+        let hashed = Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt.as_ref(),
+                &mut out,
+                &mut blocks,
+            )
+            .is_ok();
+        self.return_memory(blocks);
+        hashed && constant_time_eq(&out, expected.as_ref())
+    }
+
+    fn borrow_memory(&self, blocks: usize) -> Vec<Block> {
+        let pooled = self.memory.lock().ok().and_then(|mut pool| pool.pop());
+        match pooled {
+            // Argon2 writes every block before it reads it, so no clearing is needed.
+            Some(memory) if memory.len() == blocks => memory,
+            _ => vec![Block::default(); blocks],
+        }
+    }
+
+    fn return_memory(&self, memory: Vec<Block>) {
+        if let Ok(mut pool) = self.memory.lock() {
+            // Bounded: at most one buffer per verification that ran at the same time.
+            if pool.len() < 8 {
+                pool.push(memory);
+            }
+        }
     }
 }
 
@@ -66,6 +130,19 @@ mod tests {
         assert!(hasher.verify("correct horse battery", &phc));
         assert!(!hasher.verify("wrong horse battery", &phc));
         assert!(!hasher.verify("correct horse battery", "not a phc string"));
+        Ok(())
+    }
+
+    #[test]
+    fn reused_memory_gives_the_same_answers() -> Result<(), PasswordError> {
+        let hasher = PasswordHasher::recommended()?;
+        let phc = hasher.hash("correct horse battery", 8)?;
+        for _ in 0..3 {
+            assert!(hasher.verify("correct horse battery", &phc));
+            assert!(!hasher.verify("correct horse batterz", &phc));
+        }
+        let pooled = hasher.memory.lock().map(|p| p.len()).unwrap_or(0);
+        assert_eq!(pooled, 1, "one buffer, reused");
         Ok(())
     }
 
