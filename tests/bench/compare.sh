@@ -243,8 +243,8 @@ for scenario in "${scenarios[@]}"; do
       skip keyward full-login "endpoint not implemented (discovery has no authorization_endpoint or token_endpoint)"
       continue
     }
-    kw_args=(--issuer "$kw_issuer" --client-id "$kw_login_client_id" --auth-method none
-      --username bench --password "$kw_password" --redirect-uri "$login_redirect_uri")
+    kw_args=(--issuer "$kw_issuer" --client-id="$kw_login_client_id" --auth-method none
+      --username bench --password="$kw_password" --redirect-uri "$login_redirect_uri")
     run keyward full-login "" "${kw_args[@]}"
     paced_run keyward full-login "${kw_args[@]}"
     continue
@@ -255,7 +255,7 @@ for scenario in "${scenarios[@]}"; do
   paced_run oidc-provider "$scenario" "${op_args[@]}"
 
   # Keyward: only what its discovery document names
-  kw_args=(--issuer "$kw_issuer" --client-id "$kw_client_id" --client-secret "$kw_client_secret" --username bench --password "$kw_password")
+  kw_args=(--issuer "$kw_issuer" --client-id="$kw_client_id" --client-secret="$kw_client_secret" --username bench --password="$kw_password")
   case $scenario in
     client-credentials|refresh) need=(token_endpoint) ;;
     introspection) need=(token_endpoint introspection_endpoint) ;;

@@ -136,9 +136,15 @@ impl ClientId {
         Ok(Self(s.to_owned()))
     }
 
-    /// A fresh random client id (128 bits, URL-safe).
+    /// A fresh random client id (128 bits, URL-safe). It never starts with `-` or `_`, so it
+    /// can be passed to command-line tools as a plain argument without reading as an option.
     pub fn generate() -> Self {
-        Self(crate::secret::random_token(16))
+        loop {
+            let id = crate::secret::random_token(16);
+            if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                return Self(id);
+            }
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -185,7 +191,11 @@ mod tests {
         assert!(ClientId::parse("abc DEF").is_err());
         assert!(ClientId::parse("abc\n").is_err());
         assert!(ClientId::parse("svc-1").is_ok());
-        assert_eq!(ClientId::generate().as_str().len(), 22);
+        for _ in 0..200 {
+            let id = ClientId::generate();
+            assert_eq!(id.as_str().len(), 22);
+            assert!(id.as_str().starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+        }
     }
 
     #[test]
