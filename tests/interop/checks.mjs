@@ -745,7 +745,7 @@ await check('implicit default response_mode is fragment', async () => {
 
 // ================================================================== device flow
 await check('device flow with the browser approving (openid-client)', async () => {
-  if (!meta.device_authorization_endpoint) throw new Skip('not implemented (no device_authorization_endpoint in discovery)');
+  if (!meta.device_authorization_endpoint) throw new Error('device_authorization_endpoint is missing from discovery');
   const config = configFor(C.tv);
   const da = await client.initiateDeviceAuthorization(config, { scope: 'openid profile offline_access' });
   assert(/^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(da.user_code), `user_code ${da.user_code}`);
@@ -785,7 +785,7 @@ await check('device flow with the browser approving (openid-client)', async () =
 }, { ...READY, timeoutMs: 60000 });
 
 await check('device flow: a denied request is access_denied; a made-up device_code is invalid_grant', async () => {
-  if (!meta.device_authorization_endpoint) throw new Skip('not implemented (no device_authorization_endpoint in discovery)');
+  if (!meta.device_authorization_endpoint) throw new Error('device_authorization_endpoint is missing from discovery');
   const config = configFor(C.tv);
   const da = await client.initiateDeviceAuthorization(config, { scope: 'openid' });
   const ctx = await browser.newContext();
