@@ -194,7 +194,10 @@ mod tests {
         for _ in 0..200 {
             let id = ClientId::generate();
             assert_eq!(id.as_str().len(), 22);
-            assert!(id.as_str().starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+            assert!(
+                id.as_str().starts_with(|c: char| c.is_ascii_alphanumeric()),
+                "{id}"
+            );
         }
     }
 
