@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use keyward_core::GrantType::{ClientCredentials, Password, RefreshToken};
+use keyward_core::GrantType::ClientCredentials;
 use keyward_core::TokenEndpointAuthMethod::ClientSecretBasic;
 
 use crate::error::ErrorCode;
@@ -44,26 +44,8 @@ async fn revoked_access_token_becomes_inactive() {
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_family_and_access_tokens() {
     let f = Fixture::new();
-    let t = f.tenant("on", true).await;
-    let (c, secret) = f
-        .client(
-            &t,
-            ClientSecretBasic,
-            &[Password, RefreshToken],
-            "openid offline_access",
-        )
-        .await;
-    let auth = basic(c.client_id.as_str(), &secret);
-    let first = f
-        .service
-        .token(request(
-            "on",
-            Some(&auth),
-            "grant_type=password&username=ada&password=correct+horse",
-        ))
-        .await
-        .unwrap();
-    let rt = first.refresh_token.unwrap();
+    let (auth, first) = f.password_grant("openid offline_access").await;
+    let rt = first.refresh_token.clone().unwrap();
     f.service
         .revoke(request(
             "on",

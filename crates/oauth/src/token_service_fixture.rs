@@ -407,6 +407,29 @@ impl Fixture {
         self.clients.create(&client).await.unwrap();
         (client, secret)
     }
+
+    /// Tenant `on` (password grant enabled), a client_secret_basic client allowed the password
+    /// and refresh grants with `scope`, and ada's password-grant response: the Basic header
+    /// and the tokens.
+    pub async fn password_grant(&self, scope: &str) -> (String, crate::TokenResponse) {
+        let tenant = self.tenant("on", true).await;
+        let (client, secret) = self
+            .client(
+                &tenant,
+                TokenEndpointAuthMethod::ClientSecretBasic,
+                &[GrantType::Password, GrantType::RefreshToken],
+                scope,
+            )
+            .await;
+        let auth = basic(client.client_id.as_str(), &secret);
+        let body = "grant_type=password&username=ada&password=correct+horse";
+        let response = self
+            .service
+            .token(request("on", Some(&auth), body))
+            .await
+            .unwrap();
+        (auth, response)
+    }
 }
 
 /// `Basic base64(id:secret)`.

@@ -291,25 +291,7 @@ async fn password_grant_gives_a_refresh_token_only_for_offline_access() {
 }
 
 async fn password_tokens(f: &Fixture) -> (String, String) {
-    let t = f.tenant("on", true).await;
-    let (c, secret) = f
-        .client(
-            &t,
-            ClientSecretBasic,
-            &[Password, RefreshToken],
-            "openid profile offline_access",
-        )
-        .await;
-    let auth = basic(c.client_id.as_str(), &secret);
-    let res = f
-        .service
-        .token(request(
-            "on",
-            Some(&auth),
-            "grant_type=password&username=ada&password=correct+horse",
-        ))
-        .await
-        .unwrap();
+    let (auth, res) = f.password_grant("openid profile offline_access").await;
     (auth, res.refresh_token.unwrap())
 }
 
