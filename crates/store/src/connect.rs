@@ -18,6 +18,11 @@ const MIGRATION_LOCK_KEY: i64 = 0x6b_6579_7761_7264;
 /// How long a SQLite connection waits for another writer before failing with "busy".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A pooled connection idle this long is pinged before it is handed out (one dropped by the
+/// server or a proxy is replaced); a busy one is not — pinging on every checkout, sea-orm's
+/// default, costs a round trip per statement outside a transaction.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
 /// The durable store: one sea-orm connection pool on SQLite or PostgreSQL. It implements
 /// every durable port; each port's implementation lives in its own module.
 #[derive(Clone, Debug)]
@@ -35,7 +40,8 @@ impl SqlStore {
     /// exactly one connection that never idles out or expires.
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
         let mut opts = ConnectOptions::new(url);
-        opts.sqlx_logging(false);
+        opts.sqlx_logging(false)
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
         if url.starts_with("sqlite:") {
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             opts.map_sqlx_sqlite_opts(move |o| {

@@ -64,6 +64,8 @@ on_every_backend! {
     refresh_token_duplicates_conflict_on_every_backend => refresh_tokens::refresh_duplicates_conflict;
     refresh_token_rotation_is_single_use_on_every_backend =>
         refresh_tokens::refresh_rotation_succeeds_once;
+    refresh_token_rotation_refuses_another_familys_successor_on_every_backend =>
+        refresh_tokens::refresh_rotation_refuses_a_successor_of_another_family;
     refresh_family_revocation_reports_live_access_tokens_on_every_backend =>
         refresh_tokens::refresh_revoke_family_reports_live_access_tokens_and_stops_rotation;
     refresh_purge_removes_expired_families_on_every_backend =>

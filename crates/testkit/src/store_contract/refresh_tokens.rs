@@ -150,6 +150,43 @@ pub async fn refresh_rotation_succeeds_once<S: TenantStore + RefreshTokenStore>(
     );
 }
 
+/// A successor must belong to the old token's family and tenant: otherwise `Conflict`, and
+/// the old token stays current.
+pub async fn refresh_rotation_refuses_a_successor_of_another_family<S>(s: &S)
+where
+    S: TenantStore + RefreshTokenStore,
+{
+    let tenant = seed_tenant(s, "acme").await;
+    let other_tenant = seed_tenant(s, "globex").await;
+    let f = seeded(s, tenant.id, "h0").await;
+    let stranger = seeded(s, tenant.id, "s0").await;
+    let at = now();
+    assert!(matches!(
+        s.rotate(tenant.id, "h0", &token(&stranger, "h1", 1), at)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let elsewhere = family(other_tenant.id);
+    assert!(matches!(
+        s.rotate(tenant.id, "h0", &token(&elsewhere, "h1", 1), at)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.find(tenant.id, "h1").await.unwrap(),
+        None,
+        "nothing stored"
+    );
+    let (old, _) = s.find(tenant.id, "h0").await.unwrap().unwrap();
+    assert_eq!(old.rotated_at, None, "the old token is still current");
+    assert_eq!(
+        s.rotate(tenant.id, "h0", &token(&f, "h1", 1), at)
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated
+    );
+}
+
 /// Two rotations of one token at once, through `s` and `other` (the same store, or a second
 /// pool on the same database, as a second node would have): exactly one wins.
 pub async fn refresh_concurrent_rotations_have_one_winner<S>(s: &S, other: &S)
