@@ -19,6 +19,7 @@ pub async fn device_authorization(
         Ok(b) => b,
         Err(e) => return oauth_response::error(&e, None),
     };
+    let request_id = crate::token::request_id(&req);
     let request = EndpointRequest {
         tenant: &tenant,
         authorization: req
@@ -27,6 +28,7 @@ pub async fn device_authorization(
             .and_then(|v| v.to_str().ok()),
         body: &body,
         remote_ip: req.peer_addr().map(|a| a.ip()),
+        request_id: request_id.as_deref(),
     };
     match server.tokens.device_authorization(request).await {
         Ok(answer) => oauth_response::json(&answer),

@@ -3,7 +3,8 @@
 
 use actix_web::http::header;
 use actix_web::web::{self, Payload};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use keyward_http::RequestId;
 use keyward_oauth::{EndpointRequest, OAuthError};
 
 use crate::{AuthServer, form, oauth_response};
@@ -20,13 +21,26 @@ async fn body(req: &HttpRequest, payload: Payload) -> Result<web::Bytes, HttpRes
         .map_err(|e| oauth_response::error(&e, None))
 }
 
-fn request<'a>(req: &'a HttpRequest, tenant: &'a str, body: &'a [u8]) -> EndpointRequest<'a> {
+fn request<'a>(
+    req: &'a HttpRequest,
+    tenant: &'a str,
+    body: &'a [u8],
+    request_id: Option<&'a str>,
+) -> EndpointRequest<'a> {
     EndpointRequest {
         tenant,
         authorization: authorization(req),
         body,
         remote_ip: req.peer_addr().map(|a| a.ip()),
+        request_id,
     }
+}
+
+/// The X-Request-Id the middleware assigned, for audit events.
+pub(crate) fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|id| id.as_str().to_owned())
 }
 
 fn answer<T: serde::Serialize>(result: Result<T, OAuthError>, tenant: &str) -> HttpResponse {
@@ -47,8 +61,12 @@ pub async fn token(
         Ok(b) => b,
         Err(res) => return res,
     };
+    let rid = request_id(&req);
     answer(
-        server.tokens.token(request(&req, &tenant, &body)).await,
+        server
+            .tokens
+            .token(request(&req, &tenant, &body, rid.as_deref()))
+            .await,
         &tenant,
     )
 }
@@ -64,10 +82,11 @@ pub async fn introspect(
         Ok(b) => b,
         Err(res) => return res,
     };
+    let rid = request_id(&req);
     answer(
         server
             .tokens
-            .introspect(request(&req, &tenant, &body))
+            .introspect(request(&req, &tenant, &body, rid.as_deref()))
             .await,
         &tenant,
     )
@@ -84,7 +103,12 @@ pub async fn revoke(
         Ok(b) => b,
         Err(res) => return res,
     };
-    match server.tokens.revoke(request(&req, &tenant, &body)).await {
+    let rid = request_id(&req);
+    match server
+        .tokens
+        .revoke(request(&req, &tenant, &body, rid.as_deref()))
+        .await
+    {
         Ok(()) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish(),

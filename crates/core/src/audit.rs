@@ -37,6 +37,21 @@ pub struct AuditFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Records an event without waiting for storage, so protocol endpoints audit at no round
+/// trip: the implementation queues events and writes them in batches off the request path,
+/// and reports (metrics, logs) any it could not keep.
+pub trait AuditRecorder: Send + Sync {
+    fn record(&self, event: AuditEvent);
+}
+
+/// Keeps nothing: the default of a component until the binary wires a real recorder.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DiscardAudit;
+
+impl AuditRecorder for DiscardAudit {
+    fn record(&self, _: AuditEvent) {}
+}
+
 /// Durable audit events, append-only.
 #[async_trait]
 pub trait AuditLog: Send + Sync {

@@ -20,7 +20,7 @@ pub mod secret;
 pub mod tenant;
 pub mod text;
 
-pub use audit::{AuditEvent, AuditFilter, AuditLog};
+pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditRecorder, DiscardAudit};
 pub use clock::{Clock, SystemClock};
 pub use ephemeral::{EphemeralError, EphemeralStore, Invalidations};
 pub use error::{ParseError, StoreError};

@@ -2,6 +2,7 @@
 //! operational endpoints /healthz, /readyz and /metrics.
 
 mod app_claims;
+mod audit_batch;
 mod backchannel;
 mod hosted_pages;
 mod invalidation;
@@ -21,6 +22,9 @@ use serde_json::{Map, Value, json};
 use crate::failure::Failure;
 use crate::startup::Platform;
 
+/// How long queued audit events may take to be written when the server stops.
+const AUDIT_GRACE: Duration = Duration::from_secs(5);
+
 /// How long a readiness probe waits for one dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -28,9 +32,18 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
     let listen = platform.config.listen;
     let authorizer = crate::commands::admin::authorizer(&platform).await?;
-    let protocol = platform.protocol(std::sync::Arc::new(app_claims::AuthorizerClaims(
-        authorizer.clone(),
-    )))?;
+    let dropped = metrics
+        .counter(
+            "keyward_audit_events_dropped_total",
+            "Audit events of the protocol endpoints that could not be kept",
+        )
+        .map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
+    let (audit, audit_writer) =
+        audit_batch::spawn(std::sync::Arc::new(platform.store.clone()), dropped);
+    let protocol = platform.protocol(
+        std::sync::Arc::new(app_claims::AuthorizerClaims(authorizer.clone())),
+        audit,
+    )?;
     invalidation::spawn(
         platform.cache.clone(),
         protocol.directory.clone(),
@@ -70,10 +83,12 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     .bind(listen)
     .map_err(|e| Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, public_url = %platform.config.public_url, "keyward is ready");
-    server
+    let served = server
         .run()
         .await
-        .map_err(|e| Failure::Internal(format!("server: {e}")))
+        .map_err(|e| Failure::Internal(format!("server: {e}")));
+    audit_writer.finish(AUDIT_GRACE).await;
+    served
 }
 
 /// The admin API: one authorizer per process, kept current from POLICY_CHANNEL, and bearer

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use keyward_core::{
-    Clock, DisplayName, EphemeralStore, MasterKey, PlatformStore, SystemClock, Tenant, TenantSlug,
-    TenantStore,
+    AuditRecorder, Clock, DisplayName, EphemeralStore, MasterKey, PlatformStore, SystemClock,
+    Tenant, TenantSlug, TenantStore,
 };
 use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
 use keyward_oauth::app_claims::AppClaims;
@@ -255,7 +255,11 @@ impl Platform {
     /// Wires the token service: tenants and clients through the directory cache, keys through
     /// the key ring, passwords through identity's throttled login, client JWKS over HTTPS.
     /// `app_claims` answers the opt-in `roles` / `permissions` claims.
-    pub fn protocol(&self, app_claims: Arc<dyn AppClaims>) -> Result<Protocol, Failure> {
+    pub fn protocol(
+        &self,
+        app_claims: Arc<dyn AppClaims>,
+        audit: Arc<dyn AuditRecorder>,
+    ) -> Result<Protocol, Failure> {
         let store = Arc::new(self.store.clone());
         let directory = Arc::new(Directory::new(
             self.config.public_url.clone(),
@@ -287,7 +291,8 @@ impl Platform {
                 secrets: self.secrets.clone(),
                 clock: self.clock.clone(),
             })
-            .with_app_claims(app_claims),
+            .with_app_claims(app_claims)
+            .with_audit(audit),
         );
         let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let authorize = Arc::new(AuthorizationEndpoint::new(

@@ -58,6 +58,8 @@ struct Claims<'a> {
 pub struct MintedAccessToken {
     pub token: String,
     pub jti: String,
+    /// The `sub` claim: a user id, or the client id for a grant without a user.
+    pub subject: String,
     pub expires_at: DateTime<Utc>,
     pub expires_in: i64,
 }
@@ -120,6 +122,7 @@ pub fn mint(
     Ok(MintedAccessToken {
         token,
         jti,
+        subject: subject.to_owned(),
         expires_at,
         expires_in: ttl.num_seconds(),
     })

@@ -39,6 +39,7 @@ pub mod revoke;
 pub mod signing_key;
 pub mod subject;
 pub mod token;
+pub mod token_audit;
 pub mod token_service;
 pub mod userinfo;
 

@@ -38,13 +38,15 @@ impl TokenService {
             if verified.client_id != client.client_id.as_str() {
                 return Err(not_yours());
             }
-            return self
-                .revoke_access_tokens(
-                    tenant.tenant.id,
-                    &[(verified.jti, verified.expires_at)],
-                    now,
-                )
-                .await;
+            let target = format!("access_token:{}", verified.jti);
+            self.revoke_access_tokens(
+                tenant.tenant.id,
+                &[(verified.jti, verified.expires_at)],
+                now,
+            )
+            .await?;
+            self.audit_revoked(tenant.tenant.id, &client, target, request.request_id);
+            return Ok(());
         }
         let found = self
             .refresh_tokens
@@ -57,7 +59,14 @@ impl TokenService {
         if family.client_id != client.client_id {
             return Err(not_yours());
         }
-        self.revoke_family(tenant.tenant.id, family.id, now).await
+        self.revoke_family(tenant.tenant.id, family.id, now).await?;
+        self.audit_revoked(
+            tenant.tenant.id,
+            &client,
+            format!("refresh_family:{}", family.id),
+            request.request_id,
+        );
+        Ok(())
     }
 
     /// Revokes a refresh-token family and every live access token issued from it.

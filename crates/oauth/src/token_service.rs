@@ -5,7 +5,7 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
-use keyward_core::{Clock, EphemeralStore, TenantId};
+use keyward_core::{AuditRecorder, Clock, DiscardAudit, EphemeralStore, TenantId};
 
 use crate::app_claims::AppClaims;
 use crate::client_authentication::{AuthenticatedClient, JwksFetcher};
@@ -46,6 +46,8 @@ pub struct TokenService {
     pub(crate) clock: Arc<dyn Clock>,
     /// The `roles` / `permissions` claims, for clients that opt in; none without it.
     pub(crate) app_claims: Option<Arc<dyn AppClaims>>,
+    /// Where token issuance, replay and revocation events go (see `token_audit`).
+    pub(crate) audit: Arc<dyn AuditRecorder>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -68,7 +70,14 @@ impl TokenService {
             secrets: ports.secrets,
             clock: ports.clock,
             app_claims: None,
+            audit: Arc::new(DiscardAudit),
         }
+    }
+
+    /// Wires the recorder of the token service's audit events (none are kept without it).
+    pub fn with_audit(mut self, recorder: Arc<dyn AuditRecorder>) -> Self {
+        self.audit = recorder;
+        self
     }
 
     /// Wires the port behind the opt-in `roles` / `permissions` claims.

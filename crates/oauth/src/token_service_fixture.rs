@@ -309,8 +309,31 @@ impl JwksFetcher for Fetcher {
     }
 }
 
+/// Keeps every audit event the token service records.
+#[derive(Default)]
+pub struct Recorded(pub Mutex<Vec<keyward_core::AuditEvent>>);
+
+impl keyward_core::AuditRecorder for Recorded {
+    fn record(&self, event: keyward_core::AuditEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl Recorded {
+    /// The actions recorded so far, oldest first.
+    pub fn actions(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.action.clone())
+            .collect()
+    }
+}
+
 pub struct Fixture {
     pub service: TokenService,
+    pub audit: Arc<Recorded>,
     pub clock: Arc<TestClock>,
     pub tenants: Arc<Tenants>,
     pub clients: Arc<Clients>,
@@ -343,8 +366,11 @@ impl Fixture {
             secrets: secrets.clone(),
             clock: clock.clone(),
         });
+        let audit = Arc::new(Recorded::default());
+        let service = service.with_audit(audit.clone());
         Self {
             service,
+            audit,
             clock,
             tenants,
             clients,
@@ -448,6 +474,7 @@ pub fn request<'a>(
         authorization,
         body: body.as_bytes(),
         remote_ip: None,
+        request_id: Some("req-test"),
     }
 }
 

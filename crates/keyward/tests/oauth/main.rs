@@ -29,5 +29,6 @@ mod password;
 mod refresh;
 mod server;
 mod tenancy;
+mod token_audit;
 mod user_sessions;
 mod userinfo;

@@ -33,6 +33,8 @@ pub struct EndpointRequest<'a> {
     pub body: &'a [u8],
     /// The peer address, for throttling.
     pub remote_ip: Option<IpAddr>,
+    /// The request's X-Request-Id, recorded with its audit events.
+    pub request_id: Option<&'a str>,
 }
 
 /// RFC 6749 §5.1: a successful token response.
@@ -48,6 +50,16 @@ pub struct TokenResponse {
     /// OIDC Core §3.1.3.3: present when `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// What the audit event records of the access token; never sent.
+    #[serde(skip)]
+    pub(crate) issued: Issued,
+}
+
+/// The access token's `sub` and `jti`, for the `token.issue` audit event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Issued {
+    pub subject: String,
+    pub jti: String,
 }
 
 impl TokenResponse {
@@ -63,6 +75,10 @@ impl TokenResponse {
             refresh_token,
             scope: (!scope.is_empty()).then(|| scope.to_string()),
             id_token: None,
+            issued: Issued {
+                subject: access.subject,
+                jti: access.jti,
+            },
         }
     }
 }
@@ -91,7 +107,7 @@ impl TokenService {
                 "the client is not allowed to use this grant type",
             ));
         }
-        match grant_type {
+        let answer = match grant_type {
             GrantType::ClientCredentials => {
                 client_credentials::exchange(self, &tenant, &client, &params).await
             }
@@ -99,14 +115,18 @@ impl TokenService {
                 password::exchange(self, &tenant, &client, &params, request.remote_ip).await
             }
             GrantType::RefreshToken => {
-                refresh_token::exchange(self, &tenant, &client, &params).await
+                refresh_token::exchange(self, &tenant, &client, &params, request.request_id).await
             }
             GrantType::AuthorizationCode => {
                 authorization_code::exchange(self, &tenant, &client, &params).await
             }
             GrantType::DeviceCode => device_code::exchange(self, &tenant, &client, &params).await,
             GrantType::Implicit => Err(unsupported()),
+        };
+        if let Ok(response) = &answer {
+            self.audit_issued(&tenant, &client, grant_type, response, request.request_id);
         }
+        answer
     }
 
     /// Mints an access token with the tenant's active key; `app` holds the opt-in

@@ -1,0 +1,307 @@
+//! The audit recorder of the protocol endpoints: events go into a bounded queue in memory and
+//! one task writes them to the audit log in batches (one multi-row INSERT per batch), so a
+//! token request never waits for the database.
+//!
+//! What can go wrong, and what happens:
+//! - the database fails: the batch is kept and retried with backoff (100 ms doubling to 5 s)
+//!   while new events queue up behind it;
+//! - a batch holds an event the log refuses (its tenant was deleted meanwhile): the batch is
+//!   written event by event and only the refused ones are dropped, each counted;
+//! - the queue is full (the database has been away for a while): the new event is dropped,
+//!   counted in `keyward_audit_events_dropped_total` and logged (at most once per second);
+//! - the server stops: [`AuditWriter::finish`] writes what is queued, for at most a few seconds.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use keyward_core::{AuditEvent, AuditLog, AuditRecorder, StoreError};
+use keyward_http::metrics::IntCounter;
+use tokio::sync::mpsc::{self, Receiver, Sender, error::TrySendError};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Events waiting to be written; beyond this, new ones are dropped (and counted).
+pub const QUEUE_CAPACITY: usize = 65_536;
+/// Events per INSERT (9 columns each, well under PostgreSQL's 65,535 bind parameters).
+pub const BATCH: usize = 512;
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const LAST_RETRY: Duration = Duration::from_secs(5);
+
+/// The recording half, shared by every endpoint.
+#[derive(Debug)]
+pub struct BatchedAudit {
+    queue: Sender<AuditEvent>,
+    dropped: IntCounter,
+    /// Unix second of the last "dropped" warning, so a flood logs once a second.
+    last_warning: AtomicI64,
+}
+
+impl AuditRecorder for BatchedAudit {
+    fn record(&self, event: AuditEvent) {
+        match self.queue.try_send(event) {
+            Ok(()) => {}
+            Err(TrySendError::Full(event)) => self.drop_one(&event, "the audit queue is full"),
+            Err(TrySendError::Closed(event)) => self.drop_one(&event, "the audit writer stopped"),
+        }
+    }
+}
+
+impl BatchedAudit {
+    fn drop_one(&self, event: &AuditEvent, why: &str) {
+        self.dropped.inc();
+        let now = chrono::Utc::now().timestamp();
+        if self.last_warning.swap(now, Ordering::Relaxed) != now {
+            tracing::error!(
+                action = %event.action,
+                dropped_total = self.dropped.get(),
+                "audit event dropped: {why}"
+            );
+        }
+    }
+}
+
+/// The writing half: the task that drains the queue.
+pub struct AuditWriter {
+    task: JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+}
+
+/// Starts the writer task; `dropped` counts events that could not be kept.
+pub fn spawn(log: Arc<dyn AuditLog>, dropped: IntCounter) -> (Arc<BatchedAudit>, AuditWriter) {
+    let (queue, events) = mpsc::channel(QUEUE_CAPACITY);
+    let recorder = Arc::new(BatchedAudit {
+        queue,
+        dropped: dropped.clone(),
+        last_warning: AtomicI64::new(0),
+    });
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(write_batches(events, stopped, log, dropped));
+    (recorder, AuditWriter { task, stop })
+}
+
+impl AuditWriter {
+    /// Stops taking events, writes what is queued and returns, or gives up after `grace`.
+    /// Call it after the server has stopped; later events are dropped (and counted).
+    pub async fn finish(self, grace: Duration) {
+        let _ = self.stop.send(());
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            tracing::warn!("audit events still queued at shutdown were not written");
+        }
+    }
+}
+
+/// Writes batches until the queue is closed (by `stop`, or every recorder gone) and empty.
+async fn write_batches(
+    mut events: Receiver<AuditEvent>,
+    mut stop: oneshot::Receiver<()>,
+    log: Arc<dyn AuditLog>,
+    dropped: IntCounter,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            taken = events.recv_many(&mut batch, BATCH) => {
+                if taken == 0 {
+                    return;
+                }
+                write(log.as_ref(), &batch, &dropped).await;
+                batch.clear();
+            }
+            // A dropped `AuditWriter` stops the writer too.
+            _ = &mut stop, if !stopping => {
+                stopping = true;
+                events.close();
+            }
+        }
+    }
+}
+
+/// Writes one batch, retrying while the database is unavailable.
+async fn write(log: &dyn AuditLog, batch: &[AuditEvent], dropped: &IntCounter) {
+    let mut wait = FIRST_RETRY;
+    loop {
+        match log.append(batch).await {
+            Ok(()) => return,
+            Err(StoreError::Conflict(_)) => return write_one_by_one(log, batch, dropped).await,
+            Err(e) => {
+                tracing::warn!(error = %e, events = batch.len(), retry_in = ?wait, "writing audit events failed");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(LAST_RETRY);
+            }
+        }
+    }
+}
+
+/// A batch the log refused as a whole: keep every event it accepts on its own.
+async fn write_one_by_one(log: &dyn AuditLog, batch: &[AuditEvent], dropped: &IntCounter) {
+    for event in batch {
+        let mut wait = FIRST_RETRY;
+        loop {
+            match log.append(std::slice::from_ref(event)).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict(why)) => {
+                    dropped.inc();
+                    tracing::warn!(action = %event.action, tenant = %event.tenant_id, %why, "audit event refused by the log; dropped");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?wait, "writing an audit event failed");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(LAST_RETRY);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::Utc;
+    use keyward_core::{AuditFilter, Page, PageRequest, TenantId};
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// Keeps what it is given; fails the first `failures` appends; refuses events of `refused`.
+    #[derive(Default)]
+    struct Log {
+        kept: Mutex<Vec<AuditEvent>>,
+        appends: Mutex<Vec<usize>>,
+        failures: Mutex<usize>,
+        refused: Option<TenantId>,
+    }
+
+    #[async_trait]
+    impl AuditLog for Log {
+        async fn append(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+            self.appends.lock().unwrap().push(events.len());
+            {
+                let mut failures = self.failures.lock().unwrap();
+                if *failures > 0 {
+                    *failures -= 1;
+                    return Err(StoreError::Backend("database away".to_owned()));
+                }
+            }
+            if events.iter().any(|e| Some(e.tenant_id) == self.refused) {
+                return Err(StoreError::Conflict("no such tenant".to_owned()));
+            }
+            self.kept.lock().unwrap().extend_from_slice(events);
+            Ok(())
+        }
+
+        async fn list(
+            &self,
+            _: TenantId,
+            _: &AuditFilter,
+            _: &PageRequest,
+        ) -> Result<Page<AuditEvent>, StoreError> {
+            unreachable!("the writer never lists")
+        }
+    }
+
+    fn event(tenant: TenantId, n: usize) -> AuditEvent {
+        AuditEvent {
+            id: Uuid::now_v7(),
+            tenant_id: tenant,
+            actor: "client:app".to_owned(),
+            action: "token.issue".to_owned(),
+            target: format!("user:{n}"),
+            before: None,
+            after: None,
+            request_id: None,
+            at: Utc::now(),
+        }
+    }
+
+    fn counter() -> IntCounter {
+        IntCounter::new("dropped", "dropped").unwrap()
+    }
+
+    /// Records `events`, finishes the writer, and answers how many were dropped.
+    async fn run(log: Arc<Log>, events: Vec<AuditEvent>) -> u64 {
+        let dropped = counter();
+        let (recorder, writer) = spawn(log, dropped.clone());
+        for e in events {
+            recorder.record(e);
+        }
+        // The recorder stays alive, as the server's would: `finish` still drains the queue.
+        writer.finish(Duration::from_secs(30)).await;
+        let before = dropped.get();
+        recorder.record(event(TenantId::generate(), 0));
+        assert_eq!(
+            dropped.get(),
+            before + 1,
+            "an event after finish is counted"
+        );
+        before
+    }
+
+    #[tokio::test]
+    async fn every_event_is_written_in_order_in_batches() {
+        let log = Arc::new(Log::default());
+        let tenant = TenantId::generate();
+        let events: Vec<_> = (0..1_300).map(|n| event(tenant, n)).collect();
+        let dropped = run(log.clone(), events.clone()).await;
+        assert_eq!(*log.kept.lock().unwrap(), events);
+        assert_eq!(dropped, 0);
+        let appends = log.appends.lock().unwrap();
+        assert!(appends.iter().all(|n| *n <= BATCH), "{appends:?}");
+        assert!(
+            appends.len() >= 3,
+            "1,300 events need at least three batches"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_database_is_retried_without_losing_events() {
+        let log = Arc::new(Log {
+            failures: Mutex::new(3),
+            ..Log::default()
+        });
+        let tenant = TenantId::generate();
+        let events: Vec<_> = (0..10).map(|n| event(tenant, n)).collect();
+        let dropped = run(log.clone(), events.clone()).await;
+        assert_eq!(*log.kept.lock().unwrap(), events);
+        assert_eq!(dropped, 0);
+        assert!(log.appends.lock().unwrap().len() >= 4);
+    }
+
+    #[tokio::test]
+    async fn only_the_events_the_log_refuses_are_dropped() {
+        let gone = TenantId::generate();
+        let live = TenantId::generate();
+        let log = Arc::new(Log {
+            refused: Some(gone),
+            ..Log::default()
+        });
+        let events = vec![event(live, 0), event(gone, 1), event(live, 2)];
+        let dropped = run(log.clone(), events.clone()).await;
+        assert_eq!(
+            *log.kept.lock().unwrap(),
+            vec![events[0].clone(), events[2].clone()]
+        );
+        assert_eq!(dropped, 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        let (queue, _events) = mpsc::channel(2);
+        let recorder = BatchedAudit {
+            queue,
+            dropped: counter(),
+            last_warning: AtomicI64::new(0),
+        };
+        let tenant = TenantId::generate();
+        for n in 0..5 {
+            recorder.record(event(tenant, n));
+        }
+        assert_eq!(recorder.dropped.get(), 3);
+    }
+}
