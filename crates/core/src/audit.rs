@@ -38,18 +38,21 @@ pub struct AuditFilter {
 }
 
 /// Records an event without waiting for storage, so protocol endpoints audit at no round
-/// trip: the implementation queues events and writes them in batches off the request path,
-/// and reports (metrics, logs) any it could not keep.
+/// trip: the implementation queues events and writes them in batches off the request path.
+/// It waits only when its queue is full (backpressure, so a burst is slowed rather than
+/// forgotten), and reports (metrics, logs) any event it could not keep.
+#[async_trait]
 pub trait AuditRecorder: Send + Sync {
-    fn record(&self, event: AuditEvent);
+    async fn record(&self, event: AuditEvent);
 }
 
 /// Keeps nothing: the default of a component until the binary wires a real recorder.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DiscardAudit;
 
+#[async_trait]
 impl AuditRecorder for DiscardAudit {
-    fn record(&self, _: AuditEvent) {}
+    async fn record(&self, _: AuditEvent) {}
 }
 
 /// Durable audit events, append-only.

@@ -45,7 +45,8 @@ impl TokenService {
                 now,
             )
             .await?;
-            self.audit_revoked(tenant.tenant.id, &client, target, request.request_id);
+            self.audit_revoked(tenant.tenant.id, &client, target, request.request_id)
+                .await;
             return Ok(());
         }
         let found = self
@@ -65,7 +66,8 @@ impl TokenService {
             &client,
             format!("refresh_family:{}", family.id),
             request.request_id,
-        );
+        )
+        .await;
         Ok(())
     }
 

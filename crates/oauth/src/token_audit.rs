@@ -19,7 +19,7 @@ fn actor(client: &Client) -> String {
 }
 
 impl TokenService {
-    fn audit(
+    async fn audit(
         &self,
         tenant: TenantId,
         client: &Client,
@@ -28,22 +28,24 @@ impl TokenService {
         after: Value,
         request_id: Option<&str>,
     ) {
-        self.audit.record(AuditEvent {
-            id: Uuid::now_v7(),
-            tenant_id: tenant,
-            actor: actor(client),
-            action: action.to_owned(),
-            target,
-            before: None,
-            after: Some(after),
-            request_id: request_id.map(str::to_owned),
-            at: self.clock.now(),
-        });
+        self.audit
+            .record(AuditEvent {
+                id: Uuid::now_v7(),
+                tenant_id: tenant,
+                actor: actor(client),
+                action: action.to_owned(),
+                target,
+                before: None,
+                after: Some(after),
+                request_id: request_id.map(str::to_owned),
+                at: self.clock.now(),
+            })
+            .await;
     }
 
     /// `token.issue`; the target is the user the token speaks for, or the client itself when
     /// there is none (client_credentials, a client's own refresh family).
-    pub(crate) fn audit_issued(
+    pub(crate) async fn audit_issued(
         &self,
         tenant: &TenantEntry,
         client: &Client,
@@ -72,11 +74,12 @@ impl TokenService {
             target,
             after,
             request_id,
-        );
+        )
+        .await;
     }
 
     /// `token.refresh_reuse`: a rotated-out refresh token came back, so its family was revoked.
-    pub(crate) fn audit_refresh_reuse(
+    pub(crate) async fn audit_refresh_reuse(
         &self,
         tenant: TenantId,
         client: &Client,
@@ -91,11 +94,12 @@ impl TokenService {
             format!("refresh_family:{family}"),
             json!({ "revoked": true, "subject": subject }),
             request_id,
-        );
+        )
+        .await;
     }
 
     /// `token.revoke` (RFC 7009): `target` is `access_token:{jti}` or `refresh_family:{id}`.
-    pub(crate) fn audit_revoked(
+    pub(crate) async fn audit_revoked(
         &self,
         tenant: TenantId,
         client: &Client,
@@ -109,7 +113,8 @@ impl TokenService {
             target,
             json!({ "revoked": true }),
             request_id,
-        );
+        )
+        .await;
     }
 }
 

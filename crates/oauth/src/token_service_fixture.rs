@@ -313,8 +313,9 @@ impl JwksFetcher for Fetcher {
 #[derive(Default)]
 pub struct Recorded(pub Mutex<Vec<keyward_core::AuditEvent>>);
 
+#[async_trait]
 impl keyward_core::AuditRecorder for Recorded {
-    fn record(&self, event: keyward_core::AuditEvent) {
+    async fn record(&self, event: keyward_core::AuditEvent) {
         self.0.lock().unwrap().push(event);
     }
 }

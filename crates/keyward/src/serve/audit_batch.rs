@@ -7,14 +7,17 @@
 //!   while new events queue up behind it;
 //! - a batch holds an event the log refuses (its tenant was deleted meanwhile): the batch is
 //!   written event by event and only the refused ones are dropped, each counted;
-//! - the queue is full (the database has been away for a while): the new event is dropped,
-//!   counted in `keyward_audit_events_dropped_total` and logged (at most once per second);
+//! - the queue is full (events arrive faster than they are written): the request waits for
+//!   room, up to a second, which slows a burst down to the writer's pace instead of losing
+//!   events; after that (the database has been away) the event is dropped, counted in
+//!   `keyward_audit_events_dropped_total` and logged (at most once per second);
 //! - the server stops: [`AuditWriter::finish`] writes what is queued, for at most a few seconds.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use keyward_core::{AuditEvent, AuditLog, AuditRecorder, StoreError};
 use keyward_http::metrics::IntCounter;
 use tokio::sync::mpsc::{self, Receiver, Sender, error::TrySendError};
@@ -25,6 +28,10 @@ use tokio::task::JoinHandle;
 pub const QUEUE_CAPACITY: usize = 65_536;
 /// Events per INSERT (9 columns each, well under PostgreSQL's 65,535 bind parameters).
 pub const BATCH: usize = 512;
+/// How long a request waits for room in a full queue before its event is dropped (and
+/// counted): long enough to ride out a slow batch, short enough not to hang a request while
+/// the database is away.
+pub const FULL_WAIT: Duration = Duration::from_secs(1);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
@@ -37,12 +44,22 @@ pub struct BatchedAudit {
     last_warning: AtomicI64,
 }
 
+#[async_trait]
 impl AuditRecorder for BatchedAudit {
-    fn record(&self, event: AuditEvent) {
-        match self.queue.try_send(event) {
-            Ok(()) => {}
-            Err(TrySendError::Full(event)) => self.drop_one(&event, "the audit queue is full"),
-            Err(TrySendError::Closed(event)) => self.drop_one(&event, "the audit writer stopped"),
+    /// Queues at once while there is room; when the queue is full, waits for room (up to
+    /// [`FULL_WAIT`]) so that a burst slows requests down instead of losing events.
+    async fn record(&self, event: AuditEvent) {
+        let event = match self.queue.try_send(event) {
+            Ok(()) => return,
+            Err(TrySendError::Closed(event)) => {
+                return self.drop_one(&event, "the audit writer stopped");
+            }
+            Err(TrySendError::Full(event)) => event,
+        };
+        match tokio::time::timeout(FULL_WAIT, self.queue.reserve()).await {
+            Ok(Ok(room)) => room.send(event),
+            Ok(Err(_)) => self.drop_one(&event, "the audit writer stopped"),
+            Err(_) => self.drop_one(&event, "the audit queue stayed full"),
         }
     }
 }
@@ -229,12 +246,12 @@ mod tests {
         let dropped = counter();
         let (recorder, writer) = spawn(log, dropped.clone());
         for e in events {
-            recorder.record(e);
+            recorder.record(e).await;
         }
         // The recorder stays alive, as the server's would: `finish` still drains the queue.
         writer.finish(Duration::from_secs(30)).await;
         let before = dropped.get();
-        recorder.record(event(TenantId::generate(), 0));
+        recorder.record(event(TenantId::generate(), 0)).await;
         assert_eq!(
             dropped.get(),
             before + 1,
@@ -291,17 +308,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_queue_drops_and_counts_instead_of_blocking() {
-        let (queue, _events) = mpsc::channel(2);
+    async fn a_full_queue_makes_the_request_wait_for_room() {
+        let (queue, mut events) = mpsc::channel(2);
+        let recorder = Arc::new(BatchedAudit {
+            queue,
+            dropped: counter(),
+            last_warning: AtomicI64::new(0),
+        });
+        let tenant = TenantId::generate();
+        for n in 0..2 {
+            recorder.record(event(tenant, n)).await;
+        }
+        let waiting = tokio::spawn({
+            let recorder = recorder.clone();
+            async move { recorder.record(event(tenant, 2)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "the third event waits for room");
+        assert_eq!(events.recv().await.unwrap().target, "user:0");
+        waiting.await.unwrap();
+        assert_eq!(recorder.dropped.get(), 0);
+        let rest = [events.recv().await.unwrap(), events.recv().await.unwrap()];
+        assert_eq!(rest.map(|e| e.target), ["user:1", "user:2"]);
+    }
+
+    #[tokio::test]
+    async fn a_queue_full_for_too_long_drops_and_counts() {
+        let (queue, _events) = mpsc::channel(1);
         let recorder = BatchedAudit {
             queue,
             dropped: counter(),
             last_warning: AtomicI64::new(0),
         };
         let tenant = TenantId::generate();
-        for n in 0..5 {
-            recorder.record(event(tenant, n));
-        }
-        assert_eq!(recorder.dropped.get(), 3);
+        recorder.record(event(tenant, 0)).await;
+        let started = std::time::Instant::now();
+        recorder.record(event(tenant, 1)).await;
+        assert!(started.elapsed() >= FULL_WAIT);
+        assert_eq!(recorder.dropped.get(), 1);
     }
 }

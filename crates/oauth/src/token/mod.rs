@@ -124,7 +124,8 @@ impl TokenService {
             GrantType::Implicit => Err(unsupported()),
         };
         if let Ok(response) = &answer {
-            self.audit_issued(&tenant, &client, grant_type, response, request.request_id);
+            self.audit_issued(&tenant, &client, grant_type, response, request.request_id)
+                .await;
         }
         answer
     }

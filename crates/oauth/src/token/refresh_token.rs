@@ -129,13 +129,15 @@ pub(crate) async fn exchange(
     if old.rotated_at.is_some() || family.revoked_at.is_some() {
         service.revoke_family(tenant_id, family.id, now).await?;
         if family.revoked_at.is_none() {
-            service.audit_refresh_reuse(
-                tenant_id,
-                client,
-                family.id,
-                family.subject.as_deref(),
-                request_id,
-            );
+            service
+                .audit_refresh_reuse(
+                    tenant_id,
+                    client,
+                    family.id,
+                    family.subject.as_deref(),
+                    request_id,
+                )
+                .await;
         }
         tracing::warn!(client_id = %client.client_id, family = %family.id, "refresh token reused; family revoked");
         return Err(invalid());
@@ -176,13 +178,15 @@ pub(crate) async fn exchange(
         RotateOutcome::AlreadyUsed => {
             // Another request rotated it a moment ago: one of the two is a replay.
             service.revoke_family(tenant_id, family.id, now).await?;
-            service.audit_refresh_reuse(
-                tenant_id,
-                client,
-                family.id,
-                family.subject.as_deref(),
-                request_id,
-            );
+            service
+                .audit_refresh_reuse(
+                    tenant_id,
+                    client,
+                    family.id,
+                    family.subject.as_deref(),
+                    request_id,
+                )
+                .await;
             tracing::warn!(client_id = %client.client_id, family = %family.id, "concurrent refresh token reuse; family revoked");
             Err(invalid())
         }

@@ -41,6 +41,9 @@ on_every_backend! {
 
     audit_round_trips_every_field_on_every_backend => audit::audit_round_trips_every_field;
     audit_lists_newest_first_in_pages_on_every_backend => audit::audit_lists_newest_first_in_pages;
+    audit_keeps_awkward_text_intact_on_every_backend => audit::audit_keeps_awkward_text_intact;
+    audit_refuses_unknown_tenants_on_every_backend =>
+        audit::audit_refuses_a_batch_naming_an_unknown_tenant;
     audit_filters_narrow_the_list_on_every_backend => audit::audit_filters_narrow_the_list;
     audit_is_isolated_between_tenants_on_every_backend => audit::audit_is_isolated_between_tenants;
 

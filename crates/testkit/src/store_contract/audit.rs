@@ -81,6 +81,67 @@ pub async fn audit_round_trips_every_field<S: TenantStore + AuditLog>(s: &S) {
     assert_eq!(page.next, None);
 }
 
+/// Text and JSON survive whatever they hold (the PostgreSQL log writes batches with `COPY`,
+/// whose text format has its own escapes).
+pub async fn audit_keeps_awkward_text_intact<S: TenantStore + AuditLog>(s: &S) {
+    let tenant = seed_tenant(s, "acme").await;
+    let awkward = "tab\there, new\nline, cr\r, back\\slash \\N, quote \" ' é 漢字 🙂";
+    let mut e = event(tenant.id, awkward, "token.issue", awkward);
+    e.request_id = Some(awkward.to_owned());
+    e.after = Some(json!({ "text": awkward, "list": [awkward, 1.5, null], "\\N": true }));
+    e.at += Duration::microseconds(7);
+    let plain: Vec<AuditEvent> = (0..450)
+        .map(|i| event(tenant.id, "client:app", "token.issue", &format!("user:{i}")))
+        .collect();
+    let mut batch = vec![e.clone()];
+    batch.extend(plain.iter().cloned());
+    s.append(&batch).await.unwrap();
+    let page = AuditLog::list(
+        s,
+        tenant.id,
+        &AuditFilter {
+            actor: Some(awkward.to_owned()),
+            ..AuditFilter::default()
+        },
+        &PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.items, vec![e]);
+    let all = AuditLog::list(
+        s,
+        tenant.id,
+        &AuditFilter::default(),
+        &PageRequest::first(500),
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.items.len(), 451, "the whole batch is kept");
+}
+
+/// Events of a tenant that does not exist are refused as a whole: `Conflict`, nothing kept.
+pub async fn audit_refuses_a_batch_naming_an_unknown_tenant<S: TenantStore + AuditLog>(s: &S) {
+    let tenant = seed_tenant(s, "acme").await;
+    let ghost = TenantId::generate();
+    let batch = [
+        event(tenant.id, "client:app", "token.issue", "user:1"),
+        event(ghost, "client:app", "token.issue", "user:2"),
+    ];
+    assert!(matches!(
+        s.append(&batch).await,
+        Err(keyward_core::StoreError::Conflict(_))
+    ));
+    let page = AuditLog::list(
+        s,
+        tenant.id,
+        &AuditFilter::default(),
+        &PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.items, vec![], "nothing of the batch is kept");
+}
+
 pub async fn audit_lists_newest_first_in_pages<S: TenantStore + AuditLog>(s: &S) {
     let tenant = seed_tenant(s, "acme").await;
     let mut events = append_series(s, tenant.id, 5).await;
