@@ -1,10 +1,12 @@
 //! Connecting to the database, running migrations, and mapping database errors.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use keyward_core::StoreError;
 use keyward_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
@@ -28,6 +30,9 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pub(crate) db: DatabaseConnection,
+    /// PostgreSQL only: the audit writer's own connections (see [`audit_pool`]); `None` on
+    /// SQLite.
+    pub(crate) audit: Option<PgPool>,
 }
 
 impl SqlStore {
@@ -71,7 +76,11 @@ impl SqlStore {
             ));
         }
         let db = Database::connect(opts).await.map_err(map_db_err)?;
-        Ok(SqlStore { db })
+        let audit = match db.get_database_backend() {
+            DbBackend::Postgres => Some(audit_pool(url)?),
+            _ => None,
+        };
+        Ok(SqlStore { db, audit })
     }
 
     /// Applies pending migrations. Idempotent, and safe when several nodes start at once.
@@ -116,6 +125,9 @@ impl SqlStore {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(self) -> Result<(), StoreError> {
+        if let Some(audit) = &self.audit {
+            audit.close().await;
+        }
         self.db.close().await.map_err(map_db_err)
     }
 
@@ -140,6 +152,20 @@ impl SqlStore {
         };
         Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
     }
+}
+
+/// Batches of audit events on PostgreSQL go through up to two connections of their own,
+/// opened when first needed, so the audit writer never competes with requests for the main
+/// pool's connections.
+fn audit_pool(url: &str) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Backend(format!("database URL: {e}")))?
+        .application_name("keyward-audit");
+    Ok(PgPoolOptions::new()
+        .max_connections(2)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options))
 }
 
 /// The migration lock file sits beside the database, so every process opening that database

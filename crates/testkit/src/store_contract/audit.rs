@@ -123,10 +123,11 @@ pub async fn audit_keeps_awkward_text_intact<S: TenantStore + AuditLog>(s: &S) {
 pub async fn audit_refuses_a_batch_naming_an_unknown_tenant<S: TenantStore + AuditLog>(s: &S) {
     let tenant = seed_tenant(s, "acme").await;
     let ghost = TenantId::generate();
-    let batch = [
-        event(tenant.id, "client:app", "token.issue", "user:1"),
-        event(ghost, "client:app", "token.issue", "user:2"),
-    ];
+    // Large enough that PostgreSQL gets it in several statements: the last one fails.
+    let mut batch: Vec<AuditEvent> = (0..300)
+        .map(|i| event(tenant.id, "client:app", "token.issue", &format!("user:{i}")))
+        .collect();
+    batch.push(event(ghost, "client:app", "token.issue", "user:ghost"));
     assert!(matches!(
         s.append(&batch).await,
         Err(keyward_core::StoreError::Conflict(_))
