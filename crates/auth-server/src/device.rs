@@ -27,7 +27,7 @@ pub async fn device_authorization(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
         body: &body,
-        remote_ip: req.peer_addr().map(|a| a.ip()),
+        remote_ip: keyward_http::client_ip::client_ip(&req),
         request_id: request_id.as_deref(),
     };
     match server.tokens.device_authorization(request).await {

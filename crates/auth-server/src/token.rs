@@ -31,7 +31,7 @@ fn request<'a>(
         tenant,
         authorization: authorization(req),
         body,
-        remote_ip: req.peer_addr().map(|a| a.ip()),
+        remote_ip: keyward_http::client_ip::client_ip(req),
         request_id,
     }
 }

@@ -19,6 +19,7 @@
 //!     .default_service(web::to(keyward_http::problem::not_found))
 //! ```
 
+pub mod client_ip;
 pub mod csrf;
 mod decorated_error;
 pub mod metrics;

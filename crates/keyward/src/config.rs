@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use keyward_core::MasterKey;
+use keyward_http::client_ip::Cidr;
 use serde::Deserialize;
 use url::Url;
 
@@ -22,6 +23,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub master_key: Option<MasterKey>,
     pub log_format: LogFormat,
+    /// Proxies whose `X-Forwarded-For` names the client (for throttling); none by default.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -52,6 +55,7 @@ struct FileConfig {
     redis_url: Option<String>,
     master_key: Option<String>,
     log_format: Option<LogFormat>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// A raw value and where it came from, for error messages.
@@ -144,6 +148,23 @@ impl Config {
             ),
             None => None,
         };
+        let trusted_proxies = match pick(
+            "KEYWARD_TRUSTED_PROXIES",
+            file_cfg.trusted_proxies.map(|blocks| blocks.join(",")),
+            "trusted_proxies",
+        ) {
+            Some(raw) => raw
+                .value
+                .split(',')
+                .filter(|block| !block.trim().is_empty())
+                .map(|block| {
+                    block
+                        .parse::<Cidr>()
+                        .map_err(|e| ConfigError::new(&raw.key, e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
         let log_format = log_format_flag
             .or(file_cfg.log_format)
             .unwrap_or(LogFormat::Human);
@@ -155,6 +176,7 @@ impl Config {
             redis_url,
             master_key,
             log_format,
+            trusted_proxies,
         })
     }
 
@@ -256,6 +278,40 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://./data/keyward.db?mode=rwc");
         assert!(c.redis_url.is_none() && c.master_key.is_none());
         assert!(c.is_embedded_database());
+        Ok(())
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_or_the_file() -> Result<(), ConfigError> {
+        assert!(
+            Config::load(None, None, env(&[]))?
+                .trusted_proxies
+                .is_empty()
+        );
+        let c = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")]),
+        )?;
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|b| b.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "fd00::/8"]);
+        let bad = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/40")]),
+        );
+        assert_eq!(
+            bad.map_err(|e| e.key).err(),
+            Some("KEYWARD_TRUSTED_PROXIES".to_owned())
+        );
+        let dir = std::env::temp_dir().join(format!("keyward-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| ConfigError::new("test", e.to_string()))?;
+        let file = dir.join("proxies.toml");
+        std::fs::write(&file, "trusted_proxies = [\"192.168.0.0/16\"]\n")
+            .map_err(|e| ConfigError::new("test", e.to_string()))?;
+        let c = Config::load(Some(&file), None, env(&[]))?;
+        assert_eq!(c.trusted_proxies[0].to_string(), "192.168.0.0/16");
+        let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
 

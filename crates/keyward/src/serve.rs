@@ -64,10 +64,14 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
     let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages, flows);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
     let state = web::Data::new(platform.clone());
+    let trusted_proxies = web::Data::new(keyward_http::client_ip::TrustedProxies::new(
+        platform.config.trusted_proxies.clone(),
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(metrics.clone()))
             .app_data(state.clone())
+            .app_data(trusted_proxies.clone())
             .wrap(from_fn(keyward_http::security_headers::security_headers))
             .wrap(metrics.middleware())
             .wrap(from_fn(keyward_http::request_id::request_id))

@@ -124,9 +124,8 @@ async fn throttle(
     req: &HttpRequest,
     tenant: &Tenant,
 ) -> Result<(), HttpResponse> {
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let ip = keyward_http::client_ip::client_ip(req)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     match server
         .pages

@@ -196,7 +196,7 @@ pub async fn submit(
     };
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
-    let remote_ip = req.peer_addr().map(|a| a.ip());
+    let remote_ip = keyward_http::client_ip::client_ip(&req);
     let refused = |message, status| Form {
         username,
         message: Some(message),

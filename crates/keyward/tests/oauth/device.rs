@@ -419,3 +419,28 @@ async fn guessing_user_codes_is_throttled_per_address() {
         throttled.body
     );
 }
+
+/// Behind a trusted proxy the address is the one it forwards: one client's guesses do not
+/// throttle the others who share the proxy, and a client cannot escape by inventing headers
+/// when it talks to Keyward directly (the test above, where nothing is trusted).
+#[tokio::test]
+async fn behind_a_trusted_proxy_throttling_counts_the_forwarded_address() {
+    let server = Server::dev_with(&[("KEYWARD_TRUSTED_PROXIES", "127.0.0.1/32, ::1")]).await;
+    let url = format!("{}/device?user_code=BCDF-GHJK", server.issuer("demo"));
+    let lookup = |client: &'static str| {
+        let request = server.http.get(&url).header("X-Forwarded-For", client);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        statuses.push(lookup("198.51.100.1").await);
+    }
+    assert!(statuses[..30].iter().all(|s| *s != 429), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "{statuses:?}");
+    assert_ne!(
+        lookup("198.51.100.2").await,
+        429,
+        "another client is not throttled"
+    );
+    assert_eq!(lookup("198.51.100.1").await, 429);
+}

@@ -44,6 +44,15 @@ impl Server {
         Self::start(Env::embedded(), &["serve", "--dev"]).await
     }
 
+    /// [`Server::dev`] with extra environment variables.
+    pub async fn dev_with(vars: &[(&str, &str)]) -> Self {
+        let mut env = Env::embedded();
+        for (key, value) in vars {
+            env.set(key, value);
+        }
+        Self::start(env, &["serve", "--dev"]).await
+    }
+
     /// `keyward serve` on the embedded default, with no tenant but `system`.
     pub async fn plain() -> Self {
         Self::start(Env::embedded(), &["serve"]).await
