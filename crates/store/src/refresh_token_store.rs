@@ -181,7 +181,10 @@ impl RefreshTokenStore for SqlStore {
 /// machine's CPU in loopback send/receive. Two requests presenting the same token race on the
 /// old row: the loser waits for the winner's commit, re-checks `rotated_at IS NULL` and
 /// matches nothing, so it inserts nothing. The family condition is part of the `UPDATE`, so
-/// a token of a revoked family, or of a family other than `next`'s, is not rotated.
+/// a token of a revoked family, or of a family other than `next`'s, is not rotated. The family
+/// row is read `FOR SHARE`: a revocation that has written it makes the rotation wait and then
+/// fail, and a rotation in flight makes the revocation wait, so the revocation's list of live
+/// access tokens includes the successor's (READ COMMITTED alone let a successor slip in).
 async fn rotate_in_one_statement(
     store: &SqlStore,
     tenant: TenantId,
@@ -193,8 +196,9 @@ async fn rotate_in_one_statement(
         WITH rotated AS ( \
             UPDATE refresh_tokens SET rotated_at = $1 \
             WHERE tenant_id = $2 AND token_hash = $3 AND family_id = $4 AND rotated_at IS NULL \
-              AND family_id IN (SELECT id FROM refresh_token_families \
-                                WHERE tenant_id = $2 AND revoked_at IS NULL) \
+              AND EXISTS (SELECT 1 FROM refresh_token_families \
+                          WHERE id = $4 AND tenant_id = $2 AND revoked_at IS NULL \
+                          FOR SHARE) \
             RETURNING family_id) \
         INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, generation, issued_at, \
                                     expires_at, rotated_at, access_token_jti, \

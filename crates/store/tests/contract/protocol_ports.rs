@@ -171,3 +171,66 @@ async fn unparseable_protocol_rows_are_reported_as_corrupt_on_every_backend() {
         db.cleanup().await;
     }
 }
+
+/// A rotation racing a family revocation (RFC 9700 §4.14: reuse detected, family revoked):
+/// once the revocation has written, a rotation of that family waits for it and then fails, so
+/// no successor — and no access token missing from the revocation's list — slips in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_waits_for_a_concurrent_family_revocation_on_every_backend() {
+    use std::time::Duration;
+
+    use keyward_oauth::{RefreshTokenStore, RotateOutcome};
+    use keyward_testkit::store_contract::refresh_tokens::{family, token};
+    use keyward_testkit::store_contract::tenants::seed_tenant;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+    for db in TestDb::all_unmigrated().await {
+        eprintln!("running on {}", db.backend());
+        db.store.migrate().await.unwrap();
+        let second = db.connect_again().await;
+        let tenant = seed_tenant(&db.store, "acme").await;
+        let f = family(tenant.id);
+        db.store
+            .create_family(&f, &token(&f, "h0", 0))
+            .await
+            .unwrap();
+
+        // The revocation, on another node, has written but not committed yet.
+        let backend = second.connection().get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "UPDATE refresh_token_families SET revoked_at = $1 WHERE id = $2"
+            }
+            _ => "UPDATE refresh_token_families SET revoked_at = ? WHERE id = ?",
+        };
+        let revocation = second.connection().begin().await.unwrap();
+        revocation
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [chrono::Utc::now().into(), f.id.into()],
+            ))
+            .await
+            .unwrap();
+
+        let rotation = tokio::spawn({
+            let store = db.store.clone();
+            let next = token(&f, "h1", 1);
+            async move {
+                store
+                    .rotate(tenant.id, "h0", &next, chrono::Utc::now())
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !rotation.is_finished(),
+            "the rotation waits for the revocation"
+        );
+        revocation.commit().await.unwrap();
+        assert_eq!(rotation.await.unwrap().unwrap(), RotateOutcome::AlreadyUsed);
+        assert_eq!(db.store.find(tenant.id, "h1").await.unwrap(), None);
+        second.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
