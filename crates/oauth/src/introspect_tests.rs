@@ -24,12 +24,7 @@ async fn active_access_token_answers_its_claims() {
         .await;
     let auth = basic(c.client_id.as_str(), &secret);
     let at = f
-        .service
-        .token(request(
-            "acme",
-            Some(&auth),
-            "grant_type=client_credentials",
-        ))
+        .client_credentials("acme", &auth)
         .await
         .unwrap()
         .access_token;

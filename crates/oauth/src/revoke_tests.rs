@@ -24,12 +24,7 @@ async fn revoked_access_token_becomes_inactive() {
         .await;
     let auth = basic(c.client_id.as_str(), &secret);
     let at = f
-        .service
-        .token(request(
-            "acme",
-            Some(&auth),
-            "grant_type=client_credentials",
-        ))
+        .client_credentials("acme", &auth)
         .await
         .unwrap()
         .access_token;
@@ -87,12 +82,7 @@ async fn unknown_tokens_revoke_successfully_and_other_clients_tokens_are_refused
         .await
         .unwrap();
     let at = f
-        .service
-        .token(request(
-            "acme",
-            Some(&auth),
-            "grant_type=client_credentials",
-        ))
+        .client_credentials("acme", &auth)
         .await
         .unwrap()
         .access_token;

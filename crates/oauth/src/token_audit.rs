@@ -147,15 +147,7 @@ mod tests {
             .client(&t, ClientSecretBasic, &[ClientCredentials], "api:read")
             .await;
         let auth = basic(c.client_id.as_str(), &secret);
-        let res = f
-            .service
-            .token(request(
-                "acme",
-                Some(&auth),
-                "grant_type=client_credentials",
-            ))
-            .await
-            .unwrap();
+        let res = f.client_credentials("acme", &auth).await.unwrap();
         let events = f.audit.0.lock().unwrap().clone();
         assert_eq!(events.len(), 1);
         let e = &events[0];
@@ -187,15 +179,7 @@ mod tests {
             .client(&t, ClientSecretBasic, &[ClientCredentials], "api:read")
             .await;
         let auth = basic(c.client_id.as_str(), "wrong");
-        let err = f
-            .service
-            .token(request(
-                "acme",
-                Some(&auth),
-                "grant_type=client_credentials",
-            ))
-            .await
-            .unwrap_err();
+        let err = f.client_credentials("acme", &auth).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidClient);
         assert!(f.audit.actions().is_empty());
     }

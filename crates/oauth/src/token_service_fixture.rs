@@ -438,6 +438,17 @@ impl Fixture {
     /// Tenant `on` (password grant enabled), a client_secret_basic client allowed the password
     /// and refresh grants with `scope`, and ada's password-grant response: the Basic header
     /// and the tokens.
+    /// A client_credentials token request to `tenant` with Basic credentials `auth`.
+    pub async fn client_credentials(
+        &self,
+        tenant: &str,
+        auth: &str,
+    ) -> Result<crate::TokenResponse, crate::OAuthError> {
+        self.service
+            .token(request(tenant, Some(auth), "grant_type=client_credentials"))
+            .await
+    }
+
     pub async fn password_grant(&self, scope: &str) -> (String, crate::TokenResponse) {
         let tenant = self.tenant("on", true).await;
         let (client, secret) = self

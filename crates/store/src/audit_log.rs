@@ -43,11 +43,11 @@ fn to_domain(row: audit_event::Model) -> AuditEvent {
 
 #[async_trait]
 impl AuditLog for SqlStore {
-    /// A batch is recorded entirely or not at all: on PostgreSQL one statement with the batch
-    /// as a single JSON parameter (the protocol endpoints' events arrive in thousands per
-    /// second; a multi-row INSERT with thousands of bound parameters costs far more to build
-    /// and parse), elsewhere one multi-row INSERT. A batch naming a tenant that no longer
-    /// exists is a `Conflict`.
+    /// A batch is recorded entirely or not at all: on PostgreSQL as JSON-array statements of
+    /// at most 12 KiB each, in one transaction (the protocol endpoints' events arrive in
+    /// thousands per second; a multi-row INSERT with thousands of bound parameters costs far
+    /// more to build and parse), elsewhere one multi-row INSERT. A batch naming a tenant that
+    /// no longer exists is a `Conflict`.
     async fn append(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -121,48 +121,32 @@ const MAX_STATEMENT_JSON: usize = 12 * 1024;
 /// PostgreSQL: the batch as `INSERT … SELECT` statements from JSON arrays of at most
 /// [`MAX_STATEMENT_JSON`] bytes, in one transaction.
 async fn insert_json(pool: &PgPool, events: &[AuditEvent]) -> Result<(), StoreError> {
-    let mut chunks = vec![String::from("[")];
+    let mut statements = Vec::new();
+    let mut current = String::new();
     for e in events {
         let row = json_row(e).to_string();
-        let Some(chunk) = chunks.last_mut() else {
-            continue;
-        };
-        if chunk.len() > 1 && chunk.len() + row.len() > MAX_STATEMENT_JSON {
-            chunk.push(']');
-            chunks.push(String::from("["));
+        if !current.is_empty() && current.len() + row.len() + 2 > MAX_STATEMENT_JSON {
+            current.push(']');
+            statements.push(std::mem::take(&mut current));
         }
-        if let Some(chunk) = chunks.last_mut() {
-            if chunk.len() > 1 {
-                chunk.push(',');
-            }
-            chunk.push_str(&row);
-        }
+        current.push(if current.is_empty() { '[' } else { ',' });
+        current.push_str(&row);
     }
-    if let Some(chunk) = chunks.last_mut() {
-        chunk.push(']');
-    }
-    if let [only] = chunks.as_slice() {
+    current.push(']');
+    statements.push(current);
+
+    let query = |rows: String| sea_orm::sqlx::query(INSERT_AUDIT).bind(rows);
+    if statements.len() == 1 {
         // One statement is its own transaction.
-        return execute(pool, only.clone()).await;
+        let rows = statements.remove(0);
+        query(rows).execute(pool).await.map_err(sqlx_err)?;
+        return Ok(());
     }
     let mut txn = pool.begin().await.map_err(sqlx_err)?;
-    for chunk in chunks {
-        sea_orm::sqlx::query(INSERT_AUDIT)
-            .bind(chunk)
-            .execute(&mut *txn)
-            .await
-            .map_err(sqlx_err)?;
+    for rows in statements {
+        query(rows).execute(&mut *txn).await.map_err(sqlx_err)?;
     }
     txn.commit().await.map_err(sqlx_err)
-}
-
-async fn execute(pool: &PgPool, rows: String) -> Result<(), StoreError> {
-    sea_orm::sqlx::query(INSERT_AUDIT)
-        .bind(rows)
-        .execute(pool)
-        .await
-        .map_err(sqlx_err)?;
-    Ok(())
 }
 
 fn json_row(e: &AuditEvent) -> Value {

@@ -10,7 +10,9 @@
 //! - the queue is full (events arrive faster than they are written): the request waits for
 //!   room, up to a second, which slows a burst down to the writer's pace instead of losing
 //!   events; after that (the database has been away) the event is dropped, counted in
-//!   `keyward_audit_events_dropped_total` and logged (at most once per second);
+//!   `keyward_audit_events_dropped_total` and logged (at most once per second), and for the
+//!   next few seconds a full queue drops at once — an outage of the database must not slow
+//!   the token endpoint, which needs no database;
 //! - the server stops: [`AuditWriter::finish`] writes what is queued, for at most a few seconds.
 
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub const BATCH: usize = 256;
 /// counted): long enough to ride out a slow batch, short enough not to hang a request while
 /// the database is away.
 pub const FULL_WAIT: Duration = Duration::from_secs(1);
+/// Seconds after a timed-out wait during which a full queue drops events without waiting.
+const GIVE_UP_FOR: i64 = 5;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
@@ -42,6 +46,9 @@ pub struct BatchedAudit {
     dropped: IntCounter,
     /// Unix second of the last "dropped" warning, so a flood logs once a second.
     last_warning: AtomicI64,
+    /// Unix second at which a wait for room last timed out: for [`GIVE_UP_FOR`] after it,
+    /// requests meeting a full queue drop their event at once instead of waiting again.
+    gave_up_at: AtomicI64,
 }
 
 #[async_trait]
@@ -56,10 +63,18 @@ impl AuditRecorder for BatchedAudit {
             }
             Err(TrySendError::Full(event)) => event,
         };
+        let now = chrono::Utc::now().timestamp();
+        if now - self.gave_up_at.load(Ordering::Relaxed) < GIVE_UP_FOR {
+            // The database is away: a request that needs none must not wait for it.
+            return self.drop_one(&event, "the audit queue stayed full");
+        }
         match tokio::time::timeout(FULL_WAIT, self.queue.reserve()).await {
             Ok(Ok(room)) => room.send(event),
             Ok(Err(_)) => self.drop_one(&event, "the audit writer stopped"),
-            Err(_) => self.drop_one(&event, "the audit queue stayed full"),
+            Err(_) => {
+                self.gave_up_at.store(now, Ordering::Relaxed);
+                self.drop_one(&event, "the audit queue stayed full");
+            }
         }
     }
 }
@@ -91,6 +106,7 @@ pub fn spawn(log: Arc<dyn AuditLog>, dropped: IntCounter) -> (Arc<BatchedAudit>,
         queue,
         dropped: dropped.clone(),
         last_warning: AtomicI64::new(0),
+        gave_up_at: AtomicI64::new(0),
     });
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(write_batches(events, stopped, log, dropped));
@@ -313,6 +329,7 @@ mod tests {
             queue,
             dropped: counter(),
             last_warning: AtomicI64::new(0),
+            gave_up_at: AtomicI64::new(0),
         });
         let tenant = TenantId::generate();
         for n in 0..2 {
@@ -338,6 +355,7 @@ mod tests {
             queue,
             dropped: counter(),
             last_warning: AtomicI64::new(0),
+            gave_up_at: AtomicI64::new(0),
         };
         let tenant = TenantId::generate();
         recorder.record(event(tenant, 0)).await;
@@ -345,5 +363,12 @@ mod tests {
         recorder.record(event(tenant, 1)).await;
         assert!(started.elapsed() >= FULL_WAIT);
         assert_eq!(recorder.dropped.get(), 1);
+        let again = std::time::Instant::now();
+        recorder.record(event(tenant, 2)).await;
+        assert!(
+            again.elapsed() < FULL_WAIT,
+            "after a timed-out wait, no waiting again"
+        );
+        assert_eq!(recorder.dropped.get(), 2);
     }
 }

@@ -127,20 +127,7 @@ pub(crate) async fn exchange(
     }
     let now = service.clock.now();
     if old.rotated_at.is_some() || family.revoked_at.is_some() {
-        service.revoke_family(tenant_id, family.id, now).await?;
-        if family.revoked_at.is_none() {
-            service
-                .audit_refresh_reuse(
-                    tenant_id,
-                    client,
-                    family.id,
-                    family.subject.as_deref(),
-                    request_id,
-                )
-                .await;
-        }
-        tracing::warn!(client_id = %client.client_id, family = %family.id, "refresh token reused; family revoked");
-        return Err(invalid());
+        return Err(refuse_reuse(service, client, &family, request_id, now).await);
     }
     if old.expires_at <= now || family.expires_at <= now {
         return Err(invalid());
@@ -175,21 +162,41 @@ pub(crate) async fn exchange(
         .map_err(|e| unavailable("rotating a refresh token", e))?;
     match outcome {
         RotateOutcome::Rotated => Ok(TokenResponse::new(access, Some(token), &scope)),
+        // Another request rotated it (or revoked the family) a moment ago: one is a replay.
         RotateOutcome::AlreadyUsed => {
-            // Another request rotated it a moment ago: one of the two is a replay.
-            service.revoke_family(tenant_id, family.id, now).await?;
-            service
-                .audit_refresh_reuse(
-                    tenant_id,
-                    client,
-                    family.id,
-                    family.subject.as_deref(),
-                    request_id,
-                )
-                .await;
-            tracing::warn!(client_id = %client.client_id, family = %family.id, "concurrent refresh token reuse; family revoked");
-            Err(invalid())
+            Err(refuse_reuse(service, client, &family, request_id, now).await)
         }
         RotateOutcome::Unknown => Err(invalid()),
     }
+}
+
+/// RFC 9700 §4.14.2: a rotated-out token came back (or its family is revoked), so the whole
+/// family and its access tokens are revoked. The replay is recorded once, by the request that
+/// found the family still live. Answers the error for the client.
+async fn refuse_reuse(
+    service: &TokenService,
+    client: &AuthenticatedClient,
+    family: &RefreshTokenFamily,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> OAuthError {
+    if let Err(e) = service
+        .revoke_family(family.tenant_id, family.id, now)
+        .await
+    {
+        return e;
+    }
+    if family.revoked_at.is_none() {
+        service
+            .audit_refresh_reuse(
+                family.tenant_id,
+                client,
+                family.id,
+                family.subject.as_deref(),
+                request_id,
+            )
+            .await;
+    }
+    tracing::warn!(client_id = %client.client_id, family = %family.id, "refresh token reused; family revoked");
+    invalid()
 }

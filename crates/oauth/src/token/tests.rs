@@ -42,15 +42,7 @@ async fn client_credentials_issues_an_rfc9068_access_token_without_refresh_token
         .await;
     let auth = basic(c.client_id.as_str(), &secret);
     let now = f.clock.now().timestamp();
-    let res = f
-        .service
-        .token(request(
-            "acme",
-            Some(&auth),
-            "grant_type=client_credentials",
-        ))
-        .await
-        .unwrap();
+    let res = f.client_credentials("acme", &auth).await.unwrap();
     assert_eq!(res.token_type, "Bearer");
     assert!(res.refresh_token.is_none(), "RFC 6749 §4.4.3");
     assert_eq!(
@@ -86,15 +78,7 @@ async fn access_token_carries_registered_audiences_and_client_lifetime() {
     c.settings.access_token_ttl_secs = Some(60);
     f.clients.0.lock().unwrap()[0] = c.clone();
     let auth = basic(c.client_id.as_str(), &secret);
-    let res = f
-        .service
-        .token(request(
-            "acme",
-            Some(&auth),
-            "grant_type=client_credentials",
-        ))
-        .await
-        .unwrap();
+    let res = f.client_credentials("acme", &auth).await.unwrap();
     assert_eq!(res.expires_in, 60);
     assert_eq!(
         part(&res.access_token, 1)["aud"],
