@@ -248,3 +248,15 @@ impl AdminRoleArg {
         }
     }
 }
+
+impl ClientCommand {
+    /// Whether `--json` was given.
+    pub fn json(&self) -> bool {
+        match self {
+            Self::Create { out, .. }
+            | Self::List { out, .. }
+            | Self::Delete { out, .. }
+            | Self::RotateSecret { out, .. } => out.json,
+        }
+    }
+}

@@ -21,6 +21,8 @@ pub struct Config {
     pub database_url: String,
     /// `None` keeps ephemeral state in memory (one node only).
     pub redis_url: Option<String>,
+    /// Namespace of every Redis key and channel, so deployments (or tests) can share a Redis.
+    pub redis_prefix: String,
     pub master_key: Option<MasterKey>,
     pub log_format: LogFormat,
     /// Proxies whose `X-Forwarded-For` names the client (for throttling); none by default.
@@ -53,6 +55,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     redis_url: Option<String>,
+    redis_prefix: Option<String>,
     master_key: Option<String>,
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
@@ -66,6 +69,7 @@ struct Raw {
 
 impl Config {
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
+    pub const DEFAULT_REDIS_PREFIX: &'static str = "keyward:";
 
     /// Loads defaults, then `file`, then the environment (read through `env`, so tests can
     /// pass their own).
@@ -141,6 +145,20 @@ impl Config {
             }
             None => None,
         };
+        let redis_prefix = match pick(
+            "KEYWARD_REDIS_PREFIX",
+            file_cfg.redis_prefix,
+            "redis_prefix",
+        ) {
+            Some(raw) if valid_redis_prefix(&raw.value) => raw.value,
+            Some(raw) => {
+                return Err(ConfigError::new(
+                    raw.key,
+                    "must be 1 to 64 letters, digits or `-_.:` (e.g. `keyward:`)",
+                ));
+            }
+            None => Self::DEFAULT_REDIS_PREFIX.to_owned(),
+        };
         let master_key = match pick("KEYWARD_MASTER_KEY", file_cfg.master_key, "master_key") {
             Some(raw) => Some(
                 MasterKey::from_base64(&raw.value)
@@ -174,6 +192,7 @@ impl Config {
             data_dir,
             database_url,
             redis_url,
+            redis_prefix,
             master_key,
             log_format,
             trusted_proxies,
@@ -195,6 +214,13 @@ impl Config {
     pub fn issuer(&self, slug: &str) -> String {
         format!("{}/t/{slug}", self.public_url)
     }
+}
+
+fn valid_redis_prefix(prefix: &str) -> bool {
+    (1..=64).contains(&prefix.len())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -331,6 +357,16 @@ mod tests {
         assert_eq!(
             bad.map_err(|e| e.key).err(),
             Some("KEYWARD_REDIS_URL".to_owned())
+        );
+        let bad = Config::load(None, None, env(&[("KEYWARD_REDIS_PREFIX", "has space")]));
+        assert_eq!(
+            bad.map_err(|e| e.key).err(),
+            Some("KEYWARD_REDIS_PREFIX".to_owned())
+        );
+        let c = Config::load(None, None, env(&[("KEYWARD_REDIS_PREFIX", "kw-staging:")]));
+        assert_eq!(
+            c.map(|c| c.redis_prefix).ok(),
+            Some("kw-staging:".to_owned())
         );
         let bad = Config::load(None, None, env(&[("KEYWARD_MASTER_KEY", "short")]));
         assert_eq!(

@@ -2,23 +2,12 @@
 //! commands), configuration, and the one composition root (`startup`) that wires every crate
 //! together at compile time.
 
-mod cli;
-mod commands;
-mod config;
-mod failure;
-mod output;
-mod seed;
-mod serve;
-mod startup;
-
 use std::process::ExitCode;
 
 use clap::Parser;
-
-use crate::cli::{Cli, Command, LogFormat};
-use crate::config::Config;
-use crate::failure::Failure;
-use crate::startup::Platform;
+use keyward::cli::{Cli, LogFormat};
+use keyward::config::Config;
+use keyward::failure::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,34 +25,9 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return report(&Failure::Internal(format!("starting the runtime: {e}"))),
     };
-    match runtime.block_on(run(cli.command, config)) {
+    match runtime.block_on(keyward::run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(&failure),
-    }
-}
-
-async fn run(command: Command, config: Config) -> Result<(), Failure> {
-    match command {
-        Command::Serve { dev } => {
-            let config = if dev { config.into_embedded() } else { config };
-            let platform = Platform::start(config).await?;
-            if dev {
-                seed::seed(&platform).await?;
-            }
-            serve::serve(platform).await
-        }
-        Command::Migrate => {
-            // Platform::start migrates; it also checks the master key, which a migration
-            // must not run past with the wrong key.
-            Platform::start(config).await?;
-            eprintln!("migrations applied");
-            Ok(())
-        }
-        Command::Tenant(c) => commands::tenant::run(&Platform::start(config).await?, c).await,
-        Command::Client(c) => commands::client::run(&Platform::start(config).await?, c).await,
-        Command::User(c) => commands::user::run(&Platform::start(config).await?, c).await,
-        Command::Keys(c) => commands::keys::run(&Platform::start(config).await?, c).await,
-        Command::Admin(c) => commands::admin::run(&Platform::start(config).await?, c).await,
     }
 }
 

@@ -78,8 +78,57 @@ const CLIENTS: &[DemoClient] = &[
     },
 ];
 
-/// Seeds (or refreshes) the demo tenant and prints how to use it.
-pub async fn seed(platform: &Platform) -> Result<(), Failure> {
+/// A client `--dev` made or refreshed, with its fresh secret (for secret-based clients).
+#[derive(Debug, Clone)]
+pub struct SeededClient {
+    pub name: &'static str,
+    pub client_id: String,
+    pub secret: Option<String>,
+}
+
+/// What `--dev` seeded: the demo tenant's clients and the platform-admin service account.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub clients: Vec<SeededClient>,
+    pub admin: SeededClient,
+    try_url: String,
+    try_device: String,
+}
+
+impl Seeded {
+    /// The demo client whose name starts with `name`.
+    pub fn client(&self, name: &str) -> Option<&SeededClient> {
+        self.clients.iter().find(|c| c.name.starts_with(name))
+    }
+
+    /// Prints how to try the demo tenant and the admin API (stderr, like the logs).
+    pub fn print(&self, platform: &Platform) {
+        let line = |c: &SeededClient| {
+            let mut line = format!("  {:<44} client_id={}", c.name, c.client_id);
+            if let Some(secret) = &c.secret {
+                line.push_str(&format!(" client_secret={secret}"));
+            }
+            line
+        };
+        let lines: Vec<String> = self.clients.iter().map(line).collect();
+        let issuer = platform.config.issuer(DEMO_TENANT);
+        let base = &platform.config.public_url;
+        eprintln!(
+            "\nKeyward dev mode — embedded SQLite in {data} and in-memory state.\n\
+             \n  issuer   {issuer}\n  JWKS     {issuer}/jwks\n  health   {base}/healthz  {base}/readyz  {base}/metrics\n  console  {base}/admin/\n\
+             \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n{try_url}{try_device}\
+             \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n\n{admin}\n",
+            data = platform.config.data_dir.display(),
+            clients = lines.join("\n"),
+            try_url = self.try_url,
+            try_device = self.try_device,
+            admin = admin_instructions(platform, &self.admin),
+        );
+    }
+}
+
+/// Seeds (or refreshes) the demo tenant and the dev admin service account.
+pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
     let slug = TenantSlug::parse(DEMO_TENANT).map_err(|e| Failure::Internal(e.to_string()))?;
     let existing = TenantStore::by_slug(&platform.store, &slug)
         .await
@@ -112,7 +161,7 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
     .await
     .map_err(|e| Failure::store("demo clients", e))?
     .items;
-    let mut lines = Vec::new();
+    let mut clients = Vec::new();
     let mut try_url = String::new();
     let mut try_device = String::new();
     for spec in CLIENTS {
@@ -154,27 +203,20 @@ pub async fn seed(platform: &Platform) -> Result<(), Failure> {
         {
             try_device = device_flow_instructions(&platform.config.issuer(DEMO_TENANT), &client_id);
         }
-        let mut line = format!("  {:<44} client_id={client_id}", spec.name);
-        if let Some(secret) = secret {
-            line.push_str(&format!(" client_secret={secret}"));
-        }
-        lines.push(line);
+        clients.push(SeededClient {
+            name: spec.name,
+            client_id,
+            secret,
+        });
     }
 
-    let admin_lines = admin_credential(platform).await?;
-
-    let issuer = platform.config.issuer(DEMO_TENANT);
-    let base = &platform.config.public_url;
-    eprintln!(
-        "\nKeyward dev mode — embedded SQLite in {data} and in-memory state.\n\
-         \n  issuer   {issuer}\n  JWKS     {issuer}/jwks\n  health   {base}/healthz  {base}/readyz  {base}/metrics\n  console  {base}/admin/\n\
-         \n  user     {DEMO_USER} / {DEMO_PASSWORD}\n\nclients (secrets are fresh on every --dev start):\n{clients}\n{try_url}{try_device}\
-         \nTry: keyward tenant list --json\n     keyward client list --tenant demo\n\n{admin}\n",
-        data = platform.config.data_dir.display(),
-        clients = lines.join("\n"),
-        admin = admin_lines,
-    );
-    Ok(())
+    let admin = admin_credential(platform).await?;
+    Ok(Seeded {
+        clients,
+        admin,
+        try_url,
+        try_device,
+    })
 }
 
 /// RFC 8628: how to try the device flow with the demo TV client (public, so no secret).
@@ -191,9 +233,8 @@ fn device_flow_instructions(issuer: &str, client_id: &str) -> String {
 /// The name of the platform-admin service account `--dev` keeps in the system tenant.
 pub const DEV_ADMIN: &str = "Admin service account (dev)";
 
-/// Makes sure the dev admin service account exists with a fresh secret, and says how to call
-/// the admin API with it.
-async fn admin_credential(platform: &Platform) -> Result<String, Failure> {
+/// Makes sure the dev admin service account exists with a fresh secret.
+async fn admin_credential(platform: &Platform) -> Result<SeededClient, Failure> {
     use crate::commands::admin;
     let system = platform.tenant(TenantSlug::SYSTEM).await?;
     let authorizer = admin::authorizer(platform).await?;
@@ -238,13 +279,26 @@ async fn admin_credential(platform: &Platform) -> Result<String, Failure> {
             (id, secret)
         }
     };
+    Ok(SeededClient {
+        name: DEV_ADMIN,
+        client_id: id,
+        secret: Some(secret),
+    })
+}
+
+/// How to call the admin API with the dev admin service account.
+fn admin_instructions(platform: &Platform, admin: &SeededClient) -> String {
+    let (id, secret) = (
+        &admin.client_id,
+        admin.secret.as_deref().unwrap_or_default(),
+    );
     let base = &platform.config.public_url;
     let token_endpoint = format!("{}/token", platform.config.issuer(TenantSlug::SYSTEM));
-    Ok(format!(
+    format!(
         "admin API {base}/admin/api/v1 (docs {base}/admin/api/docs/, OpenAPI {base}/admin/api/openapi.json)\n  \
          {DEV_ADMIN:<44} client_id={id} client_secret={secret}\n\
          \n  TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials {token_endpoint} \\\n      \
          | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n  \
          curl -H \"Authorization: Bearer $TOKEN\" {base}/admin/api/v1/tenants"
-    ))
+    )
 }

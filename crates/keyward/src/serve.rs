@@ -28,9 +28,49 @@ const AUDIT_GRACE: Duration = Duration::from_secs(5);
 /// How long a readiness probe waits for one dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Listens on the configured address and serves until the process is told to stop.
 pub async fn serve(platform: Platform) -> Result<(), Failure> {
-    let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
     let listen = platform.config.listen;
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}")))?;
+    tracing::info!(%listen, public_url = %platform.config.public_url, "keyward is ready");
+    start(platform, listener, None).await?.await_end().await
+}
+
+/// A server started by [`start`]: the actix server and the background work it owns.
+pub struct Running {
+    server: actix_web::dev::Server,
+    audit_writer: audit_batch::AuditWriter,
+}
+
+impl Running {
+    /// A handle that stops the server (`stop(true)` lets requests in flight finish).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server stops, then writes the queued audit events.
+    pub async fn await_end(self) -> Result<(), Failure> {
+        let served = self
+            .server
+            .await
+            .map_err(|e| Failure::Internal(format!("server: {e}")));
+        self.audit_writer.finish(AUDIT_GRACE).await;
+        served
+    }
+}
+
+/// Starts everything `serve` runs on `listener`; the server answers as soon as this returns.
+/// `workers` defaults to one per core. Tests bind 127.0.0.1:0 and run it in their own process.
+pub async fn start(
+    platform: Platform,
+    listener: std::net::TcpListener,
+    workers: Option<usize>,
+) -> Result<Running, Failure> {
+    let metrics = HttpMetrics::new().map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
+    let listen = listener
+        .local_addr()
+        .map_err(|e| Failure::Internal(format!("listener address: {e}")))?;
     let authorizer = crate::commands::admin::authorizer(&platform).await?;
     let dropped = metrics
         .counter(
@@ -84,15 +124,16 @@ pub async fn serve(platform: Platform) -> Result<(), Failure> {
             .configure(|cfg| keyward_admin_ui::configure(cfg, console.clone()))
             .default_service(web::to(keyward_http::problem::not_found))
     })
-    .bind(listen)
+    .listen(listener)
     .map_err(|e| Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}")))?;
-    tracing::info!(%listen, public_url = %platform.config.public_url, "keyward is ready");
-    let served = server
-        .run()
-        .await
-        .map_err(|e| Failure::Internal(format!("server: {e}")));
-    audit_writer.finish(AUDIT_GRACE).await;
-    served
+    let server = match workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    Ok(Running {
+        server: server.run(),
+        audit_writer,
+    })
 }
 
 /// The admin API: one authorizer per process, kept current from POLICY_CHANNEL, and bearer

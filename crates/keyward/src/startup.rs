@@ -29,8 +29,6 @@ use crate::serve::user_claims::IdentityClaims;
 /// Longer than the pool's own 5 s acquire timeout, so its error (with the cause) comes first.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
 const MASTER_KEY_CHECK: &str = "master_key_check";
-/// The Redis key and channel namespace of a production node.
-pub const REDIS_PREFIX: &str = "keyward:";
 
 /// Everything a command or the server needs, connected and checked.
 #[derive(Clone)]
@@ -62,7 +60,7 @@ impl Platform {
             Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url)))
         })?;
         check_master_key(&store, &master).await?;
-        let cache = connect_cache(config.redis_url.as_deref()).await?;
+        let cache = connect_cache(config.redis_url.as_deref(), &config.redis_prefix).await?;
         let secrets = ClientSecretHasher::new(&master)
             .map_err(|e| Failure::Internal(format!("deriving the client-secret key: {e}")))?;
         let passwords = PasswordHasher::recommended()
@@ -132,7 +130,10 @@ async fn connect_database(url: &str) -> Result<SqlStore, Failure> {
     }
 }
 
-async fn connect_cache(url: Option<&str>) -> Result<Arc<dyn EphemeralStore>, Failure> {
+async fn connect_cache(
+    url: Option<&str>,
+    prefix: &str,
+) -> Result<Arc<dyn EphemeralStore>, Failure> {
     let Some(url) = url else {
         return Ok(Arc::new(keyward_cache::MemoryStore::new()));
     };
@@ -140,7 +141,7 @@ async fn connect_cache(url: Option<&str>) -> Result<Arc<dyn EphemeralStore>, Fai
         |why: String| Failure::Unavailable(format!("cannot reach Redis at {}: {why}", redact(url)));
     match tokio::time::timeout(
         CONNECT_TIMEOUT,
-        keyward_cache::RedisStore::connect(url, REDIS_PREFIX),
+        keyward_cache::RedisStore::connect(url, prefix),
     )
     .await
     {

@@ -24,42 +24,15 @@ async fn announce(platform: &Platform, tenant: &Tenant, client_id: &str) {
 
 pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Failure> {
     match command {
-        ClientCommand::Create {
-            tenant,
-            name,
-            redirect_uris,
-            post_logout_redirect_uris,
-            grant_types,
-            scopes,
-            auth_method,
-            public,
-            first_party,
-            role_claims,
-            permission_claims,
-            out,
-        } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let reg = ClientRegistration {
-                name,
-                redirect_uris,
-                post_logout_redirect_uris,
-                grant_types,
-                scopes,
-                auth_method,
-                public,
-                first_party,
-            };
-            let settings = ClientSettings {
-                role_claims,
-                permission_claims,
-                ..Default::default()
-            };
-            let (client, secret) = create_with(platform, &tenant, &reg, settings).await?;
-            let mut value = describe(&tenant, &client);
-            value["client_secret"] = secret.clone().map_or(Value::Null, Value::String);
-            print(out.json, &value, || {
-                let mut s = format!("client_id:     {}", client.client_id);
-                if let Some(secret) = &secret {
+        command @ ClientCommand::Create { .. } => {
+            let json = command.json();
+            let value = register_from(platform, command).await?;
+            print(json, &value, || {
+                let mut s = format!(
+                    "client_id:     {}",
+                    value["client_id"].as_str().unwrap_or_default()
+                );
+                if let Some(secret) = value["client_secret"].as_str() {
                     s.push_str(&format!(
                         "\nclient_secret: {secret}\n(shown once: store it now)"
                     ));
@@ -126,6 +99,48 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
         }
     }
     Ok(())
+}
+
+/// `client create`: registers the client its arguments describe and answers what `--json`
+/// prints (the client, with its one-time `client_secret`). Tests call it in-process.
+pub async fn register_from(platform: &Platform, command: ClientCommand) -> Result<Value, Failure> {
+    let ClientCommand::Create {
+        tenant,
+        name,
+        redirect_uris,
+        post_logout_redirect_uris,
+        grant_types,
+        scopes,
+        auth_method,
+        public,
+        first_party,
+        role_claims,
+        permission_claims,
+        out: _,
+    } = command
+    else {
+        return Err(Failure::Invalid("not a client create command".to_owned()));
+    };
+    let tenant = platform.tenant(&tenant.tenant).await?;
+    let reg = ClientRegistration {
+        name,
+        redirect_uris,
+        post_logout_redirect_uris,
+        grant_types,
+        scopes,
+        auth_method,
+        public,
+        first_party,
+    };
+    let settings = ClientSettings {
+        role_claims,
+        permission_claims,
+        ..Default::default()
+    };
+    let (client, secret) = create_with(platform, &tenant, &reg, settings).await?;
+    let mut value = describe(&tenant, &client);
+    value["client_secret"] = secret.map_or(Value::Null, Value::String);
+    Ok(value)
 }
 
 /// Validates and stores a client; returns it with its one-time secret.

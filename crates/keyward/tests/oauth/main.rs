@@ -10,6 +10,8 @@ mod harness;
 mod admin_api;
 mod admin_isolation;
 mod admin_nodes;
+#[allow(dead_code)]
+mod app;
 mod authorize_errors;
 mod authz_check;
 mod authz_claims;
