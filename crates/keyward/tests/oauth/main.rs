@@ -30,6 +30,7 @@ mod pages;
 mod password;
 mod refresh;
 mod server;
+mod sessions;
 mod tenancy;
 mod token_audit;
 mod user_sessions;

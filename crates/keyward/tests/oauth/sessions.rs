@@ -1,0 +1,177 @@
+//! Browser sessions end to end, on every backend (SQLite + memory, PostgreSQL + Redis): an
+//! ended session stays ended under concurrent use of its cookie (logout and admin revocation
+//! racing page loads).
+
+use futures::future::join_all;
+use reqwest::header::{COOKIE, LOCATION};
+use serde_json::Value;
+
+use crate::app::{Options, TestApp};
+use crate::code_flow::{CHALLENGE, SPA_CB};
+use crate::page_client::Browser;
+
+const ROUNDS: usize = 16;
+const PAGE_LOADS: usize = 16;
+
+/// Signs `demo` in on the login page (no interaction); answers the session cookie's value.
+async fn sign_in(app: &TestApp, browser: &Browser) -> String {
+    let url = format!("{}/login", app.issuer("demo"));
+    let form = browser.get(&url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.hidden("csrf_token");
+    let done = browser
+        .post(
+            &url,
+            &[
+                ("csrf_token", &csrf),
+                ("username", "demo"),
+                ("password", "demo-password"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    browser.cookie("keyward_session").expect("a session cookie")
+}
+
+/// A silent authorization request of the demo SPA carrying `cookie`.
+fn silent_url(app: &TestApp, spa: &str) -> String {
+    format!(
+        "{}/authorize?response_type=code&client_id={spa}&redirect_uri={SPA_CB}&scope=openid&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256&prompt=none",
+        app.issuer("demo")
+    )
+}
+
+/// Whether a `prompt=none` request with `cookie` is answered with a code (signed in).
+async fn signed_in(app: &TestApp, spa: &str, cookie: &str) -> bool {
+    let res = app
+        .http
+        .get(silent_url(app, spa))
+        .header(COOKIE, format!("keyward_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let url = url::Url::parse(&to).unwrap();
+    let has = |name: &str| url.query_pairs().any(|(k, _)| k == name);
+    assert!(has("code") || has("error"), "{to}");
+    has("code")
+}
+
+async fn demo_user(app: &TestApp, token: &str) -> String {
+    let found: Value = app
+        .http
+        .get(format!(
+            "{}/admin/api/v1/tenants/demo/users?search=demo",
+            app.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    found["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn listed_sessions(app: &TestApp, token: &str, user: &str) -> usize {
+    let listed: Value = app
+        .http
+        .get(format!(
+            "{}/admin/api/v1/tenants/demo/users/{user}/sessions",
+            app.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["items"].as_array().unwrap().len()
+}
+
+/// How a round ends the session.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// The person confirms on the logout page.
+    Logout,
+    /// An administrator revokes all of the user's sessions.
+    AdminRevokeAll,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_ended_while_its_cookie_is_in_use_stays_ended_on_every_backend() {
+    for app in TestApp::every_backend(Options::dev()).await {
+        let spa = app.demo_client("Demo SPA").id;
+        let admin = app.admin_token().await;
+        let user = demo_user(&app, &admin).await;
+        let mut revived = Vec::new();
+        for round in 0..ROUNDS {
+            let ending = if round % 2 == 0 {
+                Ending::Logout
+            } else {
+                Ending::AdminRevokeAll
+            };
+            let browser = Browser::new();
+            let cookie = sign_in(&app, &browser).await;
+            assert!(signed_in(&app, &spa, &cookie).await, "{}", app.backend);
+            // The logout confirmation form (and its CSRF token) is fetched up front, so that
+            // only the ending itself races the page loads.
+            let confirm = browser.get(&format!("{}/logout", app.issuer("demo"))).await;
+            assert_eq!(confirm.status, 200, "{}", confirm.body);
+            let csrf = confirm.hidden("csrf_token");
+
+            let loads = (0..PAGE_LOADS).map(|_| signed_in(&app, &spa, &cookie));
+            let end = async {
+                match ending {
+                    Ending::Logout => {
+                        let page = browser
+                            .post(
+                                &format!("{}/logout/confirm", app.issuer("demo")),
+                                &[("csrf_token", &csrf)],
+                            )
+                            .await;
+                        assert_eq!(page.status, 200, "{}", page.body);
+                    }
+                    Ending::AdminRevokeAll => {
+                        let res = app
+                            .http
+                            .delete(format!(
+                                "{}/admin/api/v1/tenants/demo/users/{user}/sessions",
+                                app.base
+                            ))
+                            .bearer_auth(&admin)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(res.status(), 204);
+                    }
+                }
+            };
+            let _ = futures::join!(join_all(loads), end);
+
+            let back = signed_in(&app, &spa, &cookie).await;
+            let listed = listed_sessions(&app, &admin, &user).await;
+            if back || listed > 0 {
+                revived.push((round, ending, back, listed));
+                // Start the next round from nothing.
+                app.http
+                    .delete(format!(
+                        "{}/admin/api/v1/tenants/demo/users/{user}/sessions",
+                        app.base
+                    ))
+                    .bearer_auth(&admin)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        assert!(
+            revived.is_empty(),
+            "{}: ended sessions came back (round, ending, cookie accepted, listed): {revived:?}",
+            app.backend
+        );
+        app.cleanup().await;
+    }
+}
