@@ -143,6 +143,53 @@ impl EphemeralStore for MemoryStore {
         Ok(true)
     }
 
+    async fn put_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        // Checked and written under one lock: a `take` is either before (nothing to refresh)
+        // or after (it takes the refreshed value).
+        let Some(entry) = state.live(key, now) else {
+            return Ok(false);
+        };
+        entry.value = value.to_vec();
+        entry.expires_at = deadline(now, ttl);
+        Ok(true)
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        current: Option<&[u8]>,
+        new: Option<&[u8]>,
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        let found = state.live(key, now).map(|e| e.value.as_slice());
+        if found != current {
+            return Ok(false);
+        }
+        match new {
+            Some(value) => {
+                let entry = Entry {
+                    value: value.to_vec(),
+                    expires_at: deadline(now, ttl),
+                };
+                state.values.insert(key.to_owned(), entry);
+                state.wrote(now);
+            }
+            None => {
+                state.values.remove(key);
+            }
+        }
+        Ok(true)
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();

@@ -34,6 +34,27 @@ end
 return count
 ";
 
+/// Compare-and-swap: KEYS[1] moves from the state ARGV[1] (`1`: holding exactly ARGV[2],
+/// `0`: absent) to ARGV[3] (`1`: ARGV[4] for ARGV[5] ms, `0`: deleted), only if it is still in
+/// that state. A script runs atomically, so no other command lands between the check and the
+/// write (WATCH would need a connection of its own).
+const COMPARE_AND_SWAP: &str = r"
+local found = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+    if found ~= ARGV[2] then
+        return 0
+    end
+elseif found then
+    return 0
+end
+if ARGV[3] == '1' then
+    redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
+else
+    redis.call('DEL', KEYS[1])
+end
+return 1
+";
+
 /// Ephemeral state on Redis (≥ 6.2 for GETDEL). Cloning is cheap and shares the connection.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -41,6 +62,7 @@ pub struct RedisStore {
     commands: ConnectionManager,
     prefix: Arc<str>,
     incr_in_window: Arc<Script>,
+    compare_and_swap: Arc<Script>,
     /// Subscriptions hold a weak reference: they stop reconnecting once every clone is gone.
     alive: Arc<()>,
 }
@@ -84,6 +106,7 @@ impl RedisStore {
             commands,
             prefix: Arc::from(prefix),
             incr_in_window: Arc::new(Script::new(INCR_IN_WINDOW)),
+            compare_and_swap: Arc::new(Script::new(COMPARE_AND_SWAP)),
             alive: Arc::new(()),
         })
     }
@@ -183,6 +206,46 @@ impl EphemeralStore for RedisStore {
         // SET NX answers OK when it stored the value and nil when the key was taken.
         let reply: Value = self.query(&set).await?;
         Ok(!matches!(reply, Value::Nil))
+    }
+
+    async fn put_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError> {
+        let mut set = redis::cmd("SET");
+        set.arg(self.value_key(key))
+            .arg(value)
+            .arg("XX")
+            .arg("PX")
+            .arg(millis(ttl));
+        // SET XX answers OK when it replaced a value and nil when the key was absent.
+        let reply: Value = self.query(&set).await?;
+        Ok(!matches!(reply, Value::Nil))
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        current: Option<&[u8]>,
+        new: Option<&[u8]>,
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError> {
+        let flag = |present: bool| if present { "1" } else { "0" };
+        let mut conn = self.commands.clone();
+        let swapped: u64 = self
+            .compare_and_swap
+            .key(self.value_key(key))
+            .arg(flag(current.is_some()))
+            .arg(current.unwrap_or_default())
+            .arg(flag(new.is_some()))
+            .arg(new.unwrap_or_default())
+            .arg(millis(ttl))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(swapped == 1)
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {

@@ -107,6 +107,14 @@ on_every_backend! {
         concurrent_takes_have_one_winner(node);
     put_if_absent_has_exactly_one_winner_on_every_backend =>
         put_if_absent_has_one_winner(node);
+    put_if_present_never_recreates_a_value_on_every_backend =>
+        put_if_present_never_recreates(node);
+    take_racing_put_if_present_leaves_the_key_absent_on_every_backend =>
+        take_racing_put_if_present_leaves_the_key_absent(node);
+    compare_and_swap_changes_only_the_expected_state_on_every_backend =>
+        compare_and_swap_changes_only_the_expected_state(node);
+    compare_and_swap_loses_no_concurrent_update_on_every_backend =>
+        compare_and_swap_loses_no_concurrent_update(node);
     incr_window_starts_at_first_increment_on_every_backend =>
         incr_counts_within_a_window_from_the_first_increment(node);
     concurrent_increments_are_all_counted_on_every_backend =>

@@ -23,6 +23,10 @@ pub type Invalidations = BoxStream<'static, String>;
 /// Contract (checked by keyward-testkit's cache suite against every implementation):
 /// - a value is gone after its TTL; `take` returns it at most once, even under concurrency;
 /// - `put_if_absent` succeeds for exactly one of several concurrent callers;
+/// - `put_if_present` never brings back a value that was taken, deleted or expired, even when
+///   it races the `take`;
+/// - `compare_and_swap` changes a key only from the state its caller read, so read-modify-write
+///   loops lose no concurrent update;
 /// - `incr` counts within a window that starts at the first increment;
 /// - a revoked id stays revoked until its TTL, then is forgotten;
 /// - a message published on a channel reaches every subscriber of that channel, including
@@ -36,6 +40,25 @@ pub trait EphemeralStore: Send + Sync {
         &self,
         key: &str,
         value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError>;
+    /// Replaces the value under `key` (and its TTL) only if `key` holds a live value; true if
+    /// this call stored it. For refreshing a record that a concurrent `take` or `delete` may
+    /// have ended: an ended record stays ended (Redis `SET .. XX`).
+    async fn put_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, EphemeralError>;
+    /// Atomically moves `key` from the state `current` (`None`: absent or expired) to `new`
+    /// (`None`: deleted; otherwise stored for `ttl`), only if the key is still in state
+    /// `current`; true if this call changed it. A caller that loses reads again and retries.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        current: Option<&[u8]>,
+        new: Option<&[u8]>,
         ttl: Duration,
     ) -> Result<bool, EphemeralError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError>;

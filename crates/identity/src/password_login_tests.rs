@@ -89,6 +89,18 @@ impl EphemeralStore for Counters {
     async fn put_if_absent(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, EphemeralError> {
         Ok(true)
     }
+    async fn put_if_present(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, EphemeralError> {
+        Ok(false)
+    }
+    async fn compare_and_swap(
+        &self,
+        _: &str,
+        _: Option<&[u8]>,
+        _: Option<&[u8]>,
+        _: Duration,
+    ) -> Result<bool, EphemeralError> {
+        Ok(false)
+    }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         Ok(self
             .0

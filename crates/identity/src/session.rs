@@ -3,7 +3,14 @@
 //! A session lives in the ephemeral store under a tenant-scoped key, so the id of a session
 //! at tenant A is unknown at tenant B. It ends after an idle lifetime without use (each
 //! [`Sessions::get`] pushes that out) and, whatever the use, after an absolute lifetime from
-//! sign-in. The session id is the bearer secret kept in the browser's cookie (256 bits); it is
+//! sign-in.
+//!
+//! An ended session stays ended. Ending takes the records atomically (`take`), and nothing
+//! written afterwards brings them back: the idle refresh of a read is a `put_if_present`, the
+//! clients record is changed only by `compare_and_swap` from the state just read (it is
+//! created with the session, so a session that is gone has none to change), and the per-user
+//! index is changed the same way (`user_sessions`). A read racing a logout or an admin
+//! revocation therefore either happens before it or finds nothing. The session id is the bearer secret kept in the browser's cookie (256 bits); it is
 //! never shown to clients — the OIDC `sid` claim is [`BrowserSession::sid`], a one-way hash.
 
 use std::sync::Arc;
@@ -28,6 +35,9 @@ pub enum SessionError {
     Unavailable(String),
     #[error("session id generation failed")]
     Random,
+    /// A shared record kept changing under every attempt to update it.
+    #[error("session record contended")]
+    Contended,
 }
 
 impl From<EphemeralError> for SessionError {
@@ -94,6 +104,10 @@ fn clients_key(tenant: TenantId, id: &str) -> String {
     format!("session_clients:{tenant}:{id}")
 }
 
+/// How often a read-modify-write of a shared record is retried when another writer changed it
+/// in between; far more than concurrent writers of one session or user ever collide.
+pub(crate) const MAX_SWAPS: usize = 64;
+
 /// Session ids are 43 base64url characters; anything else is not worth a cache look-up.
 pub(crate) fn plausible_id(id: &str) -> bool {
     id.len() == 43
@@ -146,7 +160,14 @@ impl Sessions {
             created_at: now,
             last_seen: now,
         };
-        self.store(&session, now).await?;
+        let raw = serde_json::to_vec(&session).map_err(serialising)?;
+        let key = session_key(tenant, &session.id);
+        self.cache.put(&key, &raw, self.ttl(&session, now)).await?;
+        // The clients record exists from the start, so that `note_client` only ever changes
+        // one that is there: a session that ended has none left to bring back.
+        self.cache
+            .put(&clients_key(tenant, &session.id), b"[]", self.absolute)
+            .await?;
         self.index_add(tenant, user, &session.id).await?;
         Ok(session)
     }
@@ -178,7 +199,16 @@ impl Sessions {
             return Ok(None);
         }
         session.last_seen = now;
-        self.store(&session, now).await?;
+        let ttl = self.ttl(&session, now);
+        if ttl.is_zero() {
+            return Ok(Some(session));
+        }
+        let raw = serde_json::to_vec(&session).map_err(serialising)?;
+        // Only a session that is still there is refreshed: one ended meanwhile stays ended,
+        // and this read answers as if it came after the end.
+        if !self.cache.put_if_present(&key, &raw, ttl).await? {
+            return Ok(None);
+        }
         Ok(Some(session))
     }
 
@@ -217,19 +247,27 @@ impl Sessions {
             return Ok(());
         }
         let key = clients_key(tenant, id);
-        let mut clients = match self.cache.get(&key).await? {
-            Some(raw) => serde_json::from_slice::<Vec<ClientId>>(&raw).unwrap_or_default(),
-            None => Vec::new(),
-        };
-        if clients.contains(client) {
-            return Ok(());
+        for _ in 0..MAX_SWAPS {
+            // No record: the session ended (or never was); there is nothing to tell anyone.
+            let Some(raw) = self.cache.get(&key).await? else {
+                return Ok(());
+            };
+            let mut clients = serde_json::from_slice::<Vec<ClientId>>(&raw).unwrap_or_default();
+            if clients.contains(client) {
+                return Ok(());
+            }
+            clients.push(client.clone());
+            let next = serde_json::to_vec(&clients).map_err(serialising)?;
+            // Kept as long as a session can live at most.
+            if self
+                .cache
+                .compare_and_swap(&key, Some(&raw), Some(&next), self.absolute)
+                .await?
+            {
+                return Ok(());
+            }
         }
-        clients.push(client.clone());
-        let raw =
-            serde_json::to_vec(&clients).map_err(|e| SessionError::Unavailable(e.to_string()))?;
-        // Kept as long as a session can live at most.
-        self.cache.put(&key, &raw, self.absolute).await?;
-        Ok(())
+        Err(SessionError::Contended)
     }
 
     pub(crate) fn expired(&self, session: &BrowserSession, now: DateTime<Utc>) -> bool {
@@ -237,26 +275,17 @@ impl Sessions {
         since(session.created_at) >= self.absolute || since(session.last_seen) >= self.idle
     }
 
-    /// Writes the session with a TTL of the idle lifetime, never past the absolute end.
-    async fn store(
-        &self,
-        session: &BrowserSession,
-        now: DateTime<Utc>,
-    ) -> Result<(), SessionError> {
+    /// The TTL of the session record from `now`: the idle lifetime, never past the absolute end.
+    fn ttl(&self, session: &BrowserSession, now: DateTime<Utc>) -> Duration {
         let lived = (now - session.created_at)
             .to_std()
             .unwrap_or(Duration::ZERO);
-        let ttl = self.idle.min(self.absolute.saturating_sub(lived));
-        if ttl.is_zero() {
-            return Ok(());
-        }
-        let raw =
-            serde_json::to_vec(session).map_err(|e| SessionError::Unavailable(e.to_string()))?;
-        self.cache
-            .put(&session_key(session.tenant_id, &session.id), &raw, ttl)
-            .await?;
-        Ok(())
+        self.idle.min(self.absolute.saturating_sub(lived))
     }
+}
+
+pub(crate) fn serialising(e: serde_json::Error) -> SessionError {
+    SessionError::Unavailable(e.to_string())
 }
 
 /// Drops an unreadable record; a failure to do so only delays its TTL.

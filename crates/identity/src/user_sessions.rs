@@ -3,18 +3,18 @@
 //! The ephemeral store has no secondary index, so one is kept beside the sessions: a JSON list
 //! of session ids under `user_sessions:{tenant}:{user}`, appended when a session is created
 //! and trimmed when one ends. Sessions also end silently by TTL (idle or absolute lifetime),
-//! so a listed id may name a session that is gone: reading prunes those. The list is
-//! read-modify-written without a lock, so two nodes signing the same user in at the same
-//! instant can drop one id; the session itself lives on (it is still reachable by its cookie
-//! and ends by TTL) but is missing from the admin list until then. Likewise a concurrent end
-//! can leave a stale id, which the next read prunes. The list expires with the longest a
-//! session can live, counted from its last change.
+//! so a listed id may name a session that is gone: reading prunes those. Every change is a
+//! `compare_and_swap` from the list just read, retried when another node changed it in
+//! between, so concurrent sign-ins, ends and prunes lose no id: a live session is always
+//! listed, and "end all" reaches it. The list expires with the longest a session can live,
+//! counted from its last change.
 
 use chrono::{DateTime, Utc};
 use keyward_core::{TenantId, UserId};
 
 use crate::session::{
-    BrowserSession, EndedSession, SessionError, Sessions, plausible_id, session_key,
+    BrowserSession, EndedSession, MAX_SWAPS, SessionError, Sessions, plausible_id, serialising,
+    session_key,
 };
 
 fn index_key(tenant: TenantId, user: UserId) -> String {
@@ -48,8 +48,12 @@ impl Sessions {
             }
         }
         if live.len() != ids.len() {
-            let kept: Vec<String> = live.iter().map(|s| s.id.clone()).collect();
-            self.write_index(tenant, user, &kept).await?;
+            let gone: Vec<&String> = ids
+                .iter()
+                .filter(|id| !live.iter().any(|s| &s.id == *id))
+                .collect();
+            self.change_index(tenant, user, |ids| ids.retain(|id| !gone.contains(&id)))
+                .await?;
         }
         live.sort_by_key(|s| s.created_at);
         Ok(live)
@@ -81,12 +85,13 @@ impl Sessions {
         user: UserId,
     ) -> Result<Vec<EndedSession>, SessionError> {
         let mut ended = Vec::new();
+        // Each `end` takes its id out of the index; a session signed in meanwhile keeps its
+        // place (it began after this revocation, and is listed to be ended on its own).
         for id in self.index(tenant, user).await? {
             if let Some(session) = self.end(tenant, &id).await? {
                 ended.push(session);
             }
         }
-        self.cache.delete(&index_key(tenant, user)).await?;
         Ok(ended)
     }
 
@@ -96,11 +101,12 @@ impl Sessions {
         user: UserId,
         id: &str,
     ) -> Result<(), SessionError> {
-        let mut ids = self.index(tenant, user).await?;
-        if !ids.iter().any(|i| i == id) {
-            ids.push(id.to_owned());
-        }
-        self.write_index(tenant, user, &ids).await
+        self.change_index(tenant, user, |ids| {
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_owned());
+            }
+        })
+        .await
     }
 
     pub(crate) async fn index_remove(
@@ -109,37 +115,59 @@ impl Sessions {
         user: UserId,
         id: &str,
     ) -> Result<(), SessionError> {
-        let ids = self.index(tenant, user).await?;
-        if !ids.iter().any(|i| i == id) {
-            return Ok(());
-        }
-        let kept: Vec<String> = ids.into_iter().filter(|i| i != id).collect();
-        self.write_index(tenant, user, &kept).await
+        self.change_index(tenant, user, |ids| ids.retain(|i| i != id))
+            .await
     }
 
     async fn index(&self, tenant: TenantId, user: UserId) -> Result<Vec<String>, SessionError> {
         let raw = self.cache.get(&index_key(tenant, user)).await?;
-        let ids = raw
-            .and_then(|raw| serde_json::from_slice::<Vec<String>>(&raw).ok())
-            .unwrap_or_default();
-        Ok(ids.into_iter().filter(|id| plausible_id(id)).collect())
+        Ok(parse_index(raw.as_deref()))
     }
 
-    async fn write_index(
+    /// Applies `change` to the index, atomically against every other writer: the list is
+    /// swapped only from the version `change` saw, and read again when another writer won.
+    /// An empty list is deleted.
+    async fn change_index(
         &self,
         tenant: TenantId,
         user: UserId,
-        ids: &[String],
+        change: impl Fn(&mut Vec<String>),
     ) -> Result<(), SessionError> {
         let key = index_key(tenant, user);
-        if ids.is_empty() {
-            self.cache.delete(&key).await?;
-            return Ok(());
+        for _ in 0..MAX_SWAPS {
+            let raw = self.cache.get(&key).await?;
+            let mut ids = parse_index(raw.as_deref());
+            let before = ids.clone();
+            change(&mut ids);
+            if raw.is_some() && ids == before {
+                return Ok(());
+            }
+            let next = if ids.is_empty() {
+                None
+            } else {
+                Some(serde_json::to_vec(&ids).map_err(serialising)?)
+            };
+            if raw.is_none() && next.is_none() {
+                return Ok(());
+            }
+            if self
+                .cache
+                .compare_and_swap(&key, raw.as_deref(), next.as_deref(), self.absolute)
+                .await?
+            {
+                return Ok(());
+            }
         }
-        let raw = serde_json::to_vec(ids).map_err(|e| SessionError::Unavailable(e.to_string()))?;
-        self.cache.put(&key, &raw, self.absolute).await?;
-        Ok(())
+        Err(SessionError::Contended)
     }
+}
+
+fn parse_index(raw: Option<&[u8]>) -> Vec<String> {
+    raw.and_then(|raw| serde_json::from_slice::<Vec<String>>(raw).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|id| plausible_id(id))
+        .collect()
 }
 
 #[cfg(test)]

@@ -52,7 +52,9 @@ async fn backends() -> Vec<Backend> {
         let prefix = format!("keyward-test:{}:", uuid::Uuid::new_v4().simple());
         let redis = RedisStore::connect(&url, &prefix)
             .await
-            .unwrap_or_else(|e| panic!("KEYWARD_TEST_REDIS_URL is set, but Redis is unusable: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("KEYWARD_TEST_REDIS_URL is set, but Redis is unusable: {e}")
+            });
         all.push(Backend {
             name: "redis",
             store: Arc::new(redis.clone()),
@@ -85,7 +87,10 @@ async fn a_session_ended_while_it_is_being_read_stays_ended_on_every_backend() {
                 let (sessions, cookie, client) = (sessions.clone(), cookie.clone(), client.clone());
                 tokio::spawn(async move {
                     if i % 4 == 0 {
-                        sessions.note_client(tenant, &cookie, &client).await.unwrap();
+                        sessions
+                            .note_client(tenant, &cookie, &client)
+                            .await
+                            .unwrap();
                     } else {
                         sessions.get(tenant, &cookie, now()).await.unwrap();
                     }
@@ -96,9 +101,21 @@ async fn a_session_ended_while_it_is_being_read_stays_ended_on_every_backend() {
                 tokio::spawn(async move { sessions.end(tenant, &cookie).await.unwrap() })
             };
             let (_, ended) = futures::join!(join_all(readers), ender);
-            assert!(ended.unwrap().is_some(), "{}: round {round}: end saw the session", backend.name);
-            let back = sessions.get(tenant, &cookie, now()).await.unwrap().is_some();
-            let listed = !sessions.list_for_user(tenant, user, now()).await.unwrap().is_empty();
+            assert!(
+                ended.unwrap().is_some(),
+                "{}: round {round}: end saw the session",
+                backend.name
+            );
+            let back = sessions
+                .get(tenant, &cookie, now())
+                .await
+                .unwrap()
+                .is_some();
+            let listed = !sessions
+                .list_for_user(tenant, user, now())
+                .await
+                .unwrap()
+                .is_empty();
             if back || listed {
                 revived += 1;
                 // Clean up so that the next round starts from nothing.

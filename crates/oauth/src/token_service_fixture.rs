@@ -233,6 +233,38 @@ impl EphemeralStore for Cache {
         values.insert(key.to_owned(), value.to_vec());
         Ok(true)
     }
+    async fn put_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        _: StdDuration,
+    ) -> Result<bool, EphemeralError> {
+        let mut values = self.values.lock().unwrap();
+        match values.get_mut(key) {
+            Some(held) => {
+                *held = value.to_vec();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        current: Option<&[u8]>,
+        new: Option<&[u8]>,
+        _: StdDuration,
+    ) -> Result<bool, EphemeralError> {
+        let mut values = self.values.lock().unwrap();
+        if values.get(key).map(Vec::as_slice) != current {
+            return Ok(false);
+        }
+        match new {
+            Some(value) => values.insert(key.to_owned(), value.to_vec()),
+            None => values.remove(key),
+        };
+        Ok(true)
+    }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         Ok(self.values.lock().unwrap().get(key).cloned())
     }

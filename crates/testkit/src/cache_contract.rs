@@ -103,6 +103,214 @@ pub async fn put_if_absent_has_one_winner(store: &SharedStore) {
     assert!(!store.put_if_absent("jti", b"late", LONG).await.unwrap());
 }
 
+/// `put_if_present` replaces a live value (and its TTL) but never brings back a missing,
+/// taken, deleted or expired one.
+pub async fn put_if_present_never_recreates(store: &SharedStore) {
+    assert!(!store.put_if_present("session", b"v", LONG).await.unwrap());
+    assert_eq!(
+        store.get("session").await.unwrap(),
+        None,
+        "absent stays absent"
+    );
+
+    store.put("session", b"first", SHORT).await.unwrap();
+    assert!(
+        store
+            .put_if_present("session", b"second", LONG)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(
+        store.get("session").await.unwrap(),
+        Some(b"second".to_vec()),
+        "the new TTL replaces the old one"
+    );
+
+    assert_eq!(
+        store.take("session").await.unwrap(),
+        Some(b"second".to_vec())
+    );
+    assert!(
+        !store
+            .put_if_present("session", b"third", LONG)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get("session").await.unwrap(),
+        None,
+        "a taken value stays taken"
+    );
+
+    store.put("session", b"v", LONG).await.unwrap();
+    store.delete("session").await.unwrap();
+    assert!(!store.put_if_present("session", b"v", LONG).await.unwrap());
+    assert_eq!(
+        store.get("session").await.unwrap(),
+        None,
+        "a deleted value stays deleted"
+    );
+
+    store.put("stale", b"v", SHORT).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(!store.put_if_present("stale", b"v", LONG).await.unwrap());
+    assert_eq!(
+        store.get("stale").await.unwrap(),
+        None,
+        "an expired value stays expired"
+    );
+}
+
+/// A `take` racing many `put_if_present` calls on one key: once every call is done, the key
+/// is absent (no refresh lands after the take), round after round.
+pub async fn take_racing_put_if_present_leaves_the_key_absent(store: &SharedStore) {
+    for round in 0..RACERS {
+        let key = format!("session-{round}");
+        store.put(&key, b"live", LONG).await.unwrap();
+        let refreshers = (0..RACERS).map(|_| {
+            let (store, key) = (Arc::clone(store), key.clone());
+            tokio::spawn(async move {
+                store
+                    .put_if_present(&key, b"refreshed", LONG)
+                    .await
+                    .unwrap()
+            })
+        });
+        let taker = {
+            let (store, key) = (Arc::clone(store), key.clone());
+            tokio::spawn(async move { store.take(&key).await.unwrap() })
+        };
+        let (refreshed, taken) = futures::join!(join_all(refreshers), taker);
+        assert!(
+            taken.unwrap().is_some(),
+            "round {round}: the take found the value"
+        );
+        assert!(refreshed.into_iter().all(|r| r.is_ok()));
+        assert_eq!(
+            store.get(&key).await.unwrap(),
+            None,
+            "round {round}: a refresh recreated a taken value"
+        );
+    }
+}
+
+/// `compare_and_swap` changes a key only from the state the caller read: absent (`None`) or
+/// exactly `current`; to a new value or (`None`) to absent. Expired counts as absent.
+pub async fn compare_and_swap_changes_only_the_expected_state(store: &SharedStore) {
+    assert!(
+        store
+            .compare_and_swap("list", None, Some(b"[a]"), LONG)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .compare_and_swap("list", None, Some(b"[b]"), LONG)
+            .await
+            .unwrap(),
+        "no longer absent"
+    );
+    assert!(
+        !store
+            .compare_and_swap("list", Some(b"[x]"), Some(b"[b]"), LONG)
+            .await
+            .unwrap(),
+        "another value"
+    );
+    assert_eq!(store.get("list").await.unwrap(), Some(b"[a]".to_vec()));
+    assert!(
+        store
+            .compare_and_swap("list", Some(b"[a]"), Some(b"[a,b]"), LONG)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get("list").await.unwrap(), Some(b"[a,b]".to_vec()));
+    assert!(
+        store
+            .compare_and_swap("list", Some(b"[a,b]"), None, LONG)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get("list").await.unwrap(), None, "swapped to absent");
+    assert!(
+        !store
+            .compare_and_swap("list", Some(b"[a,b]"), Some(b"[c]"), LONG)
+            .await
+            .unwrap(),
+        "an absent key is not the value it had"
+    );
+    assert_eq!(store.get("list").await.unwrap(), None);
+
+    store.put("stale", b"v", SHORT).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(
+        !store
+            .compare_and_swap("stale", Some(b"v"), Some(b"w"), LONG)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .compare_and_swap("stale", None, Some(b"w"), SHORT)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(
+        store.get("stale").await.unwrap(),
+        None,
+        "the swapped-in value has its TTL"
+    );
+}
+
+/// Many callers appending to one list by read-then-`compare_and_swap`, retrying on conflict:
+/// no append is lost.
+pub async fn compare_and_swap_loses_no_concurrent_update(store: &SharedStore) {
+    let appenders = (0..RACERS).map(|i| {
+        let store = Arc::clone(store);
+        tokio::spawn(async move {
+            loop {
+                let current = store.get("list").await.unwrap();
+                let mut items: Vec<String> = current
+                    .as_deref()
+                    .map(|raw| String::from_utf8(raw.to_vec()).unwrap())
+                    .map(|text| {
+                        text.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                items.push(i.to_string());
+                let next = items.join(",");
+                if store
+                    .compare_and_swap("list", current.as_deref(), Some(next.as_bytes()), LONG)
+                    .await
+                    .unwrap()
+                {
+                    return;
+                }
+            }
+        })
+    });
+    for joined in join_all(appenders).await {
+        joined.unwrap();
+    }
+    let raw = store.get("list").await.unwrap().unwrap();
+    let mut items: Vec<usize> = String::from_utf8(raw)
+        .unwrap()
+        .split(',')
+        .map(|s| s.parse().unwrap())
+        .collect();
+    items.sort_unstable();
+    assert_eq!(
+        items,
+        (0..RACERS).collect::<Vec<_>>(),
+        "every append is kept"
+    );
+}
+
 /// `incr` counts from one; the window starts at the first increment and is not extended by
 /// later ones; after it the count starts again.
 pub async fn incr_counts_within_a_window_from_the_first_increment(store: &SharedStore) {
