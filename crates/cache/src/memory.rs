@@ -90,6 +90,24 @@ impl MemoryStore {
         state.values.len() + state.revoked.len()
     }
 
+    /// Every live value and revoked id held, as (key, value) pairs — revoked ids as
+    /// `revoked:{set}:{id}` with an empty value. For tests that check what is (not) stored.
+    pub fn entries(&self) -> Vec<(String, Vec<u8>)> {
+        let now = Instant::now();
+        let state = self.state();
+        let values = state
+            .values
+            .iter()
+            .filter(|(_, e)| e.is_live(now))
+            .map(|(k, e)| (k.clone(), e.value.clone()));
+        let revoked = state
+            .revoked
+            .iter()
+            .filter(|(_, expires_at)| **expires_at > now)
+            .map(|((set, id), _)| (format!("revoked:{set}:{id}"), Vec::new()));
+        values.chain(revoked).collect()
+    }
+
     /// The state lock. A poisoned lock means a thread panicked while holding it; every update
     /// here is a single map operation, so the state is still consistent and is used as is.
     fn state(&self) -> MutexGuard<'_, State> {

@@ -148,6 +148,40 @@ impl RedisStore {
         }
     }
 
+    /// Every key under this store's prefix with its value (SCAN + GET), for tests that check
+    /// what is (not) stored. Not atomic, and costly on a large Redis: never on a request path.
+    pub async fn entries(&self) -> Result<Vec<(String, Vec<u8>)>, EphemeralError> {
+        let pattern = format!("{}*", glob_escaped(&self.prefix));
+        let mut conn = self.commands.clone();
+        let mut cursor: u64 = 0;
+        let mut entries = Vec::new();
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_BATCH)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            for key in keys {
+                let value: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(unavailable)?;
+                if let Some(value) = value {
+                    entries.push((key, value));
+                }
+            }
+            if next == 0 {
+                return Ok(entries);
+            }
+            cursor = next;
+        }
+    }
+
     fn value_key(&self, key: &str) -> String {
         format!("{}kv:{key}", self.prefix)
     }

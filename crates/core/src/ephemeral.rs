@@ -2,6 +2,7 @@
 //! revoked-id sets and cross-node invalidation messages. keyward-cache implements it in
 //! memory (one node) and on Redis (any number of nodes).
 
+use std::any::Any;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,8 +32,11 @@ pub type Invalidations = BoxStream<'static, String>;
 /// - a revoked id stays revoked until its TTL, then is forgotten;
 /// - a message published on a channel reaches every subscriber of that channel, including
 ///   the publishing node's own.
+///
+/// `Any` lets a test reach the concrete store behind an `Arc<dyn EphemeralStore>` (to inspect
+/// what is held); production code never downcasts.
 #[async_trait]
-pub trait EphemeralStore: Send + Sync {
+pub trait EphemeralStore: Any + Send + Sync {
     /// Stores `value` under `key` for `ttl`, replacing any previous value.
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), EphemeralError>;
     /// Stores `value` only if `key` is absent; true if this call stored it (replay caches).

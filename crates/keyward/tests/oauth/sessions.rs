@@ -175,3 +175,148 @@ async fn a_session_ended_while_its_cookie_is_in_use_stays_ended_on_every_backend
         app.cleanup().await;
     }
 }
+
+/// Every key and value the app's ephemeral store holds (the memory store behind the
+/// platform, or every key under the app's Redis prefix).
+pub async fn cache_entries(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+    if let Some(url) = &app.platform.config.redis_url {
+        let redis = keyward_cache::RedisStore::connect(url, &app.platform.config.redis_prefix)
+            .await
+            .unwrap();
+        return redis.entries().await.unwrap();
+    }
+    let any: std::sync::Arc<dyn std::any::Any + Send + Sync> = app.platform.cache.clone();
+    any.downcast::<keyward_cache::MemoryStore>()
+        .expect("the embedded app keeps its state in memory")
+        .entries()
+}
+
+/// The entries whose key or value contains `secret`, for the failure message.
+async fn holding(app: &TestApp, secret: &str) -> Vec<String> {
+    cache_entries(app)
+        .await
+        .into_iter()
+        .filter(|(k, v)| k.contains(secret) || String::from_utf8_lossy(v).contains(secret))
+        .map(|(k, v)| format!("{k} = {}", String::from_utf8_lossy(&v)))
+        .collect()
+}
+
+fn sha256_b64(text: &str) -> String {
+    use base64::Engine;
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+#[tokio::test]
+async fn the_session_cookie_value_is_stored_nowhere_on_every_backend() {
+    use keyward_oauth::RefreshTokenStore;
+    for app in TestApp::every_backend(Options::dev()).await {
+        let spa = app.demo_client("Demo SPA").id;
+        let admin = app.admin_token().await;
+        let user = demo_user(&app, &admin).await;
+        let browser = Browser::new();
+        let cookie = sign_in(&app, &browser).await;
+        assert_eq!(
+            holding(&app, &cookie).await,
+            Vec::<String>::new(),
+            "{}: after sign-in",
+            app.backend
+        );
+
+        // A code (bound to the session), redeemed for a refresh token (its family names the
+        // session), refreshed: the session's flows still work.
+        let url = format!(
+            "{}/authorize?response_type=code&client_id={spa}&redirect_uri={SPA_CB}&scope=openid+offline_access&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256",
+            app.issuer("demo")
+        );
+        let res = app
+            .http
+            .get(&url)
+            .header(COOKIE, format!("keyward_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        let to = url::Url::parse(res.headers()[LOCATION].to_str().unwrap()).unwrap();
+        let code = to
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code: {to}"));
+        assert_eq!(
+            holding(&app, &cookie).await,
+            Vec::<String>::new(),
+            "{}: with a code issued in the session",
+            app.backend
+        );
+        let tokens: Value = app
+            .post(
+                "demo",
+                "token",
+                None,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &spa),
+                    ("code", &code),
+                    ("code_verifier", crate::code_flow::VERIFIER),
+                    ("redirect_uri", SPA_CB),
+                ],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let refresh = tokens["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no refresh token: {tokens}", app.backend))
+            .to_owned();
+        let tenant = app.platform.tenant("demo").await.unwrap();
+        let (_, family) = app
+            .platform
+            .store
+            .find(tenant.id, &sha256_b64(&refresh))
+            .await
+            .unwrap()
+            .unwrap();
+        let stored = family.session_id.clone().expect("the family names its session");
+        assert!(
+            !stored.contains(&cookie),
+            "{}: refresh_token_families.session_id holds the cookie value",
+            app.backend
+        );
+        let refreshed = app
+            .post(
+                "demo",
+                "token",
+                None,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", &spa),
+                    ("refresh_token", &refresh),
+                ],
+            )
+            .await;
+        assert_eq!(refreshed.status(), 200, "{}", app.backend);
+        assert_eq!(
+            holding(&app, &cookie).await,
+            Vec::<String>::new(),
+            "{}: after the code was redeemed",
+            app.backend
+        );
+
+        // The admin list and logout still find the session by what is stored.
+        assert_eq!(listed_sessions(&app, &admin, &user).await, 1, "{}", app.backend);
+        assert!(signed_in(&app, &spa, &cookie).await, "{}", app.backend);
+        let confirm = browser.get(&format!("{}/logout", app.issuer("demo"))).await;
+        let csrf = confirm.hidden("csrf_token");
+        let out = browser
+            .post(
+                &format!("{}/logout/confirm", app.issuer("demo")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(out.status, 200, "{}", out.body);
+        assert!(!signed_in(&app, &spa, &cookie).await, "{}", app.backend);
+        assert_eq!(listed_sessions(&app, &admin, &user).await, 0, "{}", app.backend);
+        app.cleanup().await;
+    }
+}
