@@ -161,7 +161,7 @@ async fn seed(f: &Fixture, slug: &str) -> Seeded {
         slug: slug.into(),
         client_id: client.client.client_id,
         user_id: user.id.to_string(),
-        sid: session.sid(),
+        sid: session.session.sid(),
     }
 }
 

@@ -1,12 +1,13 @@
 //! The browser-session cookie: `keyward_session`, scoped to one tenant's path
 //! (`Path=/t/{slug}/`), HttpOnly, SameSite=Lax, and Secure when the public URL is https.
-//! The session itself lives in keyward-identity's [`Sessions`]; the cookie only carries its id.
+//! The session itself lives in keyward-identity's [`Sessions`]; the cookie carries its secret,
+//! which nothing on the server stores (the session is kept under a one-way hash of it).
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 use chrono::{DateTime, Utc};
 use keyward_core::Tenant;
-use keyward_identity::{BrowserSession, Sessions};
+use keyward_identity::{BrowserSession, Sessions, SignedIn};
 
 pub const SESSION_COOKIE: &str = "keyward_session";
 
@@ -33,9 +34,10 @@ pub async fn current_session(
     }
 }
 
-/// The cookie that carries `session` (a browser-session cookie: no Max-Age).
-pub fn session_cookie(tenant: &Tenant, session: &BrowserSession, secure: bool) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, session.id.clone())
+/// The cookie that carries the secret of a session just signed in (a browser-session cookie:
+/// no Max-Age).
+pub fn session_cookie(tenant: &Tenant, signed_in: &SignedIn, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, signed_in.secret.clone())
         .path(tenant_path(tenant))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -81,19 +83,24 @@ mod tests {
     #[test]
     fn session_cookie_is_http_only_lax_and_tenant_scoped() {
         let acme = tenant("acme");
-        let session = BrowserSession {
-            id: "x".repeat(43),
-            tenant_id: acme.id,
-            user_id: UserId::generate(),
-            auth_time: Utc::now(),
-            amr: vec![],
-            acr: None,
-            created_at: Utc::now(),
-            last_seen: Utc::now(),
+        let session = SignedIn {
+            session: BrowserSession {
+                id: "h".repeat(43),
+                sid: "s".repeat(22),
+                tenant_id: acme.id,
+                user_id: UserId::generate(),
+                auth_time: Utc::now(),
+                amr: vec![],
+                acr: None,
+                created_at: Utc::now(),
+                last_seen: Utc::now(),
+            },
+            secret: "x".repeat(43),
         };
         let text = session_cookie(&acme, &session, true).to_string();
+        let value = format!("keyward_session={}", "x".repeat(43));
         for part in [
-            "keyward_session=",
+            value.as_str(),
             "HttpOnly",
             "SameSite=Lax",
             "Secure",
@@ -128,7 +135,7 @@ mod tests {
             .await
             .unwrap();
         let req = TestRequest::default()
-            .cookie(Cookie::new(SESSION_COOKIE, s.id.clone()))
+            .cookie(Cookie::new(SESSION_COOKIE, s.secret.clone()))
             .to_http_request();
         assert!(
             current_session(&req, &sessions, &acme, Utc::now())

@@ -12,5 +12,5 @@ mod user_sessions;
 
 pub use password::{PasswordError, PasswordHasher};
 pub use password_login::{LoginRefusal, PasswordLogin, ThrottleLimits};
-pub use session::{BrowserSession, EndedSession, SessionError, Sessions};
+pub use session::{BrowserSession, EndedSession, SessionError, Sessions, SignedIn};
 pub use user::{NewUser, User, UserQuery, UserStore};

@@ -1,7 +1,13 @@
 //! Browser (SSO) sessions: who is signed in at a tenant in this browser, since when and how.
 //!
-//! A session lives in the ephemeral store under a tenant-scoped key, so the id of a session
-//! at tenant A is unknown at tenant B. It ends after an idle lifetime without use (each
+//! The browser's cookie carries the session's secret (256 random bits). Nothing else holds
+//! it: the session is stored, indexed and referred to (by codes, refresh-token families,
+//! logout) under its *stored id*, a one-way hash of the secret ([`stored_id`]), so whoever
+//! can read the cache or the database learns no value a browser could present. The OIDC `sid`
+//! claim is another one-way hash of the secret, computed at sign-in and kept in the record.
+//!
+//! A session lives in the ephemeral store under a tenant-scoped key, so a session of tenant
+//! A is unknown at tenant B. It ends after an idle lifetime without use (each
 //! [`Sessions::get`] pushes that out) and, whatever the use, after an absolute lifetime from
 //! sign-in.
 //!
@@ -10,8 +16,7 @@
 //! clients record is changed only by `compare_and_swap` from the state just read (it is
 //! created with the session, so a session that is gone has none to change), and the per-user
 //! index is changed the same way (`user_sessions`). A read racing a logout or an admin
-//! revocation therefore either happens before it or finds nothing. The session id is the bearer secret kept in the browser's cookie (256 bits); it is
-//! never shown to clients — the OIDC `sid` claim is [`BrowserSession::sid`], a one-way hash.
+//! revocation therefore either happens before it or finds nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +51,15 @@ impl From<EphemeralError> for SessionError {
     }
 }
 
-/// A signed-in browser at one tenant.
+/// A signed-in browser at one tenant, as stored: without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrowserSession {
-    /// 256-bit random, URL-safe: the cookie value. Secret; never put it in a token.
+    /// The stored id: [`stored_id`] of the cookie's secret. Names the session in the cache,
+    /// in codes and in refresh-token families; it cannot be turned back into the secret, so
+    /// knowing it does not let anyone present the session.
     pub id: String,
+    /// OIDC Front/Back-Channel Logout `sid`: public, stable, one-way from the secret.
+    pub sid: String,
     pub tenant_id: TenantId,
     pub user_id: UserId,
     /// OIDC Core §2 `auth_time`: when the user last authenticated.
@@ -64,13 +73,49 @@ pub struct BrowserSession {
 }
 
 impl BrowserSession {
-    /// OIDC Front/Back-Channel Logout `sid`: a stable, public identifier of this session,
-    /// derived one-way from the secret id (base64url of the first 16 bytes of SHA-256).
+    /// OIDC Front/Back-Channel Logout `sid` of this session.
     pub fn sid(&self) -> String {
-        let digest =
-            ring::digest::digest(&ring::digest::SHA256, format!("sid:{}", self.id).as_bytes());
-        URL_SAFE_NO_PAD.encode(digest.as_ref().get(..16).unwrap_or_default())
+        self.sid.clone()
     }
+}
+
+/// A session just created: what is stored, and the secret for the cookie (shown once).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub session: BrowserSession,
+    /// 256-bit random, URL-safe: the cookie value. Kept nowhere else; never log it.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The domain label of [`stored_id`], so the hash serves no other purpose (the `sid` hash
+/// has its own). keyward-migrations repeats it to convert old rows; a test keeps both equal.
+pub const STORED_ID_DOMAIN: &str = "keyward/browser-session/stored-id/v1\0";
+
+/// The stored id of the session whose cookie carries `secret`: base64url of SHA-256 over a
+/// domain label and the secret. The secret has 256 random bits, so a plain hash is enough to
+/// make it unrecoverable (no salt or slow hash needed, as for refresh tokens).
+pub fn stored_id(secret: &str) -> String {
+    let mut input = Vec::with_capacity(STORED_ID_DOMAIN.len() + secret.len());
+    input.extend_from_slice(STORED_ID_DOMAIN.as_bytes());
+    input.extend_from_slice(secret.as_bytes());
+    let digest = ring::digest::digest(&ring::digest::SHA256, &input);
+    URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+/// The OIDC `sid` of the session whose cookie carries `secret` (base64url of the first 16
+/// bytes of SHA-256 of `sid:` and the secret) — the formula sessions always had, so a `sid`
+/// already given to clients keeps its meaning.
+fn sid_of(secret: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{secret}").as_bytes());
+    URL_SAFE_NO_PAD.encode(digest.as_ref().get(..16).unwrap_or_default())
 }
 
 /// A session just ended, with the clients that received tokens in it (for back-channel logout).
@@ -140,7 +185,7 @@ impl Sessions {
         self.absolute
     }
 
-    /// Signs `user` in at `tenant`: a new session with a fresh 256-bit id.
+    /// Signs `user` in at `tenant`: a new session with a fresh 256-bit secret.
     pub async fn create(
         &self,
         tenant: TenantId,
@@ -148,10 +193,11 @@ impl Sessions {
         amr: Vec<String>,
         acr: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<BrowserSession, SessionError> {
-        let id = try_random_token(32).map_err(|_| SessionError::Random)?;
+    ) -> Result<SignedIn, SessionError> {
+        let secret = try_random_token(32).map_err(|_| SessionError::Random)?;
         let session = BrowserSession {
-            id,
+            id: stored_id(&secret),
+            sid: sid_of(&secret),
             tenant_id: tenant,
             user_id: user,
             auth_time: now,
@@ -169,20 +215,23 @@ impl Sessions {
             .put(&clients_key(tenant, &session.id), b"[]", self.absolute)
             .await?;
         self.index_add(tenant, user, &session.id).await?;
-        Ok(session)
+        Ok(SignedIn { session, secret })
     }
 
-    /// The live session `id` of `tenant`, its idle lifetime pushed out from `now`; `None` if
-    /// unknown, of another tenant, idle too long or past its absolute lifetime.
+    /// The live session of `tenant` whose cookie carries `secret`, its idle lifetime pushed
+    /// out from `now`; `None` if unknown, of another tenant, idle too long or past its
+    /// absolute lifetime.
     pub async fn get(
         &self,
         tenant: TenantId,
-        id: &str,
+        secret: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<BrowserSession>, SessionError> {
-        if !plausible_id(id) {
+        if !plausible_id(secret) {
             return Ok(None);
         }
+        let id = stored_id(secret);
+        let id = id.as_str();
         let key = session_key(tenant, id);
         let Some(raw) = self.cache.get(&key).await? else {
             return Ok(None);
@@ -212,7 +261,8 @@ impl Sessions {
         Ok(Some(session))
     }
 
-    /// Ends the session (sign-out); returns it, with the clients it served, if it was live.
+    /// Ends the session with stored id `id` ([`BrowserSession::id`], never the cookie's
+    /// secret) — sign-out; returns it, with the clients it served, if it was live.
     pub async fn end(
         &self,
         tenant: TenantId,
@@ -235,8 +285,9 @@ impl Sessions {
         Ok(Some(EndedSession { session, clients }))
     }
 
-    /// Records that `client` received tokens in the session `id` (OIDC Back-Channel Logout
-    /// §2.7: those are the clients told when the session ends). Call on every issuance.
+    /// Records that `client` received tokens in the session with stored id `id` (OIDC
+    /// Back-Channel Logout §2.7: those are the clients told when the session ends). Call on
+    /// every issuance.
     pub async fn note_client(
         &self,
         tenant: TenantId,

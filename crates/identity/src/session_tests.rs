@@ -23,9 +23,13 @@ async fn created_session_is_found_with_its_authentication_facts() {
         .create(tenant, user, vec!["pwd".into()], None, now())
         .await
         .unwrap();
-    assert_eq!(created.id.len(), 43, "256-bit ids");
+    assert_eq!(created.secret.len(), 43, "256-bit secrets");
     let later = now() + TimeDelta::minutes(5);
-    let found = s.get(tenant, &created.id, later).await.unwrap().unwrap();
+    let found = s
+        .get(tenant, &created.secret, later)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (found.user_id, found.auth_time, found.amr.clone()),
         (user, now(), vec!["pwd".to_owned()])
@@ -47,13 +51,13 @@ async fn session_of_one_tenant_is_unknown_at_another() {
         .await
         .unwrap();
     assert!(
-        s.get(TenantId::generate(), &created.id, now())
+        s.get(TenantId::generate(), &created.secret, now())
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        s.end(TenantId::generate(), &created.id)
+        s.end(TenantId::generate(), &created.session.id)
             .await
             .unwrap()
             .is_none()
@@ -72,13 +76,13 @@ async fn idle_session_expires_and_use_keeps_it_alive() {
     for _ in 0..4 {
         t += TimeDelta::minutes(20);
         assert!(
-            s.get(tenant, &created.id, t).await.unwrap().is_some(),
+            s.get(tenant, &created.secret, t).await.unwrap().is_some(),
             "used within the idle lifetime"
         );
     }
     t += TimeDelta::minutes(31);
     assert!(
-        s.get(tenant, &created.id, t).await.unwrap().is_none(),
+        s.get(tenant, &created.secret, t).await.unwrap().is_none(),
         "idle too long"
     );
 }
@@ -92,19 +96,19 @@ async fn absolute_lifetime_ends_a_session_in_use() {
         .await
         .unwrap();
     assert!(
-        s.get(tenant, &created.id, now() + TimeDelta::minutes(59))
+        s.get(tenant, &created.secret, now() + TimeDelta::minutes(59))
             .await
             .unwrap()
             .is_some()
     );
     assert!(
-        s.get(tenant, &created.id, now() + TimeDelta::minutes(118))
+        s.get(tenant, &created.secret, now() + TimeDelta::minutes(118))
             .await
             .unwrap()
             .is_some()
     );
     assert!(
-        s.get(tenant, &created.id, now() + TimeDelta::minutes(121))
+        s.get(tenant, &created.secret, now() + TimeDelta::minutes(121))
             .await
             .unwrap()
             .is_none()
@@ -120,16 +124,29 @@ async fn ended_session_reports_its_clients_once() {
         .await
         .unwrap();
     let a = ClientId::parse("client-a").unwrap();
-    s.note_client(tenant, &created.id, &a).await.unwrap();
-    s.note_client(tenant, &created.id, &a).await.unwrap();
-    s.note_client(tenant, &created.id, &ClientId::parse("client-b").unwrap())
+    s.note_client(tenant, &created.session.id, &a)
         .await
         .unwrap();
-    let ended = s.end(tenant, &created.id).await.unwrap().unwrap();
+    s.note_client(tenant, &created.session.id, &a)
+        .await
+        .unwrap();
+    s.note_client(
+        tenant,
+        &created.session.id,
+        &ClientId::parse("client-b").unwrap(),
+    )
+    .await
+    .unwrap();
+    let ended = s.end(tenant, &created.session.id).await.unwrap().unwrap();
     assert_eq!(ended.clients.len(), 2);
-    assert_eq!(ended.session.id, created.id);
-    assert!(s.get(tenant, &created.id, now()).await.unwrap().is_none());
-    assert!(s.end(tenant, &created.id).await.unwrap().is_none());
+    assert_eq!(ended.session, created.session);
+    assert!(
+        s.get(tenant, &created.secret, now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.end(tenant, &created.session.id).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -163,7 +180,59 @@ async fn sid_is_stable_and_does_not_reveal_the_id() {
         )
         .await
         .unwrap();
-    assert_eq!(created.sid(), created.clone().sid());
-    assert!(!created.id.contains(&created.sid()));
-    assert_eq!(created.sid().len(), 22);
+    let sid = created.session.sid();
+    assert!(!created.secret.contains(&sid));
+    assert_eq!(sid.len(), 22);
+    // The formula sessions always had, so a `sid` in an ID token keeps naming its session.
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("sid:{}", created.secret).as_bytes(),
+    );
+    assert_eq!(sid, URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]));
+}
+
+#[tokio::test]
+async fn the_secret_is_stored_only_as_its_one_way_hash() {
+    let cache = Arc::new(MemoryStore::new());
+    let s = Sessions::new(cache.clone());
+    let tenant = TenantId::generate();
+    let created = s
+        .create(tenant, UserId::generate(), vec![], None, now())
+        .await
+        .unwrap();
+    s.note_client(
+        tenant,
+        &created.session.id,
+        &ClientId::parse("client-a").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.session.id, stored_id(&created.secret));
+    assert_ne!(created.session.id, created.secret);
+    let held = cache.entries();
+    assert_eq!(
+        held.len(),
+        3,
+        "the session, its clients and the user's index"
+    );
+    for (key, value) in held {
+        let value = String::from_utf8(value).unwrap();
+        assert!(
+            !key.contains(&created.secret) && !value.contains(&created.secret),
+            "{key} = {value}"
+        );
+    }
+    assert!(
+        s.get(tenant, &created.session.id, now())
+            .await
+            .unwrap()
+            .is_none(),
+        "the stored id is no cookie"
+    );
+    assert!(
+        s.get(tenant, &created.secret, now())
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -32,7 +32,7 @@ async fn a_users_sessions_are_listed_and_no_one_elses() {
         .await
         .unwrap();
     let ids: Vec<&str> = listed.iter().map(|x| x.id.as_str()).collect();
-    assert_eq!(ids, [first.id.as_str(), second.id.as_str()]);
+    assert_eq!(ids, [first.session.id.as_str(), second.session.id.as_str()]);
     let elsewhere = s
         .list_for_user(TenantId::generate(), user, now())
         .await
@@ -45,11 +45,11 @@ async fn ended_and_expired_sessions_drop_out_of_the_list() {
     let s = sessions();
     let (tenant, user) = (TenantId::generate(), UserId::generate());
     let ended = s.create(tenant, user, vec![], None, now()).await.unwrap();
-    s.end(tenant, &ended.id).await.unwrap();
+    s.end(tenant, &ended.session.id).await.unwrap();
     let idle = s.create(tenant, user, vec![], None, now()).await.unwrap();
     assert_eq!(
         s.list_for_user(tenant, user, now()).await.unwrap(),
-        vec![idle.clone()]
+        vec![idle.session.clone()]
     );
     let much_later = now() + TimeDelta::hours(1);
     assert!(
@@ -76,22 +76,25 @@ async fn one_session_is_ended_by_its_sid_and_all_at_once() {
             .is_none()
     );
     assert!(
-        s.end_for_user(tenant, UserId::generate(), &a.sid(), now())
+        s.end_for_user(tenant, UserId::generate(), &a.session.sid(), now())
             .await
             .unwrap()
             .is_none(),
         "another user's sid ends nothing"
     );
-    let ended = s.end_for_user(tenant, user, &a.sid(), now()).await.unwrap();
-    assert_eq!(ended.unwrap().session.id, a.id);
-    assert!(s.get(tenant, &a.id, now()).await.unwrap().is_none());
+    let ended = s
+        .end_for_user(tenant, user, &a.session.sid(), now())
+        .await
+        .unwrap();
+    assert_eq!(ended.unwrap().session.id, a.session.id);
+    assert!(s.get(tenant, &a.secret, now()).await.unwrap().is_none());
     let all = s.end_all_for_user(tenant, user).await.unwrap();
     let mut ids: Vec<String> = all.into_iter().map(|e| e.session.id).collect();
     ids.sort();
-    let mut expected = vec![b.id.clone(), c.id.clone()];
+    let mut expected = vec![b.session.id.clone(), c.session.id.clone()];
     expected.sort();
     assert_eq!(ids, expected);
-    assert!(s.get(tenant, &b.id, now()).await.unwrap().is_none());
+    assert!(s.get(tenant, &b.secret, now()).await.unwrap().is_none());
     assert!(
         s.list_for_user(tenant, user, now())
             .await

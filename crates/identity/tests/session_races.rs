@@ -82,7 +82,8 @@ async fn a_session_ended_while_it_is_being_read_stays_ended_on_every_backend() {
                 .create(tenant, user, vec!["pwd".into()], None, now())
                 .await
                 .unwrap();
-            let cookie = created.id.clone();
+            let cookie = created.secret.clone();
+            let id = created.session.id.clone();
             let readers = (0..READERS).map(|i| {
                 let (sessions, cookie, client) = (sessions.clone(), cookie.clone(), client.clone());
                 tokio::spawn(async move {
@@ -97,8 +98,8 @@ async fn a_session_ended_while_it_is_being_read_stays_ended_on_every_backend() {
                 })
             });
             let ender = {
-                let (sessions, cookie) = (sessions.clone(), cookie.clone());
-                tokio::spawn(async move { sessions.end(tenant, &cookie).await.unwrap() })
+                let (sessions, id) = (sessions.clone(), id.clone());
+                tokio::spawn(async move { sessions.end(tenant, &id).await.unwrap() })
             };
             let (_, ended) = futures::join!(join_all(readers), ender);
             assert!(
@@ -150,7 +151,7 @@ async fn revoking_all_while_sessions_are_read_and_created_leaves_none_behind_on_
                     .create(tenant, user, vec!["pwd".into()], None, now())
                     .await
                     .unwrap();
-                cookies.push(s.id.clone());
+                cookies.push(s.secret.clone());
             }
             let readers = cookies.iter().flat_map(|cookie| {
                 let sessions = sessions.clone();
@@ -193,7 +194,7 @@ async fn sessions_signed_in_at_once_are_all_listed_and_all_revoked_on_every_back
                     .create(tenant, user, vec!["pwd".into()], None, now())
                     .await
                     .unwrap()
-                    .id
+                    .secret
             })
         });
         let cookies: Vec<String> = join_all(creators)

@@ -33,7 +33,8 @@ pub struct AuthorizationCode {
     pub nonce: Option<String>,
     pub scope: Scope,
     pub user_id: String,
-    /// The browser session's secret id (for logout), never put in a token.
+    /// The browser session's stored id (for logout): a one-way hash of the cookie's secret,
+    /// never the secret itself, and never put in a token.
     pub session_id: Option<String>,
     pub sid: Option<String>,
     pub auth_time: Option<DateTime<Utc>>,

@@ -15,7 +15,9 @@ pub struct RefreshTokenFamily {
     /// The end user's subject, or `None` for grants without one.
     pub subject: Option<String>,
     pub scope: Scope,
-    /// The browser session the grant came from, if any (for logout).
+    /// The stored id of the browser session the grant came from, if any (for logout): a
+    /// one-way hash of the cookie's secret, so the database holds nothing a browser could
+    /// present.
     pub session_id: Option<String>,
     pub auth_time: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

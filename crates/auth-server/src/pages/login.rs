@@ -240,7 +240,7 @@ pub async fn submit(
     {
         tracing::warn!(error = %e, "ending the previous session failed");
     }
-    let session = match server
+    let signed_in = match server
         .sessions
         .create(tenant.id, user.id, vec!["pwd".to_owned()], None, now)
         .await
@@ -252,7 +252,7 @@ pub async fn submit(
         }
     };
     tracing::info!(tenant = %tenant.slug, user = %user.id, "signed in");
-    let cookie = session_cookie(tenant, &session, pages.secure_cookies);
+    let cookie = session_cookie(tenant, &signed_in, pages.secure_cookies);
     let res = match &next {
         Next::Interaction(i) => headers::see_other(&interaction::resume_location(tenant, &i.id)),
         Next::ReturnTo(to) => headers::see_other(to),

@@ -277,7 +277,10 @@ async fn the_session_cookie_value_is_stored_nowhere_on_every_backend() {
             .await
             .unwrap()
             .unwrap();
-        let stored = family.session_id.clone().expect("the family names its session");
+        let stored = family
+            .session_id
+            .clone()
+            .expect("the family names its session");
         assert!(
             !stored.contains(&cookie),
             "{}: refresh_token_families.session_id holds the cookie value",
@@ -304,7 +307,12 @@ async fn the_session_cookie_value_is_stored_nowhere_on_every_backend() {
         );
 
         // The admin list and logout still find the session by what is stored.
-        assert_eq!(listed_sessions(&app, &admin, &user).await, 1, "{}", app.backend);
+        assert_eq!(
+            listed_sessions(&app, &admin, &user).await,
+            1,
+            "{}",
+            app.backend
+        );
         assert!(signed_in(&app, &spa, &cookie).await, "{}", app.backend);
         let confirm = browser.get(&format!("{}/logout", app.issuer("demo"))).await;
         let csrf = confirm.hidden("csrf_token");
@@ -316,7 +324,12 @@ async fn the_session_cookie_value_is_stored_nowhere_on_every_backend() {
             .await;
         assert_eq!(out.status, 200, "{}", out.body);
         assert!(!signed_in(&app, &spa, &cookie).await, "{}", app.backend);
-        assert_eq!(listed_sessions(&app, &admin, &user).await, 0, "{}", app.backend);
+        assert_eq!(
+            listed_sessions(&app, &admin, &user).await,
+            0,
+            "{}",
+            app.backend
+        );
         app.cleanup().await;
     }
 }

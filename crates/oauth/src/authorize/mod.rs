@@ -31,7 +31,9 @@ use crate::token_service::{TokenService, internal, unavailable};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticatedSubject {
     pub user_id: UserId,
-    /// The session's secret id (bound to codes for logout; never put in a token).
+    /// The session's stored id, a one-way hash of the cookie's secret (bound to codes and
+    /// refresh-token families for logout; never put in a token). The secret itself never
+    /// reaches this crate.
     pub session_id: String,
     /// The session's public id, the ID token's `sid`.
     pub sid: String,

@@ -14,6 +14,7 @@ pub struct Model {
     /// The space-delimited scope string (RFC 6749 §3.3).
     #[sea_orm(column_type = "Text")]
     pub scope: String,
+    /// The browser session's stored id (a one-way hash of its cookie secret), never the secret.
     pub session_id: Option<String>,
     pub auth_time: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -234,3 +234,55 @@ async fn a_rotation_waits_for_a_concurrent_family_revocation_on_every_backend() 
         db.cleanup().await;
     }
 }
+
+/// Migration 20: families written before it name their browser session by the cookie's secret;
+/// afterwards by the session's stored id — the same one-way hash keyward-identity computes —
+/// so the database holds no secret. Families of one session keep naming one session, and
+/// families without a session stay without.
+#[tokio::test]
+async fn migration_20_replaces_session_secrets_by_stored_ids_on_every_backend() {
+    use keyward_identity::session::{STORED_ID_DOMAIN, stored_id};
+    use keyward_migrations::session_id_hashes::{Migration, SESSION_ID_DOMAIN, stored_session_id};
+    use keyward_migrations::{MigrationTrait, SchemaManager};
+    use keyward_oauth::{RefreshTokenFamily, RefreshTokenStore};
+    use keyward_testkit::store_contract::refresh_tokens::{family, token};
+    use keyward_testkit::store_contract::tenants::seed_tenant;
+
+    assert_eq!(SESSION_ID_DOMAIN, STORED_ID_DOMAIN);
+    let (laptop, phone) = ("L".repeat(43), "P".repeat(43));
+    assert_eq!(stored_session_id(&laptop), stored_id(&laptop));
+
+    for db in TestDb::all().await {
+        eprintln!("running on {}", db.backend());
+        let s = &db.store;
+        let tenant = seed_tenant(s, "acme").await;
+        let old = |session: Option<&str>| RefreshTokenFamily {
+            session_id: session.map(str::to_owned),
+            ..family(tenant.id)
+        };
+        let rows = [
+            (old(Some(&laptop)), "h-laptop-1"),
+            (old(Some(&laptop)), "h-laptop-2"),
+            (old(Some(&phone)), "h-phone"),
+            (old(None), "h-none"),
+        ];
+        for (f, hash) in &rows {
+            s.create_family(f, &token(f, hash, 0)).await.unwrap();
+        }
+
+        Migration
+            .up(&SchemaManager::new(s.connection()))
+            .await
+            .unwrap();
+
+        let session_of = async |hash: &str| {
+            let (_, f) = s.find(tenant.id, hash).await.unwrap().unwrap();
+            f.session_id
+        };
+        assert_eq!(session_of("h-laptop-1").await, Some(stored_id(&laptop)));
+        assert_eq!(session_of("h-laptop-2").await, Some(stored_id(&laptop)));
+        assert_eq!(session_of("h-phone").await, Some(stored_id(&phone)));
+        assert_eq!(session_of("h-none").await, None);
+        db.cleanup().await;
+    }
+}
