@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::app::{Options, TestApp};
 use crate::code_flow::{CHALLENGE, SPA_CB};
 use crate::page_client::Browser;
+use crate::pages::urlencode;
 
 const ROUNDS: usize = 16;
 const PAGE_LOADS: usize = 16;
@@ -328,6 +329,202 @@ async fn the_session_cookie_value_is_stored_nowhere_on_every_backend() {
             listed_sessions(&app, &admin, &user).await,
             0,
             "{}",
+            app.backend
+        );
+        app.cleanup().await;
+    }
+}
+
+/// Bytes held by the app's ephemeral store (keys and values).
+async fn stored_bytes(app: &TestApp) -> usize {
+    cache_entries(app)
+        .await
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum()
+}
+
+/// What one anonymous `/authorize` may leave in the ephemeral store, whatever it carries:
+/// the interaction (bounded by construction and checked before it is stored) and the
+/// address's rate-limit counter.
+const MAX_STORED_PER_ANONYMOUS_AUTHORIZE: usize = 16 * 1024;
+
+fn web_app_authorize(app: &TestApp, client: &str, extra: &str) -> String {
+    format!(
+        "{}/authorize?response_type=code&client_id={client}&redirect_uri=http://127.0.0.1:3000/callback&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        app.issuer("demo")
+    )
+}
+
+#[tokio::test]
+async fn an_anonymous_authorization_request_stores_a_bounded_interaction_on_every_backend() {
+    for app in TestApp::every_backend(Options::dev()).await {
+        let web = app.demo_client("Demo web app").id;
+        let long = |n: usize| "a".repeat(n);
+        let claims = format!(r#"{{"userinfo":{{"x":{{"value":"{}"}}}}}}"#, long(8000));
+        let shapes = [
+            ("typical", "&state=af0ifjsldkj&nonce=n-0S6_WzA2Mj".to_owned()),
+            (
+                "every parameter large",
+                format!(
+                    "&state={s}&nonce={s}&login_hint={s}&ui_locales={s}&acr_values={s}&display={s}&claims={c}",
+                    s = long(6000),
+                    c = urlencode(&claims),
+                ),
+            ),
+        ];
+        for (shape, extra) in shapes {
+            let before = stored_bytes(&app).await;
+            let res = app
+                .http
+                .get(web_app_authorize(&app, &web, &extra))
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.status().is_redirection() || res.status().is_client_error(),
+                "{}: {shape}: {}",
+                app.backend,
+                res.status()
+            );
+            let added = stored_bytes(&app).await.saturating_sub(before);
+            assert!(
+                added <= MAX_STORED_PER_ANONYMOUS_AUTHORIZE,
+                "{}: {shape}: one anonymous /authorize stored {added} bytes",
+                app.backend
+            );
+        }
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn oversized_authorization_parameters_are_invalid_request_on_every_backend() {
+    for app in TestApp::every_backend(Options::dev()).await {
+        let web = app.demo_client("Demo web app").id;
+        for (name, size) in [
+            ("state", 4096),
+            ("nonce", 1024),
+            ("login_hint", 1024),
+            ("ui_locales", 1024),
+            ("acr_values", 1024),
+            ("claims", 8192),
+            ("id_token_hint", 16384),
+        ] {
+            let value = if name == "claims" {
+                urlencode(&format!(r#"{{"userinfo":{{"x":"{}"}}}}"#, "a".repeat(size)))
+            } else {
+                "a".repeat(size)
+            };
+            let res = app
+                .http
+                .get(web_app_authorize(&app, &web, &format!("&{name}={value}")))
+                .send()
+                .await
+                .unwrap();
+            let to = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+            let to = to.unwrap_or_else(|| panic!("{}: {name}: {}", app.backend, res.status()));
+            let url = url::Url::parse(&app.base).unwrap().join(&to).unwrap();
+            let error = url
+                .query_pairs()
+                .find(|(k, _)| k == "error")
+                .map(|(_, v)| v.into_owned());
+            assert_eq!(
+                error.as_deref(),
+                Some("invalid_request"),
+                "{}: an oversized {name} goes back as invalid_request: {to}",
+                app.backend
+            );
+        }
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn starting_sign_ins_beyond_the_rate_of_an_address_gets_a_readable_429_on_every_backend() {
+    let options = Options::dev().var("KEYWARD_INTERACTION_LIMIT", "5");
+    for app in TestApp::every_backend(options).await {
+        let web = app.demo_client("Demo web app").id;
+        for i in 0..5 {
+            let res = app
+                .http
+                .get(web_app_authorize(&app, &web, "&state=st"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 302, "{}: request {i}", app.backend);
+        }
+        let before = stored_bytes(&app).await;
+        let res = app
+            .http
+            .get(web_app_authorize(&app, &web, "&state=st"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429, "{}", app.backend);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("<h1>"), "{}: a page: {body}", app.backend);
+        assert!(body.contains("Too many"), "{}: {body}", app.backend);
+        let added = stored_bytes(&app).await.saturating_sub(before);
+        assert!(added < 64, "{}: a refused request stores no interaction ({added} bytes)", app.backend);
+
+        // Another tenant counts on its own, and a signed-in browser starts no interaction.
+        app.tenant("acme").await;
+        let acme = app
+            .client(
+                "acme",
+                &["--redirect-uri", "https://rp.test/cb", "--public", "--first-party"],
+            )
+            .await;
+        let res = app
+            .http
+            .get(format!(
+                "{}/authorize?response_type=code&client_id={}&redirect_uri=https://rp.test/cb&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
+                app.issuer("acme"),
+                acme.id
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302, "{}: another tenant", app.backend);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bogus_authorization_code_stores_nothing_on_every_backend() {
+    for app in TestApp::every_backend(Options::dev()).await {
+        let spa = app.demo_client("Demo SPA").id;
+        let before = cache_entries(&app).await;
+        for i in 0..20 {
+            let code = format!("bogus-code-{i}-{}", "x".repeat(30));
+            let res = app
+                .post(
+                    "demo",
+                    "token",
+                    None,
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("client_id", &spa),
+                        ("code", &code),
+                        ("code_verifier", crate::code_flow::VERIFIER),
+                        ("redirect_uri", SPA_CB),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), 400, "{}", app.backend);
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"], "invalid_grant", "{}", app.backend);
+        }
+        let after = cache_entries(&app).await;
+        let added: Vec<&String> = after
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !before.iter().any(|(b, _)| b == *k))
+            .collect();
+        assert!(
+            added.is_empty(),
+            "{}: bogus codes left markers: {added:?}",
             app.backend
         );
         app.cleanup().await;
