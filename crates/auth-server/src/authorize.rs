@@ -32,7 +32,12 @@ pub async fn get(
     let subject = subject(&server, &req, &tenant.tenant).await;
     let outcome = server
         .authorize
-        .authorize(&tenant, req.query_string().as_bytes(), subject.as_ref())
+        .authorize(
+            &tenant,
+            req.query_string().as_bytes(),
+            subject.as_ref(),
+            keyward_http::client_ip::client_ip(&req),
+        )
         .await;
     render(&server, &tenant, subject.as_ref(), outcome, false).await
 }
@@ -62,7 +67,12 @@ pub async fn post(
     let subject = subject(&server, &req, &tenant.tenant).await;
     let outcome = server
         .authorize
-        .authorize(&tenant, &body, subject.as_ref())
+        .authorize(
+            &tenant,
+            &body,
+            subject.as_ref(),
+            keyward_http::client_ip::client_ip(&req),
+        )
         .await;
     render(&server, &tenant, subject.as_ref(), outcome, true).await
 }

@@ -27,6 +27,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Proxies whose `X-Forwarded-For` names the client (for throttling); none by default.
     pub trusted_proxies: Vec<Cidr>,
+    /// Sign-in interactions one address may start per tenant in 10 minutes.
+    pub interaction_limit: u64,
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -59,6 +61,7 @@ struct FileConfig {
     master_key: Option<String>,
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
+    interaction_limit: Option<u64>,
 }
 
 /// A raw value and where it came from, for error messages.
@@ -70,6 +73,7 @@ struct Raw {
 impl Config {
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
     pub const DEFAULT_REDIS_PREFIX: &'static str = "keyward:";
+    pub const DEFAULT_INTERACTION_LIMIT: u64 = 300;
 
     /// Loads defaults, then `file`, then the environment (read through `env`, so tests can
     /// pass their own).
@@ -183,6 +187,19 @@ impl Config {
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
+        let interaction_limit = match pick(
+            "KEYWARD_INTERACTION_LIMIT",
+            file_cfg.interaction_limit.map(|n| n.to_string()),
+            "interaction_limit",
+        ) {
+            Some(raw) => raw
+                .value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError::new(raw.key, "must be a whole number above 0"))?,
+            None => Self::DEFAULT_INTERACTION_LIMIT,
+        };
         let log_format = log_format_flag
             .or(file_cfg.log_format)
             .unwrap_or(LogFormat::Human);
@@ -196,6 +213,7 @@ impl Config {
             master_key,
             log_format,
             trusted_proxies,
+            interaction_limit,
         })
     }
 
@@ -339,6 +357,21 @@ mod tests {
         assert_eq!(c.trusted_proxies[0].to_string(), "192.168.0.0/16");
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
+    }
+
+    #[test]
+    fn interaction_limit_defaults_to_300_and_refuses_what_is_not_a_positive_count() {
+        let c = Config::load(None, None, env(&[])).map(|c| c.interaction_limit);
+        assert_eq!(c.ok(), Some(300));
+        let c = Config::load(None, None, env(&[("KEYWARD_INTERACTION_LIMIT", "5000")]));
+        assert_eq!(c.map(|c| c.interaction_limit).ok(), Some(5000));
+        for bad in ["0", "-1", "many"] {
+            let bad = Config::load(None, None, env(&[("KEYWARD_INTERACTION_LIMIT", bad)]));
+            assert_eq!(
+                bad.map_err(|e| e.key).err(),
+                Some("KEYWARD_INTERACTION_LIMIT".to_owned())
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use keyward_oauth::authorize::AuthorizationEndpoint;
 use keyward_oauth::claims::UserClaims;
 use keyward_oauth::client_secret::ClientSecretHasher;
 use keyward_oauth::directory::Directory;
+use keyward_oauth::interaction::InteractionLimit;
 use keyward_oauth::keyring::KeyRing;
 use keyward_oauth::userinfo::UserInfoEndpoint;
 use keyward_oauth::{TokenService, TokenServicePorts};
@@ -296,11 +297,14 @@ impl Platform {
             .with_audit(audit),
         );
         let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
-        let authorize = Arc::new(AuthorizationEndpoint::new(
-            tokens.clone(),
-            store,
-            claims.clone(),
-        ));
+        let interaction_limit = InteractionLimit {
+            per_address: self.config.interaction_limit,
+            ..InteractionLimit::default()
+        };
+        let authorize = Arc::new(
+            AuthorizationEndpoint::new(tokens.clone(), store, claims.clone())
+                .with_interaction_limit(interaction_limit),
+        );
         let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims));
         Ok(Protocol {
             directory,

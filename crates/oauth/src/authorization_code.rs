@@ -2,8 +2,10 @@
 //! ephemeral store for at most [`CODE_TTL`], bound to the client, the redirect URI, the PKCE
 //! challenge, the nonce, the scope and the browser session, and taken atomically on use.
 //!
-//! A second use is refused and revokes what the first use issued (RFC 6749 §4.1.2): the first
-//! use leaves a `code-used` marker naming the access token's jti and the refresh-token family.
+//! A second use is refused and revokes what the first use issued (RFC 6749 §4.1.2): every code
+//! is issued with a `code-used` marker (empty until the first use records the access token's
+//! jti and the refresh-token family in it). Only a code that has that marker can be a replay,
+//! so an unknown or made-up code is refused without anything being stored for it.
 
 use std::time::Duration;
 
@@ -84,8 +86,20 @@ pub async fn issue(
 ) -> Result<String, OAuthError> {
     let code = try_random_token(32).map_err(|e| internal("generating a code", e))?;
     let value = serde_json::to_vec(grant).map_err(|e| internal("serialising a code", e))?;
+    let hashed = hash(&code);
+    // The marker first: a code whose marker is missing would pass for unknown when replayed.
+    let unused =
+        serde_json::to_vec(&UsedCode::default()).map_err(|e| internal("serialising a code", e))?;
     cache
-        .put(&code_key(grant.tenant_id, &hash(&code)), &value, CODE_TTL)
+        .put(
+            &used_key(grant.tenant_id, &hashed),
+            &unused,
+            USED_MARKER_TTL,
+        )
+        .await
+        .map_err(|e| unavailable("storing a code", e))?;
+    cache
+        .put(&code_key(grant.tenant_id, &hashed), &value, CODE_TTL)
         .await
         .map_err(|e| unavailable("storing a code", e))?;
     Ok(code)
@@ -114,6 +128,14 @@ pub async fn redeem(
         .await
         .map_err(|e| unavailable("taking a code", e))?;
     let Some(raw) = taken else {
+        // Only an issued code has a marker: anything else is unknown, and nothing is stored.
+        let issued = cache
+            .get(&used_key(tenant, &hashed))
+            .await
+            .map_err(|e| unavailable("looking up a used code", e))?;
+        if issued.is_none() {
+            return Ok(Redeemed::Unknown);
+        }
         // Flag the replay first, then read what the first use issued: a first use still in
         // flight reads the flag after recording its tokens (see `replayed_meanwhile`), so one
         // of the two always sees the other.
@@ -130,7 +152,7 @@ pub async fn redeem(
             None => Redeemed::Unknown,
         });
     };
-    mark_used(cache, tenant, code, &UsedCode::default()).await?;
+    // The marker written with the code stays empty until `mark_used` records the tokens.
     let grant = serde_json::from_slice(&raw).map_err(|e| internal("reading a code", e))?;
     Ok(Redeemed::Fresh(Box::new(grant)))
 }
@@ -231,6 +253,19 @@ mod tests {
             redeem(&cache, tenant, "unknown").await.unwrap(),
             Redeemed::Unknown
         ));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_code_is_refused_without_storing_anything() {
+        let cache = Cache::default();
+        let tenant = TenantId::generate();
+        for code in ["unknown", "made-up-code-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+            assert!(matches!(
+                redeem(&cache, tenant, code).await.unwrap(),
+                Redeemed::Unknown
+            ));
+        }
+        assert!(cache.is_empty(), "nothing stored for unknown codes");
     }
 
     trait ReplayOf {

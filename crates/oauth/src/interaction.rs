@@ -7,15 +7,73 @@
 //! `/t/{tenant}/login?interaction={id}` or `/t/{tenant}/consent?interaction={id}`; the page,
 //! once done, redirects to `/t/{tenant}/authorize/resume?interaction={id}`, where the
 //! request is evaluated again with the browser session (and consent) now in place.
+//!
+//! Anyone can start an interaction, signed in or not, so what one may store is bounded: each
+//! parameter it keeps has a maximum length (`authorize::request`), the stored record may not
+//! exceed [`MAX_STORED_BYTES`], it lives [`INTERACTION_TTL`], and an address may start only
+//! [`InteractionLimit::per_address`] of them per tenant in [`InteractionLimit::window`].
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use keyward_core::{ClientId, Scope, TenantId, UserId};
+use keyward_core::{ClientId, EphemeralError, EphemeralStore, Scope, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
-/// How long a person has to finish signing in and consenting.
-pub const INTERACTION_TTL: Duration = Duration::from_secs(15 * 60);
+/// How long a person has to finish signing in and consenting: 10 minutes, between
+/// Keycloak's login-action timeout (5 min) and the 30 min login lifetimes of Keycloak and
+/// ORY Hydra — long enough to find a password, short enough that abandoned requests do not
+/// pile up. Pages past it say the request expired and to start again from the application.
+pub const INTERACTION_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// The most a stored interaction may weigh. A typical one is about 1 KiB; with every kept
+/// parameter at its limit (`authorize::request::MAX_PARAM_BYTES`) about 17 KiB. Checked
+/// before every write, so no request, however crafted, stores more.
+pub const MAX_STORED_BYTES: usize = 24 * 1024;
+
+/// How many interactions one address may start at one tenant per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InteractionLimit {
+    pub per_address: u64,
+    pub window: Duration,
+}
+
+impl Default for InteractionLimit {
+    /// 300 per 10 minutes: a sign-in starts one, so this is an office of people behind one
+    /// NAT signing in at once, and at most a few MiB per address for an attacker.
+    fn default() -> Self {
+        Self {
+            per_address: 300,
+            window: INTERACTION_TTL,
+        }
+    }
+}
+
+/// The rate-limit bucket of a client address: IPv4 addresses one by one, IPv6 by their /64
+/// (one subscriber usually holds a whole /64, so counting single addresses would not limit
+/// anyone). An unknown address shares one bucket.
+fn address_bucket(address: Option<IpAddr>) -> String {
+    match address.map(|a| a.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".to_owned(),
+    }
+}
+
+/// Counts one interaction started from `address` at `tenant`; false once the address has
+/// started more than the limit in the current window.
+pub async fn admit(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    address: Option<IpAddr>,
+    limit: InteractionLimit,
+) -> Result<bool, EphemeralError> {
+    let key = format!("interactions_started:{tenant}:{}", address_bucket(address));
+    Ok(cache.incr(&key, limit.window).await? <= limit.per_address)
+}
 
 /// The ephemeral-store key of an interaction.
 pub fn interaction_key(id: &str) -> String {
@@ -56,4 +114,73 @@ pub struct Interaction {
 pub enum InteractionNeed {
     Login,
     Consent,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::authorize::request::{
+        AuthorizationRequest, MAX_PARAM_BYTES, Prompt, ResponseMode, ResponseType,
+    };
+
+    #[test]
+    fn an_interaction_with_every_parameter_at_its_limit_fits_the_stored_bound() {
+        let at_limit = |name: &str| {
+            let max = MAX_PARAM_BYTES.iter().find(|(n, _)| *n == name).unwrap().1;
+            // JSON escapes a quote as two bytes: the worst a parameter can weigh stored.
+            "\"".repeat(max)
+        };
+        let claims = serde_json::json!({ "userinfo": { "x": { "value": "a".repeat(4000) } } });
+        let request = AuthorizationRequest {
+            client_id: ClientId::generate(),
+            redirect_uri: format!("https://rp.example/{}", "p".repeat(500)),
+            response_type: ResponseType::parse("code id_token").unwrap(),
+            response_mode: ResponseMode::FormPost,
+            state: Some(at_limit("state")),
+            scope: Scope::parse("openid profile email address phone offline_access").unwrap(),
+            nonce: Some(at_limit("nonce")),
+            code_challenge: None,
+            prompt: Prompt::default(),
+            max_age: Some(i64::MAX),
+            id_token_hint: Some("h".repeat(8192)),
+            login_hint: Some(at_limit("login_hint")),
+            ui_locales: Some(at_limit("ui_locales")),
+            acr_values: Some(at_limit("acr_values")),
+            claims: Some(claims),
+            display: Some(at_limit("display")),
+        };
+        let interaction = Interaction {
+            id: "i".repeat(22),
+            tenant_id: TenantId::generate(),
+            client_id: request.client_id.clone(),
+            client_name: "n".repeat(200),
+            scopes: request.scope.clone(),
+            login_hint: request.login_hint.clone(),
+            ui_locales: request.ui_locales.clone(),
+            reauthenticate_after: Some(Utc::now()),
+            needs: InteractionNeed::Consent,
+            request: serde_json::to_value(&request).unwrap(),
+            consent_denied: false,
+            user_id: Some(UserId::generate()),
+            created_at: Utc::now(),
+        };
+        let stored = serde_json::to_vec(&interaction).unwrap().len();
+        assert!(stored <= MAX_STORED_BYTES, "{stored} bytes");
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let bucket =
+            |s: &str| address_bucket(Some(s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
+        assert_eq!(
+            bucket("2001:db8:1:2:aaaa::1"),
+            bucket("2001:db8:1:2:bbbb::2")
+        );
+        assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
+        assert_eq!(bucket("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_ne!(bucket("192.0.2.7"), bucket("192.0.2.8"));
+        assert_eq!(address_bucket(None), "unknown");
+    }
 }

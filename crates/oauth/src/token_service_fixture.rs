@@ -211,6 +211,13 @@ pub struct Cache {
     revoked: Mutex<Vec<(String, String)>>,
 }
 
+impl Cache {
+    /// Whether nothing at all is held.
+    pub fn is_empty(&self) -> bool {
+        self.values.lock().unwrap().is_empty() && self.revoked.lock().unwrap().is_empty()
+    }
+}
+
 #[async_trait]
 impl EphemeralStore for Cache {
     async fn put(&self, key: &str, value: &[u8], _: StdDuration) -> Result<(), EphemeralError> {

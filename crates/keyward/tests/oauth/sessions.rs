@@ -347,7 +347,8 @@ async fn stored_bytes(app: &TestApp) -> usize {
 /// What one anonymous `/authorize` may leave in the ephemeral store, whatever it carries:
 /// the interaction (bounded by construction and checked before it is stored) and the
 /// address's rate-limit counter.
-const MAX_STORED_PER_ANONYMOUS_AUTHORIZE: usize = 16 * 1024;
+const MAX_STORED_PER_ANONYMOUS_AUTHORIZE: usize =
+    keyward_oauth::interaction::MAX_STORED_BYTES + 128;
 
 fn web_app_authorize(app: &TestApp, client: &str, extra: &str) -> String {
     format!(
@@ -362,8 +363,38 @@ async fn an_anonymous_authorization_request_stores_a_bounded_interaction_on_ever
         let web = app.demo_client("Demo web app").id;
         let long = |n: usize| "a".repeat(n);
         let claims = format!(r#"{{"userinfo":{{"x":{{"value":"{}"}}}}}}"#, long(8000));
+        let limit = |name: &str| {
+            keyward_oauth::authorize::request::MAX_PARAM_BYTES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap()
+                .1
+        };
+        let at_limit_claims = {
+            let frame = r#"{"userinfo":{"x":{"value":""}}}"#.len();
+            format!(
+                r#"{{"userinfo":{{"x":{{"value":"{}"}}}}}}"#,
+                long(limit("claims") - frame)
+            )
+        };
         let shapes = [
-            ("typical", "&state=af0ifjsldkj&nonce=n-0S6_WzA2Mj".to_owned()),
+            (
+                "typical",
+                "&state=af0ifjsldkj&nonce=n-0S6_WzA2Mj".to_owned(),
+            ),
+            (
+                "every parameter at its limit",
+                format!(
+                    "&state={}&nonce={}&login_hint={}&ui_locales={}&acr_values={}&display={}&claims={}",
+                    long(limit("state")),
+                    long(limit("nonce")),
+                    long(limit("login_hint")),
+                    long(limit("ui_locales")),
+                    long(limit("acr_values")),
+                    long(limit("display")),
+                    urlencode(&at_limit_claims),
+                ),
+            ),
             (
                 "every parameter large",
                 format!(
@@ -388,6 +419,11 @@ async fn an_anonymous_authorization_request_stores_a_bounded_interaction_on_ever
                 res.status()
             );
             let added = stored_bytes(&app).await.saturating_sub(before);
+            eprintln!(
+                "{}: {shape}: {} -> {added} bytes stored",
+                app.backend,
+                res.status()
+            );
             assert!(
                 added <= MAX_STORED_PER_ANONYMOUS_AUTHORIZE,
                 "{}: {shape}: one anonymous /authorize stored {added} bytes",
@@ -422,7 +458,10 @@ async fn oversized_authorization_parameters_are_invalid_request_on_every_backend
                 .send()
                 .await
                 .unwrap();
-            let to = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+            let to = res
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned());
             let to = to.unwrap_or_else(|| panic!("{}: {name}: {}", app.backend, res.status()));
             let url = url::Url::parse(&app.base).unwrap().join(&to).unwrap();
             let error = url
@@ -466,14 +505,23 @@ async fn starting_sign_ins_beyond_the_rate_of_an_address_gets_a_readable_429_on_
         assert!(body.contains("<h1>"), "{}: a page: {body}", app.backend);
         assert!(body.contains("Too many"), "{}: {body}", app.backend);
         let added = stored_bytes(&app).await.saturating_sub(before);
-        assert!(added < 64, "{}: a refused request stores no interaction ({added} bytes)", app.backend);
+        assert!(
+            added < 64,
+            "{}: a refused request stores no interaction ({added} bytes)",
+            app.backend
+        );
 
         // Another tenant counts on its own, and a signed-in browser starts no interaction.
         app.tenant("acme").await;
         let acme = app
             .client(
                 "acme",
-                &["--redirect-uri", "https://rp.test/cb", "--public", "--first-party"],
+                &[
+                    "--redirect-uri",
+                    "https://rp.test/cb",
+                    "--public",
+                    "--first-party",
+                ],
             )
             .await;
         let res = app

@@ -9,6 +9,7 @@ pub mod error;
 pub mod request;
 mod response;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -22,7 +23,10 @@ use crate::client::Client;
 use crate::consent::ConsentStore;
 use crate::directory::TenantEntry;
 use crate::id_token;
-use crate::interaction::{INTERACTION_TTL, Interaction, InteractionNeed, interaction_key};
+use crate::interaction::{
+    self, INTERACTION_TTL, Interaction, InteractionLimit, InteractionNeed, MAX_STORED_BYTES,
+    interaction_key,
+};
 use crate::params::FormParams;
 use crate::subject::subject_for;
 use crate::token_service::{TokenService, internal, unavailable};
@@ -79,6 +83,7 @@ pub struct AuthorizationEndpoint {
     tokens: Arc<TokenService>,
     consents: Arc<dyn ConsentStore>,
     users: Arc<dyn UserClaims>,
+    interaction_limit: InteractionLimit,
 }
 
 impl std::fmt::Debug for AuthorizationEndpoint {
@@ -94,6 +99,8 @@ struct Pending<'a> {
     client: Arc<Client>,
     request: AuthorizationRequest,
     interaction: Option<Interaction>,
+    /// Where the request came from, counted when it starts an interaction.
+    client_address: Option<IpAddr>,
 }
 
 impl AuthorizationEndpoint {
@@ -106,15 +113,24 @@ impl AuthorizationEndpoint {
             tokens,
             consents,
             users,
+            interaction_limit: InteractionLimit::default(),
         }
     }
 
-    /// RFC 6749 §4.1.1 / OIDC Core §3.1.2.1: a GET query string or POST form body.
+    /// How many interactions an address may start per tenant and window.
+    pub fn with_interaction_limit(mut self, limit: InteractionLimit) -> Self {
+        self.interaction_limit = limit;
+        self
+    }
+
+    /// RFC 6749 §4.1.1 / OIDC Core §3.1.2.1: a GET query string or POST form body, from
+    /// `client_address` (the browser's address, for the interaction rate limit).
     pub async fn authorize(
         &self,
         tenant: &TenantEntry,
         raw_params: &[u8],
         subject: Option<&AuthenticatedSubject>,
+        client_address: Option<IpAddr>,
     ) -> AuthorizeOutcome {
         let params = match FormParams::parse(raw_params) {
             Ok(p) => p,
@@ -145,7 +161,11 @@ impl AuthorizationEndpoint {
             Err(Untrusted(why)) => return show(400, "invalid_request", why),
         };
         let error_to = |e: AuthorizeError| {
-            let state = params.get("state").map(str::to_owned);
+            // An over-long state is not echoed: it is the error.
+            let state = params
+                .get("state")
+                .filter(|s| request::oversized_state(s).is_none())
+                .map(str::to_owned);
             error_redirect(
                 tenant,
                 redirect_uri.clone(),
@@ -168,6 +188,7 @@ impl AuthorizationEndpoint {
             client,
             request,
             interaction: None,
+            client_address,
         };
         self.decide(pending, subject).await
     }
@@ -237,6 +258,7 @@ impl AuthorizationEndpoint {
             client,
             request,
             interaction: Some(interaction),
+            client_address: None,
         };
         self.decide(pending, subject).await
     }
@@ -295,8 +317,12 @@ impl AuthorizationEndpoint {
             }
             // The sign-in that answers this interaction must happen from now on.
             let after = required_after.or(Some(now));
-            let interaction = self.save(p, InteractionNeed::Login, after, None).await?;
-            return Ok(AuthorizeOutcome::NeedLogin(interaction));
+            return Ok(
+                match self.save(p, InteractionNeed::Login, after, None).await? {
+                    Some(interaction) => AuthorizeOutcome::NeedLogin(interaction),
+                    None => too_many_interactions(),
+                },
+            );
         }
         let Some(subject) = subject else {
             return Err(AuthorizeError::new(
@@ -318,10 +344,13 @@ impl AuthorizationEndpoint {
                 ));
             }
             let after = p.interaction.as_ref().and_then(|i| i.reauthenticate_after);
-            let interaction = self
+            let saved = self
                 .save(p, InteractionNeed::Consent, after, Some(subject.user_id))
                 .await?;
-            return Ok(AuthorizeOutcome::NeedConsent(interaction));
+            return Ok(match saved {
+                Some(interaction) => AuthorizeOutcome::NeedConsent(interaction),
+                None => too_many_interactions(),
+            });
         }
         let mut params = response::issue(
             &self.tokens,
@@ -384,14 +413,29 @@ impl AuthorizationEndpoint {
         Ok(true)
     }
 
-    /// Stores (or updates) the interaction for the login or consent page.
+    /// Stores (or updates) the interaction for the login or consent page; `None` when this
+    /// request would start one more than its address may.
     async fn save(
         &self,
         p: &Pending<'_>,
         needs: InteractionNeed,
         reauthenticate_after: Option<DateTime<Utc>>,
         user_id: Option<UserId>,
-    ) -> Result<Interaction, AuthorizeError> {
+    ) -> Result<Option<Interaction>, AuthorizeError> {
+        if p.interaction.is_none() {
+            let admitted = interaction::admit(
+                self.tokens.cache.as_ref(),
+                p.tenant.tenant.id,
+                p.client_address,
+                self.interaction_limit,
+            )
+            .await
+            .map_err(|e| unavailable("counting interactions", e))?;
+            if !admitted {
+                tracing::info!(tenant = %p.tenant.tenant.slug, address = ?p.client_address, "interaction rate limit reached");
+                return Ok(None);
+            }
+        }
         let interaction = match &p.interaction {
             Some(existing) => Interaction {
                 needs,
@@ -419,12 +463,25 @@ impl AuthorizationEndpoint {
         };
         let raw = serde_json::to_vec(&interaction)
             .map_err(|e| internal("serialising an interaction", e))?;
+        if raw.len() > MAX_STORED_BYTES {
+            return Err(AuthorizeError::invalid_request("the request is too large"));
+        }
+        // An update keeps the interaction's original end: resuming never extends it.
+        let lived = (self.tokens.clock.now() - interaction.created_at)
+            .to_std()
+            .unwrap_or_default();
+        let ttl = INTERACTION_TTL.saturating_sub(lived);
+        if ttl.is_zero() {
+            return Err(AuthorizeError::invalid_request(
+                "this sign-in request has expired; start again from the application",
+            ));
+        }
         self.tokens
             .cache
-            .put(&interaction_key(&interaction.id), &raw, INTERACTION_TTL)
+            .put(&interaction_key(&interaction.id), &raw, ttl)
             .await
             .map_err(|e| unavailable("storing an interaction", e))?;
-        Ok(interaction)
+        Ok(Some(interaction))
     }
 
     /// Deletes the interaction once the request has its final answer.
@@ -447,6 +504,16 @@ impl AuthorizationEndpoint {
             e,
         )
     }
+}
+
+/// The page for a request that would start one interaction too many from its address: the
+/// browser is not sent on (nothing is stored), and the person is told to wait.
+fn too_many_interactions() -> AuthorizeOutcome {
+    show(
+        429,
+        "temporarily_unavailable",
+        "Too many sign-in requests were started from your network. Please wait a few minutes and try again.",
+    )
 }
 
 /// RFC 6749 §4.1.2 `state` and RFC 9207 `iss`, in every authorization response.

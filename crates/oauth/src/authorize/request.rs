@@ -136,6 +136,39 @@ pub struct AuthorizationRequest {
     pub display: Option<String>,
 }
 
+/// The longest value accepted for each parameter a request keeps while the person signs in
+/// (bytes). Every other parameter kept is bounded by what it must match (redirect URI, scope,
+/// PKCE challenge) or by its grammar. Generous for real clients — a `state` carrying a return
+/// address, an ID token with many claims — and small enough that an anonymous request cannot
+/// make the server hold much ([`crate::interaction::MAX_STORED_BYTES`]).
+pub const MAX_PARAM_BYTES: [(&str, usize); 8] = [
+    ("state", 2048),
+    ("nonce", 512),
+    ("login_hint", 256),
+    ("ui_locales", 128),
+    ("acr_values", 256),
+    ("display", 16),
+    ("claims", 4096),
+    ("id_token_hint", 8192),
+];
+
+/// `Some(limit)` when `state` is longer than it may be.
+pub fn oversized_state(state: &str) -> Option<usize> {
+    MAX_PARAM_BYTES
+        .iter()
+        .find(|(name, _)| *name == "state")
+        .map(|(_, max)| *max)
+        .filter(|max| state.len() > *max)
+}
+
+/// The first parameter of `params` longer than it may be, with its limit.
+pub fn oversized(params: &FormParams) -> Option<(&'static str, usize)> {
+    MAX_PARAM_BYTES
+        .iter()
+        .find(|(name, max)| params.get(name).is_some_and(|v| v.len() > *max))
+        .copied()
+}
+
 /// A request that names no known client or no registered redirect URI: shown on an error page,
 /// never redirected. RFC 6749 §4.1.2.1
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +220,11 @@ pub fn validate(
     pkce_required: bool,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     use AuthorizeErrorCode::*;
+    if let Some((name, max)) = oversized(params) {
+        return Err(AuthorizeError::invalid_request(format!(
+            "the {name} parameter is longer than {max} bytes"
+        )));
+    }
     if params.get("request").is_some() {
         return Err(err(
             RequestNotSupported,

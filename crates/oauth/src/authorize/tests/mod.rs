@@ -196,7 +196,7 @@ impl World {
 
     async fn go(&self, query: &str, subject: Option<&AuthenticatedSubject>) -> AuthorizeOutcome {
         self.endpoint
-            .authorize(&self.tenant, query.as_bytes(), subject)
+            .authorize(&self.tenant, query.as_bytes(), subject, None)
             .await
     }
 
