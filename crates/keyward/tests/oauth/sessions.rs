@@ -578,3 +578,100 @@ async fn a_bogus_authorization_code_stores_nothing_on_every_backend() {
         app.cleanup().await;
     }
 }
+
+/// The sign-in page of a new anonymous authorization request of the demo web app: (its
+/// interaction id, its CSRF token).
+async fn login_page_of_a_new_request(app: &TestApp, browser: &Browser) -> (String, String) {
+    let web = app.demo_client("Demo web app").id;
+    let start = browser.get(&web_app_authorize(app, &web, "&state=st")).await;
+    assert_eq!(start.status, 302, "{}", start.body);
+    let page = browser.get(&format!("{}{}", app.base, start.location())).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    (page.hidden("interaction"), page.hidden("csrf_token"))
+}
+
+fn refused_form(page: &crate::page_client::Page) -> bool {
+    page.status == 403 && page.body.contains("<h1>") && page.body.contains("form")
+}
+
+#[tokio::test]
+async fn a_csrf_token_of_another_tenant_is_refused_with_a_readable_403() {
+    let app = TestApp::dev().await;
+    app.tenant("acme").await;
+    app.user("acme", "demo", "demo-password").await;
+    let browser = Browser::new();
+    let demo_form = browser.get(&format!("{}/login", app.issuer("demo"))).await;
+    let token = demo_form.hidden("csrf_token");
+    // The browser sends the same CSRF cookie to acme (a sibling page could have set it there).
+    let at_acme = browser
+        .post(
+            &format!("{}/login", app.issuer("acme")),
+            &[
+                ("csrf_token", &token),
+                ("username", "demo"),
+                ("password", "demo-password"),
+            ],
+        )
+        .await;
+    assert!(refused_form(&at_acme), "{}: {}", at_acme.status, at_acme.body);
+    assert!(browser.cookie("keyward_session").is_none(), "not signed in at acme");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_csrf_token_of_another_interaction_is_refused_with_a_readable_403() {
+    let app = TestApp::dev().await;
+    let browser = Browser::new();
+    let (first, first_token) = login_page_of_a_new_request(&app, &browser).await;
+    let (second, second_token) = login_page_of_a_new_request(&app, &browser).await;
+    assert_ne!(first, second);
+    let login = format!("{}/login", app.issuer("demo"));
+    let crossed = browser
+        .post(
+            &login,
+            &[
+                ("csrf_token", &first_token),
+                ("interaction", &second),
+                ("username", "demo"),
+                ("password", "demo-password"),
+            ],
+        )
+        .await;
+    assert!(refused_form(&crossed), "{}: {}", crossed.status, crossed.body);
+    assert!(browser.cookie("keyward_session").is_none());
+    let own = browser
+        .post(
+            &login,
+            &[
+                ("csrf_token", &second_token),
+                ("interaction", &second),
+                ("username", "demo"),
+                ("password", "demo-password"),
+            ],
+        )
+        .await;
+    assert_eq!(own.status, 303, "its own token is accepted: {}", own.body);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_csrf_token_of_another_session_is_refused_with_a_readable_403() {
+    let app = TestApp::dev().await;
+    let browser = Browser::new();
+    sign_in(&app, &browser).await;
+    let logout = format!("{}/logout", app.issuer("demo"));
+    let old_token = browser.get(&logout).await.hidden("csrf_token");
+    // Signing in again replaces the session (same browser, same CSRF cookie).
+    sign_in(&app, &browser).await;
+    let confirm = format!("{}/logout/confirm", app.issuer("demo"));
+    let stale = browser.post(&confirm, &[("csrf_token", &old_token)]).await;
+    assert!(refused_form(&stale), "{}: {}", stale.status, stale.body);
+    let spa = app.demo_client("Demo SPA").id;
+    let cookie = browser.cookie("keyward_session").unwrap();
+    assert!(signed_in(&app, &spa, &cookie).await, "still signed in");
+    let fresh = browser.get(&logout).await.hidden("csrf_token");
+    let done = browser.post(&confirm, &[("csrf_token", &fresh)]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(!signed_in(&app, &spa, &cookie).await);
+    app.cleanup().await;
+}
