@@ -11,7 +11,9 @@ use keyward_oauth::interaction::Interaction;
 use keyward_oauth::params::FormParams;
 
 use super::layout::{escape, render};
-use super::{check_csrf, client_origins, csrf_field, error, headers, interaction, with_cookies};
+use super::{
+    FormFor, check_csrf, client_origins, csrf_field, error, headers, interaction, with_cookies,
+};
 use crate::AuthServer;
 use crate::session_cookie::current_session;
 
@@ -64,13 +66,11 @@ pub async fn show(
         Err(res) => return res,
     };
     let now = server.pages.clock.now();
-    if current_session(&req, &server.sessions, tenant, now)
-        .await
-        .is_none()
-    {
+    let Some(session) = current_session(&req, &server.sessions, tenant, now).await else {
         return headers::see_other(&interaction::login_location(tenant, &pending.id));
-    }
-    let (csrf, cookie) = match csrf_field(&server.pages, &req, tenant) {
+    };
+    let form_for = FormFor::SessionInteraction(&session.id, &pending.id);
+    let (csrf, cookie) = match csrf_field(&server.pages, &req, tenant, form_for) {
         Ok(field) => field,
         Err(res) => return res,
     };
@@ -124,9 +124,6 @@ pub async fn submit(
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(pages, &req, &params, tenant) {
-        return res;
-    }
     let pending = match pending(&server, tenant, &params).await {
         Ok(i) => i,
         Err(res) => return res,
@@ -135,6 +132,11 @@ pub async fn submit(
     let Some(session) = current_session(&req, &server.sessions, tenant, now).await else {
         return headers::see_other(&interaction::login_location(tenant, &pending.id));
     };
+    // The decision is this session's about this request: so must the token be.
+    let form_for = FormFor::SessionInteraction(&session.id, &pending.id);
+    if let Err(res) = check_csrf(pages, &req, &params, tenant, form_for) {
+        return res;
+    }
     let outcome = match params.get("decision") {
         Some("approve") => {
             let consent = Consent {

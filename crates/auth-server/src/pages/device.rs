@@ -17,7 +17,7 @@ use keyward_oauth::directory::TenantEntry;
 
 use super::consent::describe;
 use super::layout::{escape, render};
-use super::{check_csrf, csrf_field, error, headers, with_cookies};
+use super::{FormFor, check_csrf, csrf_field, error, headers, with_cookies};
 use crate::AuthServer;
 use crate::session_cookie::current_session;
 
@@ -45,7 +45,9 @@ fn page(tenant: &Tenant, status: StatusCode, title: &str, body: &str) -> HttpRes
     )
 }
 
-/// The form to type a code into, with `message` above it.
+/// The form to type a code into, with `message` above it. It only looks a code up (the
+/// decision is a form of its own, bound to the session), so its token is nobody's in
+/// particular.
 fn entry_form(
     server: &AuthServer,
     req: &HttpRequest,
@@ -54,7 +56,7 @@ fn entry_form(
     message: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
-    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
+    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant, FormFor::Anyone) {
         Ok(field) => field,
         Err(res) => return res,
     };
@@ -77,14 +79,16 @@ fn entry_form(
     with_cookies(page(tenant, status, "Connect a device", &body), cookie)
 }
 
-/// What the device asks for, with Approve and Deny.
+/// What the device asks for, with Approve and Deny, for the signed-in session `subject`.
 fn confirmation(
     server: &AuthServer,
     req: &HttpRequest,
     tenant: &Tenant,
     request: &DeviceRequest,
+    subject: &AuthenticatedSubject,
 ) -> HttpResponse {
-    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
+    let form_for = FormFor::Session(&subject.session_id);
+    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant, form_for) {
         Ok(field) => field,
         Err(res) => return res,
     };
@@ -216,7 +220,7 @@ pub async fn show(
         }
         Err(res) => return res,
     };
-    if subject(&server, &req, tenant).await.is_none() {
+    let Some(subject) = subject(&server, &req, tenant).await else {
         return entry_form(
             &server,
             &req,
@@ -225,8 +229,8 @@ pub async fn show(
             None,
             StatusCode::OK,
         );
-    }
-    confirmation(&server, &req, tenant, &request)
+    };
+    confirmation(&server, &req, tenant, &request, &subject)
 }
 
 /// POST {issuer}/device: the typed code; signed out → sign in first.
@@ -245,7 +249,7 @@ pub async fn submit(
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant) {
+    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant, FormFor::Anyone) {
         return res;
     }
     let typed = params.get("user_code").unwrap_or_default();
@@ -264,10 +268,10 @@ pub async fn submit(
         Err(res) => return res,
     };
     let code = request.display_user_code();
-    if subject(&server, &req, tenant).await.is_none() {
+    let Some(subject) = subject(&server, &req, tenant).await else {
         return headers::see_other(&login_location(tenant, &code));
-    }
-    confirmation(&server, &req, tenant, &request)
+    };
+    confirmation(&server, &req, tenant, &request, &subject)
 }
 
 /// POST {issuer}/device/decision: Approve or Deny, by the signed-in person.
@@ -286,9 +290,6 @@ pub async fn decide(
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant) {
-        return res;
-    }
     let typed = params.get("user_code").unwrap_or_default();
     let Some(subject) = subject(&server, &req, tenant).await else {
         let code = keyward_oauth::device_authorization::normalize_user_code(typed)
@@ -296,6 +297,11 @@ pub async fn decide(
             .unwrap_or_default();
         return headers::see_other(&login_location(tenant, &code));
     };
+    // The decision is this session's: so must the token be.
+    let form_for = FormFor::Session(&subject.session_id);
+    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant, form_for) {
+        return res;
+    }
     if let Err(res) = throttle(&server, &req, tenant).await {
         return res;
     }

@@ -45,6 +45,16 @@ pub fn forbidden_form(tenant: Option<&Tenant>) -> HttpResponse {
     )
 }
 
+/// A form whose CSRF token is genuine but past its lifetime.
+pub fn expired_form(tenant: Option<&Tenant>) -> HttpResponse {
+    error_page(
+        tenant,
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "This form was open too long and has expired. Reload the page and try again.",
+    )
+}
+
 /// A backend failed; the cause is logged by the caller.
 pub fn unavailable(tenant: Option<&Tenant>) -> HttpResponse {
     error_page(

@@ -13,7 +13,8 @@ use keyward_oauth::params::FormParams;
 
 use super::layout::{escape, render};
 use super::{
-    Pages, check_csrf, client_origins, csrf_field, error, headers, interaction, with_cookies,
+    FormFor, Pages, check_csrf, client_origins, csrf_field, error, headers, interaction,
+    with_cookies,
 };
 use crate::AuthServer;
 use crate::session_cookie::{current_session, session_cookie};
@@ -83,7 +84,11 @@ async fn render_form(
     form: Form<'_>,
 ) -> HttpResponse {
     let pages = &server.pages;
-    let (csrf, cookie) = match csrf_field(pages, req, tenant) {
+    let form_for = match next {
+        Next::Interaction(i) => FormFor::Interaction(&i.id),
+        Next::ReturnTo(_) | Next::Nowhere => FormFor::Anyone,
+    };
+    let (csrf, cookie) = match csrf_field(pages, req, tenant, form_for) {
         Ok(field) => field,
         Err(res) => return res,
     };
@@ -187,7 +192,12 @@ pub async fn submit(
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(pages, &req, &params, tenant) {
+    // The form continues the interaction it names, if any: its token must be that one's.
+    let form_for = match params.get("interaction") {
+        Some(id) => FormFor::Interaction(id),
+        None => FormFor::Anyone,
+    };
+    if let Err(res) = check_csrf(pages, &req, &params, tenant, form_for) {
         return res;
     }
     let next = match next(pages, tenant, &params).await {

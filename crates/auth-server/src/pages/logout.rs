@@ -19,7 +19,7 @@ use keyward_oauth::params::FormParams;
 use serde_json::Value;
 
 use super::layout::{escape, render};
-use super::{check_csrf, csrf_field, error, headers, with_cookies};
+use super::{FormFor, check_csrf, csrf_field, error, headers, with_cookies};
 use crate::AuthServer;
 use crate::session_cookie::{clear_session_cookie, current_session};
 
@@ -227,16 +227,19 @@ async fn handle(
         }
         return done(server, tenant, &request);
     }
-    confirmation(server, req, tenant, &request)
+    confirmation(server, req, tenant, &request, &session.id)
 }
 
+/// The page asking the person to confirm; its form is bound to the session it ends.
 fn confirmation(
     server: &AuthServer,
     req: &HttpRequest,
     tenant: &Tenant,
     request: &LogoutRequest,
+    session_id: &str,
 ) -> HttpResponse {
-    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant) {
+    let form_for = FormFor::Session(session_id);
+    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant, form_for) {
         Ok(field) => field,
         Err(res) => return res,
     };
@@ -340,7 +343,17 @@ pub async fn confirm(
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant) {
+    // Signed out already: nothing to end, answered as a GET without a session is.
+    let now = server.pages.clock.now();
+    if let Some(session) = current_session(&req, &server.sessions, tenant, now).await
+        && let Err(res) = check_csrf(
+            &server.pages,
+            &req,
+            &params,
+            tenant,
+            FormFor::Session(&session.id),
+        )
+    {
         return res;
     }
     let request = match validate(&server, &entry, &params).await {

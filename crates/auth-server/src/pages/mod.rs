@@ -23,7 +23,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::{Clock, EphemeralStore, Tenant};
-use keyward_http::csrf::{CSRF_FIELD, Csrf};
+use keyward_http::csrf::{CSRF_FIELD, Csrf, CsrfRefusal, CsrfScope};
 use keyward_identity::PasswordLogin;
 use keyward_oauth::ConsentStore;
 use keyward_oauth::directory::TenantEntry;
@@ -92,16 +92,52 @@ fn bad_request(tenant: Option<&Tenant>, why: &str) -> HttpResponse {
     error::error_page(tenant, StatusCode::BAD_REQUEST, "Invalid request", why)
 }
 
+/// What a hosted form acts on. Its CSRF token is bound to it (and to the tenant), so a token
+/// served for one sign-in request or session is refused for any other.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FormFor<'a> {
+    /// Nobody in particular: a sign-in without a pending request, the device-code form.
+    Anyone,
+    /// The pending sign-in request (interaction) with this id.
+    Interaction(&'a str),
+    /// The signed-in session with this stored id.
+    Session(&'a str),
+    /// A pending request, decided by the signed-in session (consent).
+    SessionInteraction(&'a str, &'a str),
+}
+
+impl FormFor<'_> {
+    fn binding(&self) -> String {
+        match self {
+            Self::Anyone => String::new(),
+            Self::Interaction(id) => format!("interaction:{id}"),
+            Self::Session(id) => format!("session:{id}"),
+            Self::SessionInteraction(session, interaction) => {
+                format!("session:{session}|interaction:{interaction}")
+            }
+        }
+    }
+}
+
 /// The hidden CSRF field of a form served to this browser, and the cookie to set with it.
 pub(crate) fn csrf_field(
     pages: &Pages,
     req: &HttpRequest,
     tenant: &Tenant,
+    form_for: FormFor<'_>,
 ) -> Result<(String, Option<Cookie<'static>>), HttpResponse> {
-    match pages
-        .csrf
-        .token(req, &tenant_path(tenant), pages.secure_cookies)
-    {
+    let binding = form_for.binding();
+    let scope = CsrfScope {
+        tenant: tenant.id,
+        binding: &binding,
+    };
+    match pages.csrf.token(
+        req,
+        &tenant_path(tenant),
+        pages.secure_cookies,
+        &scope,
+        pages.clock.now(),
+    ) {
         Ok(issued) => Ok((
             format!(
                 r#"<input type="hidden" name="{CSRF_FIELD}" value="{}">"#,
@@ -116,17 +152,26 @@ pub(crate) fn csrf_field(
     }
 }
 
-/// Refuses a form without the CSRF token of this browser (403 page).
+/// Refuses a form without a live CSRF token of this browser, tenant and `form_for` (403 page).
 pub(crate) fn check_csrf(
     pages: &Pages,
     req: &HttpRequest,
     form: &FormParams,
     tenant: &Tenant,
+    form_for: FormFor<'_>,
 ) -> Result<(), HttpResponse> {
-    if pages.csrf.verify(req, form.get(CSRF_FIELD)) {
-        Ok(())
-    } else {
-        Err(error::forbidden_form(Some(tenant)))
+    let binding = form_for.binding();
+    let scope = CsrfScope {
+        tenant: tenant.id,
+        binding: &binding,
+    };
+    match pages
+        .csrf
+        .verify(req, form.get(CSRF_FIELD), &scope, pages.clock.now())
+    {
+        Ok(()) => Ok(()),
+        Err(CsrfRefusal::Expired) => Err(error::expired_form(Some(tenant))),
+        Err(CsrfRefusal::Mismatch) => Err(error::forbidden_form(Some(tenant))),
     }
 }
 

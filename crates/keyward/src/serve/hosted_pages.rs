@@ -29,8 +29,10 @@ pub fn hosted_pages(
         ThrottleLimits::default(),
     )
     .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+    // A form lives as long as the sign-in request it may continue.
     let csrf = Csrf::from_master(&platform.master)
-        .map_err(|e| Failure::Internal(format!("CSRF key: {e}")))?;
+        .map_err(|e| Failure::Internal(format!("CSRF key: {e}")))?
+        .with_lifetime(keyward_oauth::interaction::INTERACTION_TTL);
     let failures = metrics
         .counter(
             "keyward_backchannel_logout_failures_total",

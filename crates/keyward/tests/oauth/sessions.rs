@@ -583,9 +583,13 @@ async fn a_bogus_authorization_code_stores_nothing_on_every_backend() {
 /// interaction id, its CSRF token).
 async fn login_page_of_a_new_request(app: &TestApp, browser: &Browser) -> (String, String) {
     let web = app.demo_client("Demo web app").id;
-    let start = browser.get(&web_app_authorize(app, &web, "&state=st")).await;
+    let start = browser
+        .get(&web_app_authorize(app, &web, "&state=st"))
+        .await;
     assert_eq!(start.status, 302, "{}", start.body);
-    let page = browser.get(&format!("{}{}", app.base, start.location())).await;
+    let page = browser
+        .get(&format!("{}{}", app.base, start.location()))
+        .await;
     assert_eq!(page.status, 200, "{}", page.body);
     (page.hidden("interaction"), page.hidden("csrf_token"))
 }
@@ -613,8 +617,16 @@ async fn a_csrf_token_of_another_tenant_is_refused_with_a_readable_403() {
             ],
         )
         .await;
-    assert!(refused_form(&at_acme), "{}: {}", at_acme.status, at_acme.body);
-    assert!(browser.cookie("keyward_session").is_none(), "not signed in at acme");
+    assert!(
+        refused_form(&at_acme),
+        "{}: {}",
+        at_acme.status,
+        at_acme.body
+    );
+    assert!(
+        browser.cookie("keyward_session").is_none(),
+        "not signed in at acme"
+    );
     app.cleanup().await;
 }
 
@@ -637,7 +649,12 @@ async fn a_csrf_token_of_another_interaction_is_refused_with_a_readable_403() {
             ],
         )
         .await;
-    assert!(refused_form(&crossed), "{}: {}", crossed.status, crossed.body);
+    assert!(
+        refused_form(&crossed),
+        "{}: {}",
+        crossed.status,
+        crossed.body
+    );
     assert!(browser.cookie("keyward_session").is_none());
     let own = browser
         .post(
@@ -673,5 +690,65 @@ async fn a_csrf_token_of_another_session_is_refused_with_a_readable_403() {
     let done = browser.post(&confirm, &[("csrf_token", &fresh)]).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(!signed_in(&app, &spa, &cookie).await);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_expired_csrf_token_is_refused_with_a_readable_403() {
+    use keyward_http::csrf::{CSRF_COOKIE, Csrf, CsrfScope};
+    let app = TestApp::dev().await;
+    let browser = Browser::new();
+    let url = format!("{}/login", app.issuer("demo"));
+    let served = browser.get(&url).await.hidden("csrf_token");
+    let cookie = browser.cookie(CSRF_COOKIE).unwrap();
+    // Tokens made with the server's own key, as its sign-in page would have made them.
+    let csrf = Csrf::from_master(&app.platform.master)
+        .unwrap()
+        .with_lifetime(keyward_oauth::interaction::INTERACTION_TTL);
+    let tenant = app.platform.tenant("demo").await.unwrap();
+    let req = actix_web::test::TestRequest::default()
+        .cookie(actix_web::cookie::Cookie::new(CSRF_COOKIE, cookie))
+        .to_http_request();
+    let scope = CsrfScope {
+        tenant: tenant.id,
+        binding: "",
+    };
+    let mint = |at| {
+        csrf.token(&req, "/t/demo/", false, &scope, at)
+            .unwrap()
+            .token
+    };
+    let lifetime = chrono::Duration::from_std(csrf.lifetime()).unwrap();
+    let now = chrono::Utc::now();
+    let post = |token: String| {
+        let (browser, url) = (&browser, &url);
+        async move {
+            browser
+                .post(
+                    url,
+                    &[
+                        ("csrf_token", token.as_str()),
+                        ("username", "demo"),
+                        ("password", "wrong password"),
+                    ],
+                )
+                .await
+        }
+    };
+
+    let expired = post(mint(now - lifetime - chrono::Duration::seconds(1))).await;
+    assert!(
+        refused_form(&expired),
+        "{}: {}",
+        expired.status,
+        expired.body
+    );
+    assert!(expired.body.contains("expired"), "{}", expired.body);
+    // A token of the same form still within its lifetime is taken (the password is then
+    // wrong: 401 on the sign-in form, not 403).
+    let late = post(mint(now - lifetime + chrono::Duration::seconds(30))).await;
+    assert_eq!(late.status, 401, "{}", late.body);
+    let fresh = post(served).await;
+    assert_eq!(fresh.status, 401, "{}", fresh.body);
     app.cleanup().await;
 }
