@@ -1,9 +1,9 @@
 //! Each user's browser sessions in a tenant, for an administrator to list and end them.
 //!
 //! The ephemeral store has no secondary index, so one is kept beside the sessions: a JSON list
-//! of session ids under `user_sessions:{tenant}:{user}`, appended when a session is created
-//! and trimmed when one ends. Sessions also end silently by TTL (idle or absolute lifetime),
-//! so a listed id may name a session that is gone: reading prunes those. Every change is a
+//! of stored session ids (never secrets) under `user_browser_sessions:{tenant}:{user}`,
+//! appended when a session is created and trimmed when one ends. Sessions also end silently
+//! by TTL (idle or absolute lifetime), so a listed id may name a session that is gone: reading prunes those. Every change is a
 //! `compare_and_swap` from the list just read, retried when another node changed it in
 //! between, so concurrent sign-ins, ends and prunes lose no id: a live session is always
 //! listed, and "end all" reaches it. The list expires with the longest a session can live,
@@ -17,8 +17,9 @@ use crate::session::{
     session_key,
 };
 
+/// (Named apart from the `user_sessions:` index of old versions, which listed secrets.)
 fn index_key(tenant: TenantId, user: UserId) -> String {
-    format!("user_sessions:{tenant}:{user}")
+    format!("user_browser_sessions:{tenant}:{user}")
 }
 
 impl Sessions {
