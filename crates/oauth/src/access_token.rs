@@ -70,7 +70,7 @@ pub fn lifetime(tenant: &TenantEntry, client: &Client) -> Duration {
         .settings
         .access_token_ttl_secs
         .unwrap_or(tenant.tenant.settings.access_token_ttl_secs);
-    Duration::seconds(secs.max(1))
+    crate::lifetime::seconds(secs)
 }
 
 /// The signer for the tenant's `signing_alg` setting, falling back to ES256.

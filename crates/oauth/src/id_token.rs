@@ -3,7 +3,7 @@
 //! with the tenant's default; `at_hash` and `c_hash` are the left half of the hash that matches
 //! the signing algorithm (§3.3.2.11; SHA-512 for EdDSA/Ed25519).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -109,7 +109,7 @@ pub fn mint(
     contents: &IdTokenContents<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, OAuthError> {
-    let ttl = Duration::seconds(tenant.tenant.settings.id_token_ttl_secs.max(1));
+    let ttl = crate::lifetime::seconds(tenant.tenant.settings.id_token_ttl_secs);
     let claims = Claims {
         iss: &tenant.issuer,
         sub: subject_for(tenant.tenant.id, client, &who.user_id),

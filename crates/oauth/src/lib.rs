@@ -32,6 +32,7 @@ pub mod jose;
 pub mod jwks;
 pub mod key_rotation;
 pub mod keyring;
+pub mod lifetime;
 pub mod params;
 pub mod pkce;
 pub mod refresh_token;

@@ -291,10 +291,8 @@ impl AuthorizationEndpoint {
                 // A sign-in during this interaction satisfies prompt=login and max_age.
                 let signed_in_here = required_after.is_some_and(|after| s.auth_time >= after);
                 let stale_for_interaction = required_after.is_some_and(|after| s.auth_time < after);
-                let too_old = !signed_in_here
-                    && req
-                        .max_age
-                        .is_some_and(|max| now - s.auth_time > Duration::seconds(max));
+                let too_old =
+                    !signed_in_here && req.max_age.is_some_and(|max| too_old(s, max, now));
                 let forced = !resuming && (req.prompt.login || req.prompt.select_account);
                 let other_user = hint_sub.as_deref().is_some_and(|h| {
                     h != subject_for(p.tenant.tenant.id, &p.client, &s.user_id.to_string())
@@ -508,6 +506,14 @@ impl AuthorizationEndpoint {
 
 /// The page for a request that would start one interaction too many from its address: the
 /// browser is not sent on (nothing is stored), and the person is told to wait.
+/// OIDC Core §3.1.2.1: whether the sign-in is older than `max_age` seconds. Checked all the
+/// way: the request bounds `max_age`, but a stored interaction may carry any number, and a
+/// `max_age` no `Duration` holds is one no sign-in has exceeded.
+fn too_old(subject: &AuthenticatedSubject, max_age: i64, now: DateTime<Utc>) -> bool {
+    let elapsed = now.signed_duration_since(subject.auth_time);
+    Duration::try_seconds(max_age).is_some_and(|max| elapsed > max)
+}
+
 fn too_many_interactions() -> AuthorizeOutcome {
     show(
         429,

@@ -125,6 +125,7 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     pub code_challenge: Option<CodeChallenge>,
     pub prompt: Prompt,
+    /// OIDC Core §3.1.2.1, in seconds: at most [`MAX_AGE_CEILING_SECS`] once parsed.
     pub max_age: Option<i64>,
     /// The raw `id_token_hint`, verified by the endpoint against the tenant's keys.
     pub id_token_hint: Option<String>,
@@ -141,6 +142,24 @@ pub struct AuthorizationRequest {
 /// PKCE challenge) or by its grammar. Generous for real clients — a `state` carrying a return
 /// address, an ID token with many claims — and small enough that an anonymous request cannot
 /// make the server hold much ([`crate::interaction::MAX_STORED_BYTES`]).
+/// The longest `max_age` kept: a century, longer than any session lives, so a larger value
+/// asks for nothing more and is read as this one. Bounding it here keeps every later
+/// `auth_time + max_age` within what a timestamp holds.
+pub const MAX_AGE_CEILING_SECS: i64 = 100 * 366 * 24 * 3600;
+
+/// OIDC Core §3.1.2.1 `max_age`: decimal digits only (no sign, no spaces), any length,
+/// capped at [`MAX_AGE_CEILING_SECS`].
+fn parse_max_age(raw: &str) -> Option<i64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // All digits: a parse failure can only be an overflow, which the cap covers too.
+    Some(
+        raw.parse::<i64>()
+            .map_or(MAX_AGE_CEILING_SECS, |v| v.min(MAX_AGE_CEILING_SECS)),
+    )
+}
+
 pub const MAX_PARAM_BYTES: [(&str, usize); 8] = [
     ("state", 2048),
     ("nonce", 512),
@@ -309,8 +328,10 @@ pub fn validate(
     let prompt = Prompt::parse(params.get("prompt"))?;
     let max_age = params
         .get("max_age")
-        .map(|m| m.parse::<i64>().ok().filter(|v| *v >= 0))
-        .map(|m| m.ok_or_else(|| err(InvalidRequest, "max_age must be a non-negative integer")))
+        .map(|m| {
+            parse_max_age(m)
+                .ok_or_else(|| err(InvalidRequest, "max_age must be a non-negative integer"))
+        })
         .transpose()?;
     let claims = params
         .get("claims")

@@ -33,6 +33,14 @@ struct Pace {
     interval_secs: i64,
 }
 
+/// Whether this poll comes before the interval after the previous one; an interval no
+/// timestamp can add (a corrupt pace entry) counts as too soon.
+fn polled_too_soon(previous: &Pace, now: DateTime<Utc>) -> bool {
+    Duration::try_seconds(previous.interval_secs)
+        .and_then(|interval| previous.last_poll.checked_add_signed(interval))
+        .is_none_or(|next| now < next)
+}
+
 /// RFC 8628 §3.4
 pub(crate) async fn exchange(
     service: &TokenService,
@@ -106,8 +114,8 @@ async fn pace(
         .map_err(|e| unavailable("reading the polling pace", e))?
         .and_then(|raw| serde_json::from_slice::<Pace>(&raw).ok());
     let (interval_secs, too_fast) = match previous {
-        Some(p) if now < p.last_poll + Duration::seconds(p.interval_secs) => {
-            (p.interval_secs + SLOW_DOWN_STEP_SECS, true)
+        Some(p) if polled_too_soon(&p, now) => {
+            (p.interval_secs.saturating_add(SLOW_DOWN_STEP_SECS), true)
         }
         Some(p) => (p.interval_secs, false),
         None => (POLL_INTERVAL_SECS, false),

@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use keyward_core::Scope;
 use keyward_core::secret::try_random_token;
 use uuid::Uuid;
@@ -79,7 +79,7 @@ pub(crate) async fn issue_family_in_session(
         session_id: origin.as_ref().and_then(|o| o.session_id.clone()),
         auth_time: origin.as_ref().and_then(|o| o.auth_time).or(Some(now)),
         created_at: now,
-        expires_at: now + Duration::seconds(secs.max(1)),
+        expires_at: now + crate::lifetime::seconds(secs),
         revoked_at: None,
     };
     let token = fresh_token()?;
