@@ -164,6 +164,11 @@ async fn disabling_or_deleting_a_user_ends_sessions_codes_and_refresh_tokens_on_
             assert!(status < 300, "{}: {ending:?}: {status} {body}", app.backend);
 
             let what = format!("{}: after {ending:?}", app.backend);
+            // Revoked by the change itself, before anyone presents the refresh token.
+            assert!(
+                revoked(&app, "demo", &access).await,
+                "{what}: the access token issued with the refresh token is revoked"
+            );
             assert_eq!(
                 silent_code(&app, &spa, &cookie).await,
                 Err("login_required".to_owned()),
@@ -180,10 +185,6 @@ async fn disabling_or_deleting_a_user_ends_sessions_codes_and_refresh_tokens_on_
                 (status, body["error"].as_str()),
                 (400, Some("invalid_grant")),
                 "{what}: refresh: {body}"
-            );
-            assert!(
-                revoked(&app, "demo", &access).await,
-                "{what}: the access token issued with the refresh token is revoked"
             );
             if let Ending::Disable = ending {
                 let (status, _, body) = api(
