@@ -113,7 +113,7 @@ let adminToken;
 async function admin(method, path, body) {
   if (!cfg.admin?.client_id) throw new Error('no admin service account (keyward admin service-account failed)');
   if (!adminToken) {
-    const res = await post(`${cfg.base}/t/system/token`, { grant_type: 'client_credentials' }, basic(cfg.admin));
+    const res = await post(`${cfg.base}/t/system/token`, { grant_type: 'client_credentials', scope: 'keyward:admin' }, basic(cfg.admin));
     const json = await readJson(res, 'admin token');
     assert(res.status === 200, `admin token: HTTP ${res.status} ${json.error ?? ''}`);
     adminToken = json.access_token;

@@ -156,6 +156,7 @@ async fn admin_api(
     let auth = std::sync::Arc::new(keyward_admin_api::AdminAuthenticator::new(
         protocol.directory.clone(),
         protocol.keys.clone(),
+        protocol.users.clone(),
         platform.cache.clone(),
         platform.clock.clone(),
         keyward_admin_api::RateLimit::default(),

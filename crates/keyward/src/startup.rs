@@ -251,6 +251,8 @@ pub struct Protocol {
     /// `/authorize` and `/authorize/resume`: consents from the store, claims from identity.
     pub authorize: Arc<AuthorizationEndpoint>,
     pub userinfo: Arc<UserInfoEndpoint>,
+    /// Users' claims and whether they are still enabled, from identity.
+    pub users: Arc<dyn UserClaims>,
 }
 
 impl Platform {
@@ -282,6 +284,7 @@ impl Platform {
         .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
         let fetcher =
             HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+        let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let tokens = Arc::new(
             TokenService::new(TokenServicePorts {
                 directory: directory.clone(),
@@ -290,13 +293,13 @@ impl Platform {
                 cache: self.cache.clone(),
                 resource_owners: Arc::new(PasswordGrantOwners(login)),
                 jwks_fetcher: Arc::new(fetcher),
+                users: claims.clone(),
                 secrets: self.secrets.clone(),
                 clock: self.clock.clone(),
             })
             .with_app_claims(app_claims)
             .with_audit(audit),
         );
-        let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let interaction_limit = InteractionLimit {
             per_address: self.config.interaction_limit,
             ..InteractionLimit::default()
@@ -305,13 +308,14 @@ impl Platform {
             AuthorizationEndpoint::new(tokens.clone(), store, claims.clone())
                 .with_interaction_limit(interaction_limit),
         );
-        let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims));
+        let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims.clone()));
         Ok(Protocol {
             directory,
             keys,
             tokens,
             authorize,
             userinfo,
+            users: claims,
         })
     }
 }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// RFC 6749 §5.2
     InvalidScope,
+    /// RFC 8707 §2: the `resource` names no resource this client's tokens may be for.
+    InvalidTarget,
     /// RFC 6749 §4.1.2.1: an unexpected condition on the server.
     ServerError,
     /// RFC 6749 §4.1.2.1: a backend (database, cache) is unavailable; retrying may help.
@@ -43,6 +45,7 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::AuthorizationPending => "authorization_pending",

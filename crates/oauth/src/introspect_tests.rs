@@ -139,7 +139,7 @@ async fn refresh_token_is_active_only_for_its_own_client_and_until_rotated() {
         .unwrap();
     let mine = introspect(&f, "on", &auth, &rt).await;
     assert_eq!(mine["active"], true);
-    assert_eq!(mine["sub"], "user-ada");
+    assert_eq!(mine["sub"], crate::token_service::fixture::ADA);
     assert_eq!(mine["client_id"], c.client_id.as_str());
     let (other, other_secret) = f
         .client(&t, ClientSecretBasic, &[ClientCredentials], "")

@@ -53,7 +53,9 @@ pub fn hosted_pages(
         clock: platform.clock.clone(),
     };
     Ok((
-        Arc::new(Sessions::new(platform.cache.clone())),
+        Arc::new(
+            Sessions::new(platform.cache.clone()).with_users(Arc::new(platform.store.clone())),
+        ),
         Arc::new(pages),
     ))
 }

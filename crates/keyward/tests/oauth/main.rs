@@ -10,6 +10,7 @@ mod harness;
 mod admin_api;
 mod admin_isolation;
 mod admin_nodes;
+mod admin_tokens;
 #[allow(dead_code)]
 mod app;
 mod authorize_errors;
@@ -19,6 +20,7 @@ mod client_authentication;
 mod code_flow;
 mod consent;
 mod device;
+mod disabled_users;
 mod errors;
 mod flow_driver;
 mod flows;

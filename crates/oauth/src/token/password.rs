@@ -11,7 +11,7 @@ use crate::client_authentication::AuthenticatedClient;
 use crate::directory::TenantEntry;
 use crate::error::OAuthError;
 use crate::params::FormParams;
-use crate::token::{TokenResponse, requested_scope};
+use crate::token::{TokenResponse, requested_client_scope};
 use crate::token_service::{TokenService, unavailable};
 
 /// The scope that asks for a refresh token (OIDC Core §11).
@@ -65,7 +65,7 @@ pub(crate) async fn exchange(
     }
     let username = params.require("username")?;
     let password = params.require("password")?;
-    let scope = requested_scope(params, &client.scopes)?;
+    let scope = requested_client_scope(tenant, client, params)?;
     let subject = service
         .resource_owners
         .authenticate(&tenant.tenant, username, password, remote_ip)
