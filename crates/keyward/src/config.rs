@@ -29,6 +29,10 @@ pub struct Config {
     pub trusted_proxies: Vec<Cidr>,
     /// Sign-in interactions one address may start per tenant in 10 minutes.
     pub interaction_limit: u64,
+    /// Password checks (Argon2) running or waiting on this node, across every tenant.
+    pub password_hash_queue: usize,
+    /// Password checks running or waiting on this node for one tenant.
+    pub password_hash_queue_per_tenant: usize,
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -62,6 +66,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
     interaction_limit: Option<u64>,
+    password_hash_queue: Option<usize>,
+    password_hash_queue_per_tenant: Option<usize>,
 }
 
 /// A raw value and where it came from, for error messages.
@@ -74,6 +80,9 @@ impl Config {
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
     pub const DEFAULT_REDIS_PREFIX: &'static str = "keyward:";
     pub const DEFAULT_INTERACTION_LIMIT: u64 = 300;
+    pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = keyward_identity::QueueLimits::DEFAULT_CAPACITY;
+    pub const DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT: usize =
+        keyward_identity::QueueLimits::DEFAULT_PER_TENANT;
 
     /// Loads defaults, then `file`, then the environment (read through `env`, so tests can
     /// pass their own).
@@ -200,6 +209,46 @@ impl Config {
                 .ok_or_else(|| ConfigError::new(raw.key, "must be a whole number above 0"))?,
             None => Self::DEFAULT_INTERACTION_LIMIT,
         };
+        let count = |raw: Option<Raw>, default: usize| -> Result<usize, ConfigError> {
+            match raw {
+                Some(raw) => raw
+                    .value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError::new(raw.key, "must be a whole number above 0")),
+                None => Ok(default),
+            }
+        };
+        let password_hash_queue = count(
+            pick(
+                "KEYWARD_PASSWORD_HASH_QUEUE",
+                file_cfg.password_hash_queue.map(|n| n.to_string()),
+                "password_hash_queue",
+            ),
+            Self::DEFAULT_PASSWORD_HASH_QUEUE,
+        )?;
+        let per_tenant = pick(
+            "KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT",
+            file_cfg
+                .password_hash_queue_per_tenant
+                .map(|n| n.to_string()),
+            "password_hash_queue_per_tenant",
+        );
+        let per_tenant_key = per_tenant.as_ref().map(|raw| raw.key.clone());
+        let password_hash_queue_per_tenant = count(
+            per_tenant,
+            Self::DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT.min(password_hash_queue),
+        )?;
+        if password_hash_queue_per_tenant > password_hash_queue {
+            return Err(ConfigError::new(
+                per_tenant_key.unwrap_or_else(|| "password_hash_queue_per_tenant".to_owned()),
+                format!(
+                    "must not exceed password_hash_queue ({password_hash_queue}): one tenant \
+                     cannot hold more than the whole queue"
+                ),
+            ));
+        }
         let log_format = log_format_flag
             .or(file_cfg.log_format)
             .unwrap_or(LogFormat::Human);
@@ -214,6 +263,8 @@ impl Config {
             log_format,
             trusted_proxies,
             interaction_limit,
+            password_hash_queue,
+            password_hash_queue_per_tenant,
         })
     }
 
@@ -370,6 +421,43 @@ mod tests {
             assert_eq!(
                 bad.map_err(|e| e.key).err(),
                 Some("KEYWARD_INTERACTION_LIMIT".to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn password_hash_queue_sizes_default_and_refuse_a_share_above_the_whole() {
+        let c = Config::load(None, None, env(&[]))
+            .map(|c| (c.password_hash_queue, c.password_hash_queue_per_tenant));
+        assert_eq!(c.ok(), Some((64, 16)));
+        let c = Config::load(
+            None,
+            None,
+            env(&[
+                ("KEYWARD_PASSWORD_HASH_QUEUE", "8"),
+                ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "2"),
+            ]),
+        )
+        .map(|c| (c.password_hash_queue, c.password_hash_queue_per_tenant));
+        assert_eq!(c.ok(), Some((8, 2)));
+        let small = Config::load(None, None, env(&[("KEYWARD_PASSWORD_HASH_QUEUE", "4")]))
+            .map(|c| c.password_hash_queue_per_tenant);
+        assert_eq!(
+            small.ok(),
+            Some(4),
+            "the default share shrinks with the queue"
+        );
+        for (key, bad) in [
+            ("KEYWARD_PASSWORD_HASH_QUEUE", "0"),
+            ("KEYWARD_PASSWORD_HASH_QUEUE", "lots"),
+            ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "-3"),
+            ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "65"),
+        ] {
+            let refused = Config::load(None, None, env(&[(key, bad)]));
+            assert_eq!(
+                refused.map_err(|e| e.key).err(),
+                Some(key.to_owned()),
+                "{key}={bad}"
             );
         }
     }

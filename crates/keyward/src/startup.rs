@@ -9,7 +9,7 @@ use keyward_core::{
     AuditRecorder, Clock, DisplayName, EphemeralStore, MasterKey, PlatformStore, SystemClock,
     Tenant, TenantSlug, TenantStore,
 };
-use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
+use keyward_identity::{HashingQueue, PasswordHasher, PasswordLogin, QueueLimits, ThrottleLimits};
 use keyward_oauth::app_claims::AppClaims;
 use keyward_oauth::authorize::AuthorizationEndpoint;
 use keyward_oauth::claims::UserClaims;
@@ -253,6 +253,9 @@ pub struct Protocol {
     pub userinfo: Arc<UserInfoEndpoint>,
     /// Users' claims and whether they are still enabled, from identity.
     pub users: Arc<dyn UserClaims>,
+    /// The one throttled password check of the node, for the password grant and the sign-in
+    /// page alike: one set of counters (in the cache) and one hashing queue.
+    pub login: Arc<PasswordLogin>,
 }
 
 impl Platform {
@@ -275,13 +278,20 @@ impl Platform {
             self.master.clone(),
             self.clock.clone(),
         ));
-        let login = PasswordLogin::new(
-            store.clone(),
-            self.passwords.clone(),
-            self.cache.clone(),
-            ThrottleLimits::default(),
-        )
-        .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+        let queue = HashingQueue::new(QueueLimits::new(
+            self.config.password_hash_queue,
+            self.config.password_hash_queue_per_tenant,
+        ));
+        let login = Arc::new(
+            PasswordLogin::new(
+                store.clone(),
+                self.passwords.clone(),
+                self.cache.clone(),
+                ThrottleLimits::default(),
+                queue,
+            )
+            .map_err(|e| Failure::Internal(format!("password login: {e}")))?,
+        );
         let fetcher =
             HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
         let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
@@ -291,7 +301,7 @@ impl Platform {
                 keys: keys.clone(),
                 refresh_tokens: store.clone(),
                 cache: self.cache.clone(),
-                resource_owners: Arc::new(PasswordGrantOwners(login)),
+                resource_owners: Arc::new(PasswordGrantOwners(login.clone())),
                 jwks_fetcher: Arc::new(fetcher),
                 users: claims.clone(),
                 secrets: self.secrets.clone(),
@@ -316,6 +326,7 @@ impl Platform {
             authorize,
             userinfo,
             users: claims,
+            login,
         })
     }
 }

@@ -307,6 +307,9 @@ impl EphemeralStore for Cache {
     async fn incr(&self, _: &str, _: StdDuration) -> Result<u64, EphemeralError> {
         Ok(1)
     }
+    async fn decr(&self, _: &str) -> Result<(), EphemeralError> {
+        Ok(())
+    }
     async fn revoke(&self, set: &str, id: &str, _: StdDuration) -> Result<(), EphemeralError> {
         self.revoked
             .lock()

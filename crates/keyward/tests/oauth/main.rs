@@ -33,6 +33,7 @@ mod password;
 mod refresh;
 mod server;
 mod sessions;
+mod sign_in_throttle;
 mod tenancy;
 mod token_audit;
 mod user_sessions;
