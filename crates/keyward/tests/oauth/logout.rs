@@ -64,6 +64,11 @@ async fn rp(server: &Server, slug: &str, backchannel: Option<String>) -> String 
 /// An ID token of `slug` for `client` about `sub`, signed with the tenant's ES256 key and
 /// already expired (hints are accepted expired).
 async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> String {
+    signed_as(server, slug, client, sub, "JWT").await
+}
+
+/// The same claims as an ID token hint, signed with the tenant's key under header `typ`.
+async fn signed_as(server: &Server, slug: &str, client: &str, sub: &str, typ: &str) -> String {
     let store = store(server).await;
     let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap())
         .await
@@ -79,7 +84,7 @@ async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> 
     let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
     keys.signer(SigningAlg::Es256)
         .unwrap()
-        .sign("JWT", &claims)
+        .sign(typ, &claims)
         .unwrap()
 }
 
@@ -232,6 +237,28 @@ async fn logout_refuses_a_hint_from_another_tenant_or_a_mismatched_client() {
         ))
         .await;
     assert_eq!(mismatch.status, 400);
+}
+
+#[tokio::test]
+async fn logout_refuses_an_access_token_or_a_logout_token_as_hint() {
+    let (server, alice) = server_with("acme", "Acme").await;
+    let client = rp(&server, "acme", None).await;
+    let browser = Browser::new();
+    sign_in(&server, &browser, "acme", PASSWORD).await;
+    for typ in ["at+jwt", "logout+jwt"] {
+        let hint = signed_as(&server, "acme", &client, &alice, typ).await;
+        let page = browser
+            .get(&logout_url(
+                &server,
+                "acme",
+                &[("id_token_hint", &hint), ("post_logout_redirect_uri", BYE)],
+            ))
+            .await;
+        assert_eq!(page.status, 400, "{typ}: {}", page.body);
+        assert!(page.body.contains("not an ID token"), "{typ}: {}", page.body);
+    }
+    // Nothing was ended: the session still signs the user in.
+    assert!(browser.cookie("keyward_session").is_some());
 }
 
 /// A relying party's back-channel logout endpoint: an actix server on a free loopback port
