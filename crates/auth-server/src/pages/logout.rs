@@ -12,23 +12,14 @@ use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::{ClientId, Tenant};
 use keyward_oauth::Client;
-use keyward_oauth::SigningAlg;
 use keyward_oauth::directory::TenantEntry;
-use keyward_oauth::jose;
+use keyward_oauth::id_token::{self, IdTokenHint as Hint};
 use keyward_oauth::params::FormParams;
-use serde_json::Value;
 
 use super::layout::{escape, render};
 use super::{FormFor, check_csrf, csrf_field, error, headers, with_cookies};
 use crate::AuthServer;
 use crate::session_cookie::{clear_session_cookie, current_session};
-
-/// The claims of a verified `id_token_hint` that logout uses.
-struct Hint {
-    audiences: Vec<String>,
-    sub: Option<String>,
-    sid: Option<String>,
-}
 
 /// A validated logout request.
 struct LogoutRequest {
@@ -47,8 +38,9 @@ fn invalid(tenant: &Tenant, why: &str) -> HttpResponse {
     )
 }
 
-/// §2: verifies the hint's signature with this tenant's keys and its issuer; `exp` is not
-/// checked (a hint is usually an old ID token).
+/// §2: the hint must be an ID token this tenant issued (keyward-oauth's
+/// `id_token::verify_hint`: signature, explicit ID-token type, issuer); `exp` is not checked (a
+/// hint is usually an old ID token).
 async fn verify_hint(
     server: &AuthServer,
     entry: &TenantEntry,
@@ -59,27 +51,11 @@ async fn verify_hint(
         tracing::error!(error = %e, "loading the tenant's keys failed");
         error::unavailable(Some(tenant))
     })?;
-    let algs = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
-    let verified = jose::verify(token, keys.verifying_keys(), &algs)
-        .map_err(|_| invalid(tenant, "The ID token hint was not issued here."))?;
-    let claims = &verified.claims;
-    if claims.get("iss").and_then(Value::as_str) != Some(entry.issuer.as_str()) {
-        return Err(invalid(tenant, "The ID token hint was not issued here."));
-    }
-    let audiences = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.clone()],
-        Some(Value::Array(many)) => many
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
-    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-    Ok(Hint {
-        audiences,
-        sub: text("sub"),
-        sid: text("sid"),
+    id_token::verify_hint(token, entry, &keys).ok_or_else(|| {
+        invalid(
+            tenant,
+            "The ID token hint was not issued here as an ID token.",
+        )
     })
 }
 

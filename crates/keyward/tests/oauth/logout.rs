@@ -255,7 +255,11 @@ async fn logout_refuses_an_access_token_or_a_logout_token_as_hint() {
             ))
             .await;
         assert_eq!(page.status, 400, "{typ}: {}", page.body);
-        assert!(page.body.contains("not an ID token"), "{typ}: {}", page.body);
+        assert!(
+            page.body.contains("not issued here as an ID token"),
+            "{typ}: {}",
+            page.body
+        );
     }
     // Nothing was ended: the session still signs the user in.
     assert!(browser.cookie("keyward_session").is_some());
