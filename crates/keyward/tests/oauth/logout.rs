@@ -69,6 +69,13 @@ async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> 
 
 /// The same claims as an ID token hint, signed with the tenant's key under header `typ`.
 async fn signed_as(server: &Server, slug: &str, client: &str, sub: &str, typ: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
+    sign_with_tenant_key(server, slug, typ, &claims).await
+}
+
+/// `claims` signed with the tenant's ES256 key under header `typ`.
+async fn sign_with_tenant_key(server: &Server, slug: &str, typ: &str, claims: &Value) -> String {
     let store = store(server).await;
     let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap())
         .await
@@ -80,12 +87,79 @@ async fn signed_as(server: &Server, slug: &str, client: &str, sub: &str, typ: &s
     .unwrap();
     let ring = KeyRing::new(Arc::new(store), master, Arc::new(SystemClock));
     let keys = ring.tenant_keys(tenant.id).await.unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
     keys.signer(SigningAlg::Es256)
         .unwrap()
-        .sign(typ, &claims)
+        .sign(typ, claims)
         .unwrap()
+}
+
+/// The public `sid` of the session whose cookie is `secret` (as keyward-identity derives it).
+fn sid_of(secret: &str) -> String {
+    use base64::Engine;
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{secret}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
+}
+
+#[tokio::test]
+async fn a_cross_site_logout_ends_the_session_its_hint_names_and_without_one_pretends_nothing() {
+    let (server, alice) = server_with("acme", "Acme").await;
+    let (uri, mut received) = backchannel_receiver().await;
+    let client = rp(&server, "acme", Some(uri)).await;
+    let browser = Browser::new();
+    sign_in(&server, &browser, "acme", PASSWORD).await;
+    let sid = sid_of(&browser.cookie("keyward_session").unwrap());
+
+    // Without a hint, a POST that carries no session cookie (SameSite=Lax keeps it from a
+    // cross-site form) ends nothing, and says so instead of returning as if it had worked.
+    let cross_site = Browser::new();
+    let logout = format!("{}/logout", server.issuer("acme"));
+    let nothing = cross_site
+        .post(
+            &logout,
+            &[
+                ("client_id", client.as_str()),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "s1"),
+            ],
+        )
+        .await;
+    assert_eq!(nothing.status, 200, "{}", nothing.body);
+    assert!(nothing.body.contains("Nobody was signed out"), "{}", nothing.body);
+    assert!(nothing.body.contains("https://rp.test/bye?state=s1"), "{}", nothing.body);
+    assert!(
+        browser.get(&logout).await.body.contains("Sign out?"),
+        "the session is still live"
+    );
+
+    // With an ID token hint naming the session, that session ends, and its clients are told.
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "iss": server.issuer("acme"), "sub": alice, "aud": client, "sid": sid, "iat": now - 60, "exp": now + 600 });
+    let hint = sign_with_tenant_key(&server, "acme", "JWT", &claims).await;
+    let done = cross_site
+        .post(
+            &logout,
+            &[
+                ("id_token_hint", hint.as_str()),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "s2"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, done.location().as_str()),
+        (303, "https://rp.test/bye?state=s2"),
+        "{}",
+        done.body
+    );
+    assert!(
+        !browser.get(&logout).await.body.contains("Sign out?"),
+        "the session the hint names has ended"
+    );
+    let token = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a back-channel logout token")
+        .unwrap();
+    assert!(!token.is_empty());
 }
 
 fn logout_url(server: &Server, slug: &str, params: &[(&str, &str)]) -> String {
