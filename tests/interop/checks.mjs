@@ -869,6 +869,10 @@ await check('RP-initiated logout without id_token_hint asks for confirmation', a
     const { challenge } = await pkcePair();
     const { callback } = await rawAuthorize(page, { response_type: 'code', client_id: C.spa.client_id, redirect_uri: CB, scope: 'openid', state: 'after2', prompt: 'none', code_challenge: challenge, code_challenge_method: 'S256' }, { label: 'after-confirmed-logout' });
     eq(callback.query.error, 'login_required', 'prompt=none after the confirmed logout');
+    // signed out already: the logout endpoint says nothing was ended rather than pretending
+    await page.goto(meta.end_session_endpoint, { timeout: 10000 });
+    await screenshot(page, shots, 'logout-nobody-signed-out');
+    assert((await page.content()).includes('Nobody was signed out'), 'no "Nobody was signed out" page without a session');
   } finally { await ctx.close(); }
 }, { ...READY, timeoutMs: 40000 });
 
