@@ -156,6 +156,11 @@ impl TestApp {
         }
     }
 
+    /// The data directory (`KEYWARD_DATA_DIR`) of this app.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn issuer(&self, tenant: &str) -> String {
         format!("{}/t/{tenant}", self.base)
     }

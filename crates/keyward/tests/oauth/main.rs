@@ -19,6 +19,7 @@ mod authz_claims;
 mod client_authentication;
 mod code_flow;
 mod consent;
+mod data_files;
 mod device;
 mod disabled_users;
 mod errors;
