@@ -121,10 +121,7 @@ impl State {
             return false;
         };
         // Dropping its sender tells the waiter it lost its place.
-        let evicted = self
-            .waiting
-            .get_mut(&busiest)
-            .and_then(VecDeque::pop_back);
+        let evicted = self.waiting.get_mut(&busiest).and_then(VecDeque::pop_back);
         self.forget_if_idle(busiest);
         if evicted.is_none() {
             return false;

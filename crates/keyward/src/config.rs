@@ -335,8 +335,14 @@ fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
     }
 }
 
+/// The file name of the embedded default's SQLite database in the data directory.
+pub const EMBEDDED_DATABASE_FILE: &str = "keyward.db";
+
 fn embedded_database_url(data_dir: &Path) -> String {
-    format!("sqlite://{}/keyward.db?mode=rwc", data_dir.display())
+    format!(
+        "sqlite://{}/{EMBEDDED_DATABASE_FILE}?mode=rwc",
+        data_dir.display()
+    )
 }
 
 /// A URL safe to print: any password replaced by `***`.

@@ -1,6 +1,8 @@
 //! The composition root: the one place that knows every crate and wires them together.
 
 use std::path::Path;
+
+use crate::config::EMBEDDED_DATABASE_FILE;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,9 +50,9 @@ impl Platform {
     /// sure the `system` tenant exists.
     pub async fn start(config: Config) -> Result<Self, Failure> {
         if config.is_embedded_database() {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            private_data_files(&config.data_dir).map_err(|e| {
                 Failure::Config(format!(
-                    "KEYWARD_DATA_DIR: cannot create {}: {e}",
+                    "KEYWARD_DATA_DIR: cannot prepare {}: {e}",
                     config.data_dir.display()
                 ))
             })?;
@@ -192,6 +194,43 @@ fn resolve_master_key(config: &Config) -> Result<MasterKey, Failure> {
          signing keys stored in this database cannot be opened. Set KEYWARD_MASTER_KEY in production."
     );
     Ok(key)
+}
+
+/// The embedded default's data directory (created 0700) and database file (0600; SQLite gives
+/// its -wal and -shm files the same mode). The file is created empty before SQLite opens it, so
+/// it is never readable by others, and an existing file readable by group or others (made by
+/// an older release) is narrowed to 0600.
+fn private_data_files(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    let db = dir.join(EMBEDDED_DATABASE_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    drop(options.open(&db)?);
+    #[cfg(unix)]
+    for name in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(format!("{EMBEDDED_DATABASE_FILE}{name}"));
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            tracing::warn!(path = %path.display(), "narrowed a data file readable by others to 0600");
+        }
+    }
+    Ok(())
 }
 
 fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -181,11 +181,14 @@ fn lock_path_for(db_file: PathBuf) -> PathBuf {
 /// same process does not stall the async runtime that the holder needs to finish.
 async fn lock_exclusive(path: PathBuf) -> Result<std::fs::File, StoreError> {
     let locked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path)?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })
