@@ -33,6 +33,9 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Password checks running or waiting on this node for one tenant.
     pub password_hash_queue_per_tenant: usize,
+    /// PostgreSQL: statement timeout in seconds (0: none) and TCP keepalive idle seconds.
+    pub database_statement_timeout_secs: u64,
+    pub database_keepalive_secs: u64,
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -68,6 +71,8 @@ struct FileConfig {
     interaction_limit: Option<u64>,
     password_hash_queue: Option<usize>,
     password_hash_queue_per_tenant: Option<usize>,
+    database_statement_timeout_secs: Option<u64>,
+    database_keepalive_secs: Option<u64>,
 }
 
 /// A raw value and where it came from, for error messages.
@@ -80,6 +85,8 @@ impl Config {
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
     pub const DEFAULT_REDIS_PREFIX: &'static str = "keyward:";
     pub const DEFAULT_INTERACTION_LIMIT: u64 = 300;
+    pub const DEFAULT_DATABASE_STATEMENT_TIMEOUT_SECS: u64 = 30;
+    pub const DEFAULT_DATABASE_KEEPALIVE_SECS: u64 = 60;
     pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = keyward_identity::QueueLimits::DEFAULT_CAPACITY;
     pub const DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT: usize =
         keyward_identity::QueueLimits::DEFAULT_PER_TENANT;
@@ -249,6 +256,37 @@ impl Config {
                 ),
             ));
         }
+        let seconds = |raw: Option<Raw>, default: u64| -> Result<u64, ConfigError> {
+            match raw {
+                Some(raw) => raw
+                    .value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= 86_400)
+                    .ok_or_else(|| {
+                        ConfigError::new(raw.key, "must be a whole number of seconds, 0 to 86400")
+                    }),
+                None => Ok(default),
+            }
+        };
+        let database_statement_timeout_secs = seconds(
+            pick(
+                "KEYWARD_DATABASE_STATEMENT_TIMEOUT_SECS",
+                file_cfg
+                    .database_statement_timeout_secs
+                    .map(|n| n.to_string()),
+                "database_statement_timeout_secs",
+            ),
+            Self::DEFAULT_DATABASE_STATEMENT_TIMEOUT_SECS,
+        )?;
+        let database_keepalive_secs = seconds(
+            pick(
+                "KEYWARD_DATABASE_KEEPALIVE_SECS",
+                file_cfg.database_keepalive_secs.map(|n| n.to_string()),
+                "database_keepalive_secs",
+            ),
+            Self::DEFAULT_DATABASE_KEEPALIVE_SECS,
+        )?;
         let log_format = log_format_flag
             .or(file_cfg.log_format)
             .unwrap_or(LogFormat::Human);
@@ -265,7 +303,18 @@ impl Config {
             interaction_limit,
             password_hash_queue,
             password_hash_queue_per_tenant,
+            database_statement_timeout_secs,
+            database_keepalive_secs,
         })
+    }
+
+    /// The PostgreSQL session settings of every connection (0 turns one off).
+    pub fn postgres_tuning(&self) -> keyward_store::PostgresTuning {
+        let secs = |n: u64| (n > 0).then(|| std::time::Duration::from_secs(n));
+        keyward_store::PostgresTuning {
+            statement_timeout: secs(self.database_statement_timeout_secs),
+            keepalive_idle: secs(self.database_keepalive_secs),
+        }
     }
 
     /// Whether the database is the default SQLite file in the data directory.
@@ -429,6 +478,29 @@ mod tests {
                 Some("KEYWARD_INTERACTION_LIMIT".to_owned())
             );
         }
+    }
+
+    #[test]
+    fn database_session_settings_default_and_are_bounded() {
+        let c = Config::load(None, None, env(&[])).unwrap();
+        assert_eq!(
+            (c.database_statement_timeout_secs, c.database_keepalive_secs),
+            (30, 60)
+        );
+        let c = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_DATABASE_STATEMENT_TIMEOUT_SECS", "0")]),
+        )
+        .unwrap();
+        assert_eq!(c.postgres_tuning().statement_timeout, None);
+        let err = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_DATABASE_KEEPALIVE_SECS", "-1")]),
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "KEYWARD_DATABASE_KEEPALIVE_SECS");
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Platform {
             })?;
         }
         let master = resolve_master_key(&config)?;
-        let store = connect_database(&config.database_url).await?;
+        let store = connect_database(&config.database_url, config.postgres_tuning()).await?;
         store.migrate().await.map_err(|e| {
             Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url)))
         })?;
@@ -113,14 +113,17 @@ impl Platform {
     }
 }
 
-async fn connect_database(url: &str) -> Result<SqlStore, Failure> {
+async fn connect_database(
+    url: &str,
+    tuning: keyward_store::PostgresTuning,
+) -> Result<SqlStore, Failure> {
     let unreachable = |why: String| {
         Failure::Unavailable(format!(
             "cannot reach the database at {}: {why}",
             redact(url)
         ))
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, SqlStore::connect(url)).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, SqlStore::connect_with(url, tuning)).await {
         Ok(Ok(store)) => {
             store.ping().await.map_err(|e| unreachable(e.to_string()))?;
             Ok(store)
