@@ -31,6 +31,7 @@ mod logout;
 mod page_client;
 mod pages;
 mod password;
+mod readiness;
 mod refresh;
 mod server;
 mod sessions;
