@@ -375,11 +375,22 @@ impl Platform {
 
 impl Platform {
     /// Waits for `store` readiness: database and cache answer.
-    pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
-        let db = PlatformStore::ping(&self.store)
-            .await
-            .map_err(|e| e.to_string());
-        let cache = self.cache.ping().await.map_err(|e| e.to_string());
+    /// Each dependency is checked at the same time as the others, each with its own
+    /// `timeout`, so one that hangs is named alone.
+    pub async fn readiness(&self, timeout: Duration) -> Vec<(&'static str, Result<(), String>)> {
+        async fn within<E: std::fmt::Display>(
+            timeout: Duration,
+            check: impl std::future::Future<Output = Result<(), E>>,
+        ) -> Result<(), String> {
+            match tokio::time::timeout(timeout, check).await {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no answer in {} ms", timeout.as_millis())),
+            }
+        }
+        let (db, cache) = tokio::join!(
+            within(timeout, PlatformStore::ping(&self.store)),
+            within(timeout, self.cache.ping()),
+        );
         vec![("database", db), ("cache", cache)]
     }
 }

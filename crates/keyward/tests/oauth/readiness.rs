@@ -20,7 +20,9 @@ async fn pump(
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let Ok(n) = from.read(&mut buf).await else { return };
+        let Ok(n) = from.read(&mut buf).await else {
+            return;
+        };
         if n == 0 {
             return;
         }
@@ -64,20 +66,26 @@ async fn readyz_names_redis_when_only_redis_hangs() {
         .trim_end_matches('/')
         .to_owned();
     let (proxy, frozen) = freezable_proxy(upstream).await;
-    let app = TestApp::embedded(
-        Options::default()
-            .var("KEYWARD_REDIS_URL", &proxy)
-            .var(
-                "KEYWARD_REDIS_PREFIX",
-                &keyward_testkit::cache_contract::fresh_prefix(),
-            ),
-    )
+    let app = TestApp::embedded(Options::default().var("KEYWARD_REDIS_URL", &proxy).var(
+        "KEYWARD_REDIS_PREFIX",
+        &keyward_testkit::cache_contract::fresh_prefix(),
+    ))
     .await;
-    let ready = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
 
     frozen.store(true, Ordering::Relaxed);
-    let res = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let res = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["database"], "ok", "{body}");
