@@ -26,6 +26,7 @@ mod errors;
 mod flow_driver;
 mod flows;
 mod implicit;
+mod input_checks;
 mod key_rotation;
 mod logout;
 mod page_client;

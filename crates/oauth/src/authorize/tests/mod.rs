@@ -2,6 +2,7 @@
 //! The authorization endpoint with fakes and a fixed clock: the world every test starts from.
 
 mod decisions;
+mod generated;
 mod requests;
 mod tokens;
 
