@@ -299,7 +299,7 @@ impl AuthorizationEndpoint {
                 let too_old = !signed_in_here
                     && req
                         .max_age
-                        .is_some_and(|max| now - s.auth_time > Duration::seconds(max));
+                        .is_some_and(|max| too_old_for(max, now - s.auth_time));
                 let forced = !resuming && (req.prompt.login || req.prompt.select_account);
                 let other_user = hint_sub.as_deref().is_some_and(|h| {
                     h != subject_for(p.tenant.tenant.id, &p.client, &s.user_id.to_string())
@@ -577,3 +577,10 @@ fn error_redirect(
 
 #[cfg(test)]
 mod tests;
+
+/// OIDC Core §3.1.2.1 `max_age`: whether a sign-in `age` ago is older than `max_age` seconds.
+/// A request's number meets time here, so the arithmetic is checked: a `max_age` beyond what a
+/// duration holds (about 292 million years) is no limit at all, never an overflow.
+fn too_old_for(max_age: i64, age: Duration) -> bool {
+    Duration::try_seconds(max_age).is_some_and(|max| age > max)
+}

@@ -310,8 +310,10 @@ pub fn validate(
     let prompt = Prompt::parse(params.get("prompt"))?;
     let max_age = params
         .get("max_age")
-        .map(|m| m.parse::<i64>().ok().filter(|v| *v >= 0))
-        .map(|m| m.ok_or_else(|| err(InvalidRequest, "max_age must be a non-negative integer")))
+        .map(|m| {
+            parse_max_age(m)
+                .ok_or_else(|| err(InvalidRequest, "max_age must be a non-negative integer"))
+        })
         .transpose()?;
     let claims = params
         .get("claims")
@@ -341,4 +343,13 @@ pub fn validate(
         claims,
         display: owned("display"),
     })
+}
+
+/// OIDC Core §3.1.2.1 `max_age`: seconds, digits only (no sign, no exponent). A number past
+/// what an i64 holds is a valid request that sets no practical limit, so it saturates.
+fn parse_max_age(value: &str) -> Option<i64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(value.parse::<i64>().unwrap_or(i64::MAX))
 }
