@@ -37,7 +37,7 @@ curl -fs "$base/healthz" >/dev/null || { echo "schemathesis: the server did not 
 line=$(grep -m1 'Admin service account (dev)' "$log")
 id=$(sed -E 's/.*client_id=([^ ]+).*/\1/' <<<"$line")
 secret=$(sed -E 's/.*client_secret=([^ ]+).*/\1/' <<<"$line")
-token=$(curl -fs -u "$id:$secret" -d grant_type=client_credentials "$base/t/system/token" \
+token=$(curl -fs -u "$id:$secret" -d grant_type=client_credentials -d scope=keyward:admin "$base/t/system/token" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 # A token lives for the system tenant's access-token lifetime (10 minutes): enough for a run.
 

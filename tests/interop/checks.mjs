@@ -113,7 +113,7 @@ let adminToken;
 async function admin(method, path, body) {
   if (!cfg.admin?.client_id) throw new Error('no admin service account (keyward admin service-account failed)');
   if (!adminToken) {
-    const res = await post(`${cfg.base}/t/system/token`, { grant_type: 'client_credentials' }, basic(cfg.admin));
+    const res = await post(`${cfg.base}/t/system/token`, { grant_type: 'client_credentials', scope: 'keyward:admin' }, basic(cfg.admin));
     const json = await readJson(res, 'admin token');
     assert(res.status === 200, `admin token: HTTP ${res.status} ${json.error ?? ''}`);
     adminToken = json.access_token;
@@ -869,6 +869,10 @@ await check('RP-initiated logout without id_token_hint asks for confirmation', a
     const { challenge } = await pkcePair();
     const { callback } = await rawAuthorize(page, { response_type: 'code', client_id: C.spa.client_id, redirect_uri: CB, scope: 'openid', state: 'after2', prompt: 'none', code_challenge: challenge, code_challenge_method: 'S256' }, { label: 'after-confirmed-logout' });
     eq(callback.query.error, 'login_required', 'prompt=none after the confirmed logout');
+    // signed out already: the logout endpoint says nothing was ended rather than pretending
+    await page.goto(meta.end_session_endpoint, { timeout: 10000 });
+    await screenshot(page, shots, 'logout-nobody-signed-out');
+    assert((await page.content()).includes('Nobody was signed out'), 'no "Nobody was signed out" page without a session');
   } finally { await ctx.close(); }
 }, { ...READY, timeoutMs: 40000 });
 

@@ -1,8 +1,11 @@
 //! Admin authentication: `Authorization: Bearer <access token>` issued by the platform's own
-//! `system` tenant (RFC 6750 §2.1). The token is checked like introspection checks it —
-//! signature with the system tenant's keys, `typ`, `iss`, `exp`, then the revoked set — and
-//! its subject becomes the actor: a system-tenant user, or a client_credentials client of the
-//! system tenant (a service account). Each principal is rate limited.
+//! `system` tenant for the admin API (RFC 6750 §2.1). The token is checked like introspection
+//! checks it — signature with the system tenant's keys, `typ`, `iss`, `exp`, then the revoked
+//! set — and must be an admin token (keyward-oauth's `admin_api`): audience
+//! `{public_url}/admin/api`, scope `keyward:admin`, minted for a client of the system tenant
+//! that is still registered for that scope. Its subject becomes the actor: a system-tenant user
+//! who still exists and is enabled, or the client itself (a service account). Anything else is
+//! 401 `invalid_token`. Each principal is rate limited.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +20,8 @@ use keyward_authz::Actor;
 use keyward_core::{ClientId, Clock, EphemeralStore, TenantSlug, UserId};
 use keyward_http::{Problem, RequestId};
 use keyward_oauth::access_token::{self, revoked_set};
+use keyward_oauth::admin_api::ADMIN_SCOPE;
+use keyward_oauth::claims::UserClaims;
 use keyward_oauth::directory::Directory;
 use keyward_oauth::keyring::KeyRing;
 use serde_json::Value;
@@ -43,6 +48,8 @@ impl Default for RateLimit {
 pub struct AdminAuthenticator {
     directory: Arc<Directory>,
     keys: Arc<KeyRing>,
+    /// Whether a user subject still exists and is enabled.
+    users: Arc<dyn UserClaims>,
     cache: Arc<dyn EphemeralStore>,
     clock: Arc<dyn Clock>,
     limit: RateLimit,
@@ -62,6 +69,7 @@ impl AdminAuthenticator {
     pub fn new(
         directory: Arc<Directory>,
         keys: Arc<KeyRing>,
+        users: Arc<dyn UserClaims>,
         cache: Arc<dyn EphemeralStore>,
         clock: Arc<dyn Clock>,
         limit: RateLimit,
@@ -69,6 +77,7 @@ impl AdminAuthenticator {
         Self {
             directory,
             keys,
+            users,
             cache,
             clock,
             limit,
@@ -100,6 +109,23 @@ impl AdminAuthenticator {
             .map_err(|e| unavailable("loading the system tenant's keys", e))?;
         let verified =
             access_token::verify(token, &system, &keys, self.clock.now()).ok_or(refused)?;
+        let audience = system
+            .admin_audience
+            .as_deref()
+            .ok_or(Refusal::Unavailable)?;
+        if !verified.has_audience(audience) || !verified.has_scope(ADMIN_SCOPE) {
+            return Err(Refusal::Unauthenticated { token_given: true });
+        }
+        // The client must still be one that may hold admin tokens: deleting a service account
+        // or taking the scope away ends its tokens too.
+        let client = self
+            .directory
+            .client(system.tenant.id, &verified.client_id)
+            .await
+            .map_err(|e| unavailable("reading the token's client", e))?;
+        if !client.is_some_and(|c| c.scopes.contains(ADMIN_SCOPE)) {
+            return Err(Refusal::Unauthenticated { token_given: true });
+        }
         let revoked = self
             .cache
             .is_revoked(&revoked_set(system.tenant.id), &verified.jti)
@@ -121,9 +147,18 @@ impl AdminAuthenticator {
                 client_id,
             });
         }
-        sub.parse::<UserId>()
-            .map(Actor::User)
-            .map_err(|_| Refusal::Unauthenticated { token_given: true })
+        let user = sub
+            .parse::<UserId>()
+            .map_err(|_| Refusal::Unauthenticated { token_given: true })?;
+        let active = self
+            .users
+            .is_active(system.tenant.id, user)
+            .await
+            .map_err(|e| unavailable("reading the token's user", e))?;
+        if !active {
+            return Err(Refusal::Unauthenticated { token_given: true });
+        }
+        Ok(Actor::User(user))
     }
 
     async fn within_limit(&self, actor: &Actor) -> Result<(), Refusal> {
@@ -151,7 +186,10 @@ fn refusal_response(refusal: &Refusal) -> HttpResponse {
     match refusal {
         Refusal::Unauthenticated { token_given } => {
             let mut res = Problem::new(StatusCode::UNAUTHORIZED)
-                .with_detail("Send a bearer access token issued by the system tenant.")
+                .with_detail(
+                    "Send a bearer access token the system tenant issued for the admin API \
+                     (scope keyward:admin).",
+                )
                 .to_response();
             let challenge = if *token_given {
                 "Bearer realm=\"keyward-admin\", error=\"invalid_token\""

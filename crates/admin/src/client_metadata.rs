@@ -3,6 +3,7 @@
 //! cover — jwks, jwks_uri, backchannel_logout_uri and the opt-in `roles` / `permissions`
 //! claims.
 
+use keyward_oauth::admin_api::check_registration;
 use keyward_oauth::client_registration::{
     ClientRegistration, Registered, RegistrationError, register,
 };
@@ -71,18 +72,21 @@ pub(crate) fn https_url(field: &str, raw: Option<&str>, errors: &mut Fields) -> 
 
 pub(crate) fn validate(
     admin: &Admin,
-    tenant: keyward_core::TenantId,
+    tenant: &keyward_core::Tenant,
     input: &ClientInput,
 ) -> Result<Registered, AdminError> {
     let mut errors = Fields::default();
     let settings = extra_metadata(input, &mut errors);
     match register(
-        tenant,
+        tenant.id,
         &registration(input),
         &admin.ports.secrets,
         admin.ports.clock.now(),
     ) {
         Ok(mut registered) => {
+            if let Err(e) = check_registration(&tenant.slug, &registered.client.scopes) {
+                errors.0.push(FieldError::from(e));
+            }
             errors.finish()?;
             registered.client.settings = settings;
             Ok(registered)

@@ -5,6 +5,7 @@
 use keyward_authz::AdminAction;
 use keyward_core::ClientId;
 use keyward_oauth::Client;
+use keyward_oauth::admin_api::ADMIN_SCOPE;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -159,7 +160,9 @@ impl Admin {
         let (tenant, permit) = self
             .permit(caller, tenant, AdminAction::ClientCreate)
             .await?;
-        let registered = validate(self, tenant.id, input)?;
+        let registered = validate(self, &tenant, input)?;
+        self.may_grant_admin_scope(caller, &tenant, None, &registered.client)
+            .await?;
         self.ports.clients.create(&registered.client).await?;
         self.ports
             .announcer
@@ -178,6 +181,31 @@ impl Admin {
             client: view,
             client_secret: registered.secret,
         })
+    }
+
+    /// A client that gains the admin scope (keyward-oauth's `admin_api`) can get admin API
+    /// tokens for whoever uses it: handing that out is a platform decision, taken by the same
+    /// permission as granting platform-admin. A tenant-admin of the system tenant may not.
+    async fn may_grant_admin_scope(
+        &self,
+        caller: &Caller,
+        tenant: &keyward_core::Tenant,
+        current: Option<&Client>,
+        next: &Client,
+    ) -> Result<(), AdminError> {
+        let had = current.is_some_and(|c| c.scopes.contains(ADMIN_SCOPE));
+        if had || !next.scopes.contains(ADMIN_SCOPE) {
+            return Ok(());
+        }
+        self.ports
+            .authorizer
+            .permit(
+                &caller.actor,
+                tenant.id,
+                AdminAction::RoleGrantPlatformAdmin,
+            )
+            .await?;
+        Ok(())
     }
 
     async fn find_client(
@@ -270,7 +298,9 @@ impl Admin {
             role_claims: patch.role_claims.unwrap_or(before.role_claims),
             permission_claims: patch.permission_claims.unwrap_or(before.permission_claims),
         };
-        let validated = validate(self, tenant.id, &merged)?.client;
+        let validated = validate(self, &tenant, &merged)?.client;
+        self.may_grant_admin_scope(caller, &tenant, Some(&current), &validated)
+            .await?;
         let mut secret = None;
         let secret_hash = match (validated.auth_method.uses_secret(), &current.secret_hash) {
             (false, _) => None,

@@ -28,6 +28,8 @@ pub struct AdminPorts {
     pub keys: Arc<dyn SigningKeyStore>,
     pub providers: Arc<dyn keyward_federation::IdentityProviderStore>,
     pub consents: Arc<dyn keyward_oauth::ConsentStore>,
+    /// Refresh-token families, revoked with every grant of a user who is disabled or deleted.
+    pub refresh_tokens: Arc<dyn keyward_oauth::RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
     /// Where policy changes are announced (keyward-authz's POLICY_CHANNEL).
     pub cache: Arc<dyn EphemeralStore>,

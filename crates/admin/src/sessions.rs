@@ -135,7 +135,7 @@ impl Admin {
         Ok(views.len())
     }
 
-    async fn logged_out(&self, tenant: &Tenant, ended: &EndedSession) {
+    pub(crate) async fn logged_out(&self, tenant: &Tenant, ended: &EndedSession) {
         tracing::info!(tenant = %tenant.slug, user = %ended.session.user_id, "session ended by an administrator");
         if let Some(logout) = &self.session_logout {
             logout.session_ended(tenant, ended).await;

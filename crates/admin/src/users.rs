@@ -145,6 +145,34 @@ impl Admin {
         Ok(view)
     }
 
+    /// What a user held ends with their access (disabled, deleted): their browser sessions
+    /// (their clients get a back-channel logout), their refresh-token families and the access
+    /// tokens issued with them. The user's state is checked at every grant and session reuse
+    /// as well, so a failure here leaves nothing usable — but it is reported, not hidden.
+    async fn end_user_access(
+        &self,
+        tenant: &keyward_core::Tenant,
+        user: UserId,
+    ) -> Result<(), AdminError> {
+        let ended = self
+            .sessions
+            .end_all_for_user(tenant.id, user)
+            .await
+            .map_err(|e| AdminError::Store(e.to_string()))?;
+        for session in &ended {
+            self.logged_out(tenant, session).await;
+        }
+        keyward_oauth::revoke::revoke_user_grants(
+            self.ports.refresh_tokens.as_ref(),
+            self.ports.cache.as_ref(),
+            tenant.id,
+            &user.to_string(),
+            self.ports.clock.now(),
+        )
+        .await
+        .map_err(|e| AdminError::Store(e.to_string()))
+    }
+
     pub(crate) async fn find_user(
         &self,
         tenant: keyward_core::TenantId,
@@ -221,6 +249,7 @@ impl Admin {
         if let Some(v) = patch.email_verified {
             user.email_verified = v && user.email.is_some();
         }
+        let disabling = patch.disabled == Some(true) && !user.disabled;
         if let Some(v) = patch.disabled {
             user.disabled = v;
         }
@@ -239,6 +268,9 @@ impl Admin {
             }
             other => other.into(),
         })?;
+        if disabling {
+            self.end_user_access(&tenant, user.id).await?;
+        }
         let after = UserView::from(&user);
         self.record(
             caller,
@@ -300,6 +332,7 @@ impl Admin {
         let before = UserView::from(&user);
         before.version().check(if_match)?;
         self.ports.users.delete(tenant.id, user.id).await?;
+        self.end_user_access(&tenant, user.id).await?;
         // Its admin and application roles go with it, on every node.
         match self.ports.authorizer.forget_user(user.id).await {
             Ok(changed) => {

@@ -72,6 +72,7 @@ async fn fixture() -> Fixture {
         keys: store.clone(),
         providers: store.clone(),
         consents: store.clone(),
+        refresh_tokens: store.clone(),
         audit: store,
         cache: cache.clone(),
         announcer: Arc::new(Silent),

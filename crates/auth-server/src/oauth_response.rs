@@ -45,6 +45,9 @@ pub fn error(err: &OAuthError, tenant: Option<&str>) -> HttpResponse {
             builder.insert_header((header::WWW_AUTHENTICATE, value));
         }
     }
+    if let Some(seconds) = err.retry_after() {
+        builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+    }
     builder
         .content_type("application/json")
         .body(err.to_json().to_string())
@@ -83,6 +86,16 @@ mod tests {
         assert_eq!(res.status(), 400);
         assert!(res.headers().get(header::WWW_AUTHENTICATE).is_none());
         assert_eq!(error(&OAuthError::unknown_tenant(), None).status(), 404);
+    }
+
+    #[test]
+    fn a_refusal_to_retry_carries_retry_after() {
+        let busy = OAuthError::temporarily_unavailable().with_retry_after(1);
+        let res = error(&busy, Some("acme"));
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let other = error(&OAuthError::temporarily_unavailable(), Some("acme"));
+        assert!(other.headers().get(header::RETRY_AFTER).is_none());
     }
 
     #[test]

@@ -248,6 +248,21 @@ impl EphemeralStore for MemoryStore {
         Ok(1)
     }
 
+    async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        if let Some(entry) = state.live(key, now) {
+            let count = std::str::from_utf8(&entry.value)
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok())
+                .ok_or_else(|| {
+                    EphemeralError::Unavailable(format!("value at {key:?} is not a counter"))
+                })?;
+            entry.value = count.saturating_sub(1).to_string().into_bytes();
+        }
+        Ok(())
+    }
+
     async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();

@@ -34,6 +34,16 @@ end
 return count
 ";
 
+/// DECR only a live counter above zero: a plain DECR would create a missing key at -1 with no
+/// expiry. DECR keeps the key's TTL, so the window does not move.
+const DECR_IF_POSITIVE: &str = r"
+local found = redis.call('GET', KEYS[1])
+if found and tonumber(found) and tonumber(found) > 0 then
+    redis.call('DECR', KEYS[1])
+end
+return 0
+";
+
 /// Compare-and-swap: KEYS[1] moves from the state ARGV[1] (`1`: holding exactly ARGV[2],
 /// `0`: absent) to ARGV[3] (`1`: ARGV[4] for ARGV[5] ms, `0`: deleted), only if it is still in
 /// that state. A script runs atomically, so no other command lands between the check and the
@@ -62,6 +72,7 @@ pub struct RedisStore {
     commands: ConnectionManager,
     prefix: Arc<str>,
     incr_in_window: Arc<Script>,
+    decr_if_positive: Arc<Script>,
     compare_and_swap: Arc<Script>,
     /// Subscriptions hold a weak reference: they stop reconnecting once every clone is gone.
     alive: Arc<()>,
@@ -106,6 +117,7 @@ impl RedisStore {
             commands,
             prefix: Arc::from(prefix),
             incr_in_window: Arc::new(Script::new(INCR_IN_WINDOW)),
+            decr_if_positive: Arc::new(Script::new(DECR_IF_POSITIVE)),
             compare_and_swap: Arc::new(Script::new(COMPARE_AND_SWAP)),
             alive: Arc::new(()),
         })
@@ -305,6 +317,16 @@ impl EphemeralStore for RedisStore {
             .arg(millis(window))
             .invoke_async(&mut conn)
             .await
+            .map_err(unavailable)
+    }
+
+    async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
+        let mut conn = self.commands.clone();
+        self.decr_if_positive
+            .key(self.value_key(key))
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(drop)
             .map_err(unavailable)
     }
 

@@ -119,6 +119,10 @@ on_every_backend! {
         incr_counts_within_a_window_from_the_first_increment(node);
     concurrent_increments_are_all_counted_on_every_backend =>
         concurrent_increments_are_all_counted(node);
+    decr_takes_back_within_the_window_and_never_recreates_on_every_backend =>
+        decr_takes_back_within_the_window_and_never_recreates(node);
+    concurrent_decrements_are_all_counted_on_every_backend =>
+        concurrent_decrements_are_all_counted(node);
     revoked_ids_expire_on_every_backend =>
         revoked_ids_expire(node);
     delete_removes_values_and_resets_counters_on_every_backend =>

@@ -28,7 +28,8 @@ pub type Invalidations = BoxStream<'static, String>;
 ///   it races the `take`;
 /// - `compare_and_swap` changes a key only from the state its caller read, so read-modify-write
 ///   loops lose no concurrent update;
-/// - `incr` counts within a window that starts at the first increment;
+/// - `incr` counts within a window that starts at the first increment; `decr` takes one back
+///   without moving the window, never below zero and never bringing back an ended counter;
 /// - a revoked id stays revoked until its TTL, then is forgotten;
 /// - a message published on a channel reaches every subscriber of that channel, including
 ///   the publishing node's own.
@@ -73,6 +74,10 @@ pub trait EphemeralStore: Any + Send + Sync {
     /// Increments the counter `key` and returns the new count; the first increment starts a
     /// window of `window`, after which the counter starts again from zero (rate limits).
     async fn incr(&self, key: &str, window: Duration) -> Result<u64, EphemeralError>;
+    /// Takes one back from the counter `key` — a reservation made with `incr` that turned out
+    /// not to count (increment-then-check throttles) — atomically, never below zero and
+    /// without moving its window; a missing or expired counter stays missing.
+    async fn decr(&self, key: &str) -> Result<(), EphemeralError>;
     /// Adds `id` to the revoked set `set` until `ttl` has passed.
     async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError>;
     async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError>;

@@ -1,18 +1,28 @@
-//! Checking a username-or-email and password, for the password grant (RFC 6749 §4.3) and,
-//! later, the hosted login page. Every failure — unknown user, wrong password, disabled
-//! account, account without a password — gets the same refusal after the same work: an
-//! Argon2id verification runs against a dummy hash when there is no real one, so timing does
-//! not tell whether an account exists. Failures are counted per (tenant, username) and per
-//! client address through the ephemeral store; past the limit the attempt is refused before
-//! Argon2 runs, so throttled guessing costs the server nothing.
+//! Checking a username-or-email and password, for the password grant (RFC 6749 §4.3) and
+//! the hosted sign-in page. Every failure — unknown user, wrong password, disabled account,
+//! account without a password — gets the same refusal after the same work: an Argon2id
+//! verification runs against a dummy hash when there is no real one, so timing does not tell
+//! whether an account exists.
+//!
+//! Throttling is increment-then-check: an attempt first reserves one count on its username's
+//! counter (per tenant) and on its address's counter (per tenant too, so failures at one
+//! tenant do not lock the address out of another), atomically in the ephemeral store, and is
+//! refused before Argon2 runs when either reservation goes past its limit. So however many
+//! attempts arrive at once, no more are checked than the limits allow. A counter holds the
+//! failures of its window plus the attempts being checked; reservations that turn out not to
+//! be failures are given back (`decr`): a refused attempt's, and a success's address count
+//! (a success clears the username's failures, not the address's). Throttled attempts never
+//! reach the [`HashingQueue`]; a full queue refuses at once ([`LoginRefusal::Busy`]), as it
+//! refuses a waiting attempt whose place goes to a quieter tenant; either gives its
+//! reservations back, since nothing was checked.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use keyward_core::{Email, EphemeralStore, TenantId, Username};
-use tokio::sync::Semaphore;
 
+use crate::hashing_queue::{HashingQueue, Turn};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::user::{User, UserStore};
 
@@ -25,6 +35,10 @@ pub enum LoginRefusal {
     /// Too many recent failures for this username or from this address.
     #[error("too many failed attempts")]
     Throttled,
+    /// The password-hashing queue, or this tenant's share of it, is full: nothing was checked
+    /// or counted; retrying in a moment may succeed.
+    #[error("too many sign-ins in progress")]
+    Busy,
     /// A backend failed; the message is for logs.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -64,16 +78,23 @@ pub struct PasswordLogin {
     cache: Arc<dyn EphemeralStore>,
     limits: ThrottleLimits,
     dummy_phc: Arc<str>,
-    /// Bounds concurrent Argon2 runs (19 MiB each) to the number of cores.
-    gate: Arc<Semaphore>,
+    /// Bounds the Argon2 runs (19 MiB each) in flight, in all and per tenant.
+    queue: Arc<HashingQueue>,
 }
 
 impl std::fmt::Debug for PasswordLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordLogin")
             .field("limits", &self.limits)
+            .field("queue", &self.queue.limits())
             .finish()
     }
+}
+
+/// The counters one attempt reserved a count on.
+struct Reservation {
+    user_key: String,
+    ip_key: Option<String>,
 }
 
 impl PasswordLogin {
@@ -84,16 +105,15 @@ impl PasswordLogin {
         hasher: PasswordHasher,
         cache: Arc<dyn EphemeralStore>,
         limits: ThrottleLimits,
+        queue: Arc<HashingQueue>,
     ) -> Result<Self, PasswordError> {
-        let dummy_phc = DUMMY_PHC;
-        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             users,
             hasher,
             cache,
             limits,
-            dummy_phc: dummy_phc.into(),
-            gate: Arc::new(Semaphore::new(permits)),
+            dummy_phc: DUMMY_PHC.into(),
+            queue,
         })
     }
 
@@ -106,19 +126,11 @@ impl PasswordLogin {
         password: &str,
         remote_ip: Option<IpAddr>,
     ) -> Result<User, LoginRefusal> {
-        let user_key = format!(
-            "login_failures:user:{tenant}:{}",
-            identifier.trim().to_lowercase()
-        );
-        let ip_key = remote_ip.map(|ip| format!("login_failures:ip:{ip}"));
-        if self.over_limit(&user_key, self.limits.per_user).await? {
-            return Err(LoginRefusal::Throttled);
-        }
-        if let Some(ip_key) = &ip_key
-            && self.over_limit(ip_key, self.limits.per_ip).await?
-        {
-            return Err(LoginRefusal::Throttled);
-        }
+        let reservation = self.reserve(tenant, identifier, remote_ip).await?;
+        let Some(place) = self.queue.enter(tenant) else {
+            self.give_back(&reservation).await?;
+            return Err(LoginRefusal::Busy);
+        };
         let user = if password.len() > MAX_PASSWORD_BYTES {
             None
         } else {
@@ -129,24 +141,79 @@ impl PasswordLogin {
             Some(phc) => phc.into(),
             None => self.dummy_phc.clone(),
         };
-        let matches = password.len() <= MAX_PASSWORD_BYTES && self.check(password, phc).await?;
+        let matches = if password.len() > MAX_PASSWORD_BYTES {
+            false
+        } else {
+            let Ok(turn) = place.turn().await else {
+                // A quieter tenant's check took the place before it had a turn: unchecked.
+                self.give_back(&reservation).await?;
+                return Err(LoginRefusal::Busy);
+            };
+            self.check(password, phc, turn).await?
+        };
         match usable {
             Some(user) if matches => {
-                // A success clears the username's failures, not the address's.
+                // A success clears the username's failures, not the address's: the address
+                // gets its reservation back.
                 self.cache
-                    .delete(&user_key)
+                    .delete(&reservation.user_key)
                     .await
-                    .map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
+                    .map_err(unavailable)?;
+                if let Some(ip_key) = &reservation.ip_key {
+                    self.cache.decr(ip_key).await.map_err(unavailable)?;
+                }
                 Ok(user)
             }
-            _ => {
-                self.count_failure(&user_key).await?;
-                if let Some(ip_key) = &ip_key {
-                    self.count_failure(ip_key).await?;
-                }
-                Err(LoginRefusal::InvalidCredentials)
-            }
+            // The reservations stay: they are this failure's counts.
+            _ => Err(LoginRefusal::InvalidCredentials),
         }
+    }
+
+    /// Reserves one count on the username's and the address's counters, refusing (and giving
+    /// the reservations back) past either limit.
+    async fn reserve(
+        &self,
+        tenant: TenantId,
+        identifier: &str,
+        remote_ip: Option<IpAddr>,
+    ) -> Result<Reservation, LoginRefusal> {
+        let user_key = format!(
+            "login_failures:user:{tenant}:{}",
+            identifier.trim().to_lowercase()
+        );
+        let window = self.limits.window;
+        if self
+            .cache
+            .incr(&user_key, window)
+            .await
+            .map_err(unavailable)?
+            > self.limits.per_user
+        {
+            self.cache.decr(&user_key).await.map_err(unavailable)?;
+            return Err(LoginRefusal::Throttled);
+        }
+        let ip_key =
+            remote_ip.map(|ip| format!("login_failures:ip:{tenant}:{}", ip.to_canonical()));
+        if let Some(ip_key) = &ip_key
+            && self.cache.incr(ip_key, window).await.map_err(unavailable)? > self.limits.per_ip
+        {
+            self.cache.decr(ip_key).await.map_err(unavailable)?;
+            self.cache.decr(&user_key).await.map_err(unavailable)?;
+            return Err(LoginRefusal::Throttled);
+        }
+        Ok(Reservation { user_key, ip_key })
+    }
+
+    /// Gives an attempt's reservations back: it was not checked.
+    async fn give_back(&self, reservation: &Reservation) -> Result<(), LoginRefusal> {
+        self.cache
+            .decr(&reservation.user_key)
+            .await
+            .map_err(unavailable)?;
+        if let Some(ip_key) = &reservation.ip_key {
+            self.cache.decr(ip_key).await.map_err(unavailable)?;
+        }
+        Ok(())
     }
 
     async fn find(&self, tenant: TenantId, identifier: &str) -> Result<Option<User>, LoginRefusal> {
@@ -170,47 +237,22 @@ impl PasswordLogin {
         }
     }
 
-    /// Runs Argon2 off the async executor, at most one run per core at a time.
-    async fn check(&self, password: &str, phc: Arc<str>) -> Result<bool, LoginRefusal> {
-        let permit = self
-            .gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
+    /// Runs Argon2 off the async executor on the worker `turn` holds; the worker is held
+    /// until the hash is done, even if the caller stops waiting.
+    async fn check(&self, password: &str, phc: Arc<str>, turn: Turn) -> Result<bool, LoginRefusal> {
         let hasher = self.hasher.clone();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _turn = turn;
             hasher.verify(&password, &phc)
         })
         .await
         .map_err(|e| LoginRefusal::Unavailable(e.to_string()))
     }
+}
 
-    async fn over_limit(&self, key: &str, limit: u64) -> Result<bool, LoginRefusal> {
-        let count = self
-            .cache
-            .get(key)
-            .await
-            .map_err(|e| LoginRefusal::Unavailable(e.to_string()))?;
-        let count = count
-            .and_then(|raw| {
-                std::str::from_utf8(&raw)
-                    .ok()
-                    .and_then(|t| t.parse::<u64>().ok())
-            })
-            .unwrap_or(0);
-        Ok(count >= limit)
-    }
-
-    async fn count_failure(&self, key: &str) -> Result<(), LoginRefusal> {
-        self.cache
-            .incr(key, self.limits.window)
-            .await
-            .map(drop)
-            .map_err(|e| LoginRefusal::Unavailable(e.to_string()))
-    }
+fn unavailable(e: keyward_core::EphemeralError) -> LoginRefusal {
+    LoginRefusal::Unavailable(e.to_string())
 }
 
 #[cfg(test)]

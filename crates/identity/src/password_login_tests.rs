@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use keyward_core::{EphemeralError, Invalidations, Page, PageRequest, StoreError, UserId};
 
 use super::*;
+use crate::hashing_queue::QueueLimits;
 use crate::user::{NewUser, UserQuery};
 
 #[derive(Default)]
@@ -121,6 +122,12 @@ impl EphemeralStore for Counters {
         *n += 1;
         Ok(*n)
     }
+    async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
+        if let Some(n) = self.0.lock().unwrap().get_mut(key) {
+            *n = n.saturating_sub(1);
+        }
+        Ok(())
+    }
     async fn revoke(&self, _: &str, _: &str, _: Duration) -> Result<(), EphemeralError> {
         Ok(())
     }
@@ -147,6 +154,10 @@ struct Fixture {
 
 /// A tenant with `ada` (password `correct horse battery`) and a disabled user.
 fn fixture(limits: ThrottleLimits) -> Fixture {
+    fixture_with_queue(limits, QueueLimits::default())
+}
+
+fn fixture_with_queue(limits: ThrottleLimits, queue: QueueLimits) -> Fixture {
     let hasher = PasswordHasher::recommended().unwrap();
     let users = Arc::new(Users::default());
     let counters = Arc::new(Counters::default());
@@ -167,7 +178,8 @@ fn fixture(limits: ThrottleLimits) -> Fixture {
     ada.email = None;
     ada.disabled = true;
     users.0.lock().unwrap().push(ada);
-    let login = PasswordLogin::new(users.clone(), hasher, counters.clone(), limits).unwrap();
+    let queue = HashingQueue::new(queue);
+    let login = PasswordLogin::new(users.clone(), hasher, counters.clone(), limits, queue).unwrap();
     Fixture {
         login,
         tenant,
@@ -304,6 +316,103 @@ async fn a_success_clears_the_users_failures() {
         .unwrap();
     let key = format!("login_failures:user:{}:ada", f.tenant);
     assert!(f.counters.0.lock().unwrap().get(&key).is_none());
+}
+
+fn count(key: &str, f: &Fixture) -> u64 {
+    f.counters.0.lock().unwrap().get(key).copied().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_attempts_are_checked_no_more_often_than_the_limit() {
+    let limits = ThrottleLimits {
+        per_user: 3,
+        per_ip: 100,
+        window: Duration::from_secs(60),
+    };
+    let f = Arc::new(fixture(limits));
+    let attempts = (0..24).map(|_| {
+        let f = Arc::clone(&f);
+        tokio::spawn(async move { f.login.verify(f.tenant, "ada", "nope-nope", None).await })
+    });
+    let mut refused = Vec::new();
+    for attempt in futures::future::join_all(attempts).await {
+        refused.push(attempt.unwrap().err().unwrap());
+    }
+    let checked = refused
+        .iter()
+        .filter(|r| **r == LoginRefusal::InvalidCredentials)
+        .count();
+    assert_eq!(checked, 3, "{refused:?}");
+    let key = format!("login_failures:user:{}:ada", f.tenant);
+    assert_eq!(count(&key, &f), 3, "throttled reservations are given back");
+}
+
+#[tokio::test]
+async fn address_failures_count_per_tenant() {
+    let limits = ThrottleLimits {
+        per_user: 100,
+        per_ip: 2,
+        window: Duration::from_secs(60),
+    };
+    let f = fixture(limits);
+    let ip: IpAddr = "192.0.2.7".parse().unwrap();
+    let elsewhere = TenantId::generate();
+    for ghost in ["ghost1", "ghost2"] {
+        f.login.verify(elsewhere, ghost, "x", Some(ip)).await.err();
+    }
+    assert_eq!(
+        f.login
+            .verify(elsewhere, "ghost3", "x", Some(ip))
+            .await
+            .err(),
+        Some(LoginRefusal::Throttled)
+    );
+    let here = f
+        .login
+        .verify(f.tenant, "ada", "correct horse battery", Some(ip))
+        .await;
+    assert!(here.is_ok(), "another tenant's failures do not count here");
+}
+
+#[tokio::test]
+async fn a_success_gives_the_address_its_reservation_back() {
+    let f = fixture(ThrottleLimits::default());
+    let ip: IpAddr = "192.0.2.9".parse().unwrap();
+    f.login.verify(f.tenant, "ghost", "x", Some(ip)).await.err();
+    f.login
+        .verify(f.tenant, "ada", "correct horse battery", Some(ip))
+        .await
+        .unwrap();
+    let key = format!("login_failures:ip:{}:{ip}", f.tenant);
+    assert_eq!(count(&key, &f), 1, "only the failure counts");
+}
+
+#[tokio::test]
+async fn a_full_queue_refuses_at_once_and_counts_nothing() {
+    let queue = QueueLimits {
+        workers: 1,
+        capacity: 1,
+        per_tenant: 1,
+    };
+    let f = fixture_with_queue(ThrottleLimits::default(), queue);
+    let ip: IpAddr = "192.0.2.10".parse().unwrap();
+    let held = f.login.queue.enter(f.tenant).unwrap();
+    let refused = f
+        .login
+        .verify(f.tenant, "ada", "correct horse battery", Some(ip))
+        .await
+        .err();
+    assert_eq!(refused, Some(LoginRefusal::Busy));
+    let user_key = format!("login_failures:user:{}:ada", f.tenant);
+    let ip_key = format!("login_failures:ip:{}:{ip}", f.tenant);
+    assert_eq!((count(&user_key, &f), count(&ip_key, &f)), (0, 0));
+    drop(held);
+    assert!(
+        f.login
+            .verify(f.tenant, "ada", "correct horse battery", Some(ip))
+            .await
+            .is_ok()
+    );
 }
 
 #[test]

@@ -28,6 +28,8 @@ use keyward_core::secret::try_random_token;
 use keyward_core::{ClientId, EphemeralError, EphemeralStore, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
+use crate::user::UserStore;
+
 /// 30 minutes without use end a session.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 /// 12 hours after sign-in a session ends, used or not.
@@ -130,6 +132,8 @@ pub struct Sessions {
     pub(crate) cache: Arc<dyn EphemeralStore>,
     idle: Duration,
     pub(crate) absolute: Duration,
+    /// When set, a session whose user is disabled or gone is ended at its next read.
+    users: Option<Arc<dyn UserStore>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -168,7 +172,16 @@ impl Sessions {
             cache,
             idle: DEFAULT_IDLE,
             absolute: DEFAULT_ABSOLUTE,
+            users: None,
         }
+    }
+
+    /// Checks every session read against the user store: a session of a user who was
+    /// disabled or deleted (however that happened) counts as none and is ended. The hosted
+    /// pages read sessions this way; without it only the session records are consulted.
+    pub fn with_users(mut self, users: Arc<dyn UserStore>) -> Self {
+        self.users = Some(users);
+        self
     }
 
     pub fn with_lifetimes(mut self, idle: Duration, absolute: Duration) -> Self {
@@ -243,7 +256,7 @@ impl Sessions {
         if session.tenant_id != tenant || session.id != id {
             return Ok(None);
         }
-        if self.expired(&session, now) {
+        if self.expired(&session, now) || !self.user_active(&session).await? {
             self.end(tenant, id).await?;
             return Ok(None);
         }
@@ -259,6 +272,18 @@ impl Sessions {
             return Ok(None);
         }
         Ok(Some(session))
+    }
+
+    /// Whether the session's user still exists and is enabled (always, without a user store).
+    async fn user_active(&self, session: &BrowserSession) -> Result<bool, SessionError> {
+        let Some(users) = &self.users else {
+            return Ok(true);
+        };
+        let user = users
+            .get(session.tenant_id, session.user_id)
+            .await
+            .map_err(|e| SessionError::Unavailable(format!("reading the session's user: {e}")))?;
+        Ok(user.is_some_and(|u| !u.disabled))
     }
 
     /// Ends the session with stored id `id` ([`BrowserSession::id`], never the cookie's

@@ -29,6 +29,13 @@ pub struct Config {
     pub trusted_proxies: Vec<Cidr>,
     /// Sign-in interactions one address may start per tenant in 10 minutes.
     pub interaction_limit: u64,
+    /// Password checks (Argon2) running or waiting on this node, across every tenant.
+    pub password_hash_queue: usize,
+    /// Password checks running or waiting on this node for one tenant.
+    pub password_hash_queue_per_tenant: usize,
+    /// PostgreSQL: statement timeout in seconds (0: none) and TCP keepalive idle seconds.
+    pub database_statement_timeout_secs: u64,
+    pub database_keepalive_secs: u64,
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -62,6 +69,10 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
     interaction_limit: Option<u64>,
+    password_hash_queue: Option<usize>,
+    password_hash_queue_per_tenant: Option<usize>,
+    database_statement_timeout_secs: Option<u64>,
+    database_keepalive_secs: Option<u64>,
 }
 
 /// A raw value and where it came from, for error messages.
@@ -74,6 +85,11 @@ impl Config {
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
     pub const DEFAULT_REDIS_PREFIX: &'static str = "keyward:";
     pub const DEFAULT_INTERACTION_LIMIT: u64 = 300;
+    pub const DEFAULT_DATABASE_STATEMENT_TIMEOUT_SECS: u64 = 30;
+    pub const DEFAULT_DATABASE_KEEPALIVE_SECS: u64 = 60;
+    pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = keyward_identity::QueueLimits::DEFAULT_CAPACITY;
+    pub const DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT: usize =
+        keyward_identity::QueueLimits::DEFAULT_PER_TENANT;
 
     /// Loads defaults, then `file`, then the environment (read through `env`, so tests can
     /// pass their own).
@@ -200,6 +216,77 @@ impl Config {
                 .ok_or_else(|| ConfigError::new(raw.key, "must be a whole number above 0"))?,
             None => Self::DEFAULT_INTERACTION_LIMIT,
         };
+        let count = |raw: Option<Raw>, default: usize| -> Result<usize, ConfigError> {
+            match raw {
+                Some(raw) => raw
+                    .value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError::new(raw.key, "must be a whole number above 0")),
+                None => Ok(default),
+            }
+        };
+        let password_hash_queue = count(
+            pick(
+                "KEYWARD_PASSWORD_HASH_QUEUE",
+                file_cfg.password_hash_queue.map(|n| n.to_string()),
+                "password_hash_queue",
+            ),
+            Self::DEFAULT_PASSWORD_HASH_QUEUE,
+        )?;
+        let per_tenant = pick(
+            "KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT",
+            file_cfg
+                .password_hash_queue_per_tenant
+                .map(|n| n.to_string()),
+            "password_hash_queue_per_tenant",
+        );
+        let per_tenant_key = per_tenant.as_ref().map(|raw| raw.key.clone());
+        let password_hash_queue_per_tenant = count(
+            per_tenant,
+            Self::DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT.min(password_hash_queue),
+        )?;
+        if password_hash_queue_per_tenant > password_hash_queue {
+            return Err(ConfigError::new(
+                per_tenant_key.unwrap_or_else(|| "password_hash_queue_per_tenant".to_owned()),
+                format!(
+                    "must not exceed password_hash_queue ({password_hash_queue}): one tenant \
+                     cannot hold more than the whole queue"
+                ),
+            ));
+        }
+        let seconds = |raw: Option<Raw>, default: u64| -> Result<u64, ConfigError> {
+            match raw {
+                Some(raw) => raw
+                    .value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= 86_400)
+                    .ok_or_else(|| {
+                        ConfigError::new(raw.key, "must be a whole number of seconds, 0 to 86400")
+                    }),
+                None => Ok(default),
+            }
+        };
+        let database_statement_timeout_secs = seconds(
+            pick(
+                "KEYWARD_DATABASE_STATEMENT_TIMEOUT_SECS",
+                file_cfg
+                    .database_statement_timeout_secs
+                    .map(|n| n.to_string()),
+                "database_statement_timeout_secs",
+            ),
+            Self::DEFAULT_DATABASE_STATEMENT_TIMEOUT_SECS,
+        )?;
+        let database_keepalive_secs = seconds(
+            pick(
+                "KEYWARD_DATABASE_KEEPALIVE_SECS",
+                file_cfg.database_keepalive_secs.map(|n| n.to_string()),
+                "database_keepalive_secs",
+            ),
+            Self::DEFAULT_DATABASE_KEEPALIVE_SECS,
+        )?;
         let log_format = log_format_flag
             .or(file_cfg.log_format)
             .unwrap_or(LogFormat::Human);
@@ -214,7 +301,20 @@ impl Config {
             log_format,
             trusted_proxies,
             interaction_limit,
+            password_hash_queue,
+            password_hash_queue_per_tenant,
+            database_statement_timeout_secs,
+            database_keepalive_secs,
         })
+    }
+
+    /// The PostgreSQL session settings of every connection (0 turns one off).
+    pub fn postgres_tuning(&self) -> keyward_store::PostgresTuning {
+        let secs = |n: u64| (n > 0).then(|| std::time::Duration::from_secs(n));
+        keyward_store::PostgresTuning {
+            statement_timeout: secs(self.database_statement_timeout_secs),
+            keepalive_idle: secs(self.database_keepalive_secs),
+        }
     }
 
     /// Whether the database is the default SQLite file in the data directory.
@@ -284,8 +384,14 @@ fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
     }
 }
 
+/// The file name of the embedded default's SQLite database in the data directory.
+pub const EMBEDDED_DATABASE_FILE: &str = "keyward.db";
+
 fn embedded_database_url(data_dir: &Path) -> String {
-    format!("sqlite://{}/keyward.db?mode=rwc", data_dir.display())
+    format!(
+        "sqlite://{}/{EMBEDDED_DATABASE_FILE}?mode=rwc",
+        data_dir.display()
+    )
 }
 
 /// A URL safe to print: any password replaced by `***`.
@@ -370,6 +476,66 @@ mod tests {
             assert_eq!(
                 bad.map_err(|e| e.key).err(),
                 Some("KEYWARD_INTERACTION_LIMIT".to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn database_session_settings_default_and_are_bounded() {
+        let c = Config::load(None, None, env(&[])).unwrap();
+        assert_eq!(
+            (c.database_statement_timeout_secs, c.database_keepalive_secs),
+            (30, 60)
+        );
+        let c = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_DATABASE_STATEMENT_TIMEOUT_SECS", "0")]),
+        )
+        .unwrap();
+        assert_eq!(c.postgres_tuning().statement_timeout, None);
+        let err = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_DATABASE_KEEPALIVE_SECS", "-1")]),
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "KEYWARD_DATABASE_KEEPALIVE_SECS");
+    }
+
+    #[test]
+    fn password_hash_queue_sizes_default_and_refuse_a_share_above_the_whole() {
+        let c = Config::load(None, None, env(&[]))
+            .map(|c| (c.password_hash_queue, c.password_hash_queue_per_tenant));
+        assert_eq!(c.ok(), Some((64, 16)));
+        let c = Config::load(
+            None,
+            None,
+            env(&[
+                ("KEYWARD_PASSWORD_HASH_QUEUE", "8"),
+                ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "2"),
+            ]),
+        )
+        .map(|c| (c.password_hash_queue, c.password_hash_queue_per_tenant));
+        assert_eq!(c.ok(), Some((8, 2)));
+        let small = Config::load(None, None, env(&[("KEYWARD_PASSWORD_HASH_QUEUE", "4")]))
+            .map(|c| c.password_hash_queue_per_tenant);
+        assert_eq!(
+            small.ok(),
+            Some(4),
+            "the default share shrinks with the queue"
+        );
+        for (key, bad) in [
+            ("KEYWARD_PASSWORD_HASH_QUEUE", "0"),
+            ("KEYWARD_PASSWORD_HASH_QUEUE", "lots"),
+            ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "-3"),
+            ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "65"),
+        ] {
+            let refused = Config::load(None, None, env(&[(key, bad)]));
+            assert_eq!(
+                refused.map_err(|e| e.key).err(),
+                Some(key.to_owned()),
+                "{key}={bad}"
             );
         }
     }

@@ -4,6 +4,7 @@
 
 use keyward_core::{TenantSlug, TenantStore};
 use keyward_oauth::ClientStore;
+use keyward_oauth::admin_api::ADMIN_SCOPE;
 use keyward_oauth::client_registration::ClientRegistration;
 
 use crate::commands::{client, tenant, user};
@@ -251,6 +252,8 @@ async fn admin_credential(platform: &Platform) -> Result<SeededClient, Failure> 
     let (id, secret) = match existing {
         Some(c) => {
             let secret = client::rotate_secret(platform, &system, c.client_id.as_str()).await?;
+            // Seeded before admin tokens had their own scope: it may ask for it now.
+            client::add_scope(platform, &system, c.client_id.as_str(), ADMIN_SCOPE).await?;
             let actor = keyward_authz::Actor::ServiceAccount {
                 tenant: system.id,
                 client_id: c.client_id.clone(),
@@ -297,7 +300,7 @@ fn admin_instructions(platform: &Platform, admin: &SeededClient) -> String {
     format!(
         "admin API {base}/admin/api/v1 (docs {base}/admin/api/docs/, OpenAPI {base}/admin/api/openapi.json)\n  \
          {DEV_ADMIN:<44} client_id={id} client_secret={secret}\n\
-         \n  TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials {token_endpoint} \\\n      \
+         \n  TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials -d scope={ADMIN_SCOPE} {token_endpoint} \\\n      \
          | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n  \
          curl -H \"Authorization: Bearer $TOKEN\" {base}/admin/api/v1/tenants"
     )

@@ -156,6 +156,7 @@ async fn admin_api(
     let auth = std::sync::Arc::new(keyward_admin_api::AdminAuthenticator::new(
         protocol.directory.clone(),
         protocol.keys.clone(),
+        protocol.users.clone(),
         platform.cache.clone(),
         platform.clock.clone(),
         keyward_admin_api::RateLimit::default(),
@@ -170,14 +171,7 @@ async fn healthz() -> HttpResponse {
 
 /// Ready: the database and the cache answer; 503 names the one that does not.
 async fn readyz(platform: web::Data<Platform>) -> HttpResponse {
-    let checks = match tokio::time::timeout(PROBE_TIMEOUT, platform.readiness()).await {
-        Ok(checks) => checks,
-        Err(_) => vec![
-            ("database", Err("no answer in time".to_owned())),
-            ("cache", Err("no answer in time".to_owned())),
-        ],
-    };
-    readiness_response(&checks)
+    readiness_response(&platform.readiness(PROBE_TIMEOUT).await)
 }
 
 fn readiness_response(checks: &[(&'static str, Result<(), String>)]) -> HttpResponse {

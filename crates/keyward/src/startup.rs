@@ -1,6 +1,8 @@
 //! The composition root: the one place that knows every crate and wires them together.
 
 use std::path::Path;
+
+use crate::config::EMBEDDED_DATABASE_FILE;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use keyward_core::{
     AuditRecorder, Clock, DisplayName, EphemeralStore, MasterKey, PlatformStore, SystemClock,
     Tenant, TenantSlug, TenantStore,
 };
-use keyward_identity::{PasswordHasher, PasswordLogin, ThrottleLimits};
+use keyward_identity::{HashingQueue, PasswordHasher, PasswordLogin, QueueLimits, ThrottleLimits};
 use keyward_oauth::app_claims::AppClaims;
 use keyward_oauth::authorize::AuthorizationEndpoint;
 use keyward_oauth::claims::UserClaims;
@@ -48,15 +50,15 @@ impl Platform {
     /// sure the `system` tenant exists.
     pub async fn start(config: Config) -> Result<Self, Failure> {
         if config.is_embedded_database() {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            private_data_files(&config.data_dir).map_err(|e| {
                 Failure::Config(format!(
-                    "KEYWARD_DATA_DIR: cannot create {}: {e}",
+                    "KEYWARD_DATA_DIR: cannot prepare {}: {e}",
                     config.data_dir.display()
                 ))
             })?;
         }
         let master = resolve_master_key(&config)?;
-        let store = connect_database(&config.database_url).await?;
+        let store = connect_database(&config.database_url, config.postgres_tuning()).await?;
         store.migrate().await.map_err(|e| {
             Failure::Unavailable(format!("migrating {}: {e}", redact(&config.database_url)))
         })?;
@@ -111,14 +113,17 @@ impl Platform {
     }
 }
 
-async fn connect_database(url: &str) -> Result<SqlStore, Failure> {
+async fn connect_database(
+    url: &str,
+    tuning: keyward_store::PostgresTuning,
+) -> Result<SqlStore, Failure> {
     let unreachable = |why: String| {
         Failure::Unavailable(format!(
             "cannot reach the database at {}: {why}",
             redact(url)
         ))
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, SqlStore::connect(url)).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, SqlStore::connect_with(url, tuning)).await {
         Ok(Ok(store)) => {
             store.ping().await.map_err(|e| unreachable(e.to_string()))?;
             Ok(store)
@@ -194,6 +199,43 @@ fn resolve_master_key(config: &Config) -> Result<MasterKey, Failure> {
     Ok(key)
 }
 
+/// The embedded default's data directory (created 0700) and database file (0600; SQLite gives
+/// its -wal and -shm files the same mode). The file is created empty before SQLite opens it, so
+/// it is never readable by others, and an existing file readable by group or others (made by
+/// an older release) is narrowed to 0600.
+fn private_data_files(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    let db = dir.join(EMBEDDED_DATABASE_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    drop(options.open(&db)?);
+    #[cfg(unix)]
+    for name in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(format!("{EMBEDDED_DATABASE_FILE}{name}"));
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            tracing::warn!(path = %path.display(), "narrowed a data file readable by others to 0600");
+        }
+    }
+    Ok(())
+}
+
 fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -251,6 +293,11 @@ pub struct Protocol {
     /// `/authorize` and `/authorize/resume`: consents from the store, claims from identity.
     pub authorize: Arc<AuthorizationEndpoint>,
     pub userinfo: Arc<UserInfoEndpoint>,
+    /// Users' claims and whether they are still enabled, from identity.
+    pub users: Arc<dyn UserClaims>,
+    /// The one throttled password check of the node, for the password grant and the sign-in
+    /// page alike: one set of counters (in the cache) and one hashing queue.
+    pub login: Arc<PasswordLogin>,
 }
 
 impl Platform {
@@ -273,30 +320,38 @@ impl Platform {
             self.master.clone(),
             self.clock.clone(),
         ));
-        let login = PasswordLogin::new(
-            store.clone(),
-            self.passwords.clone(),
-            self.cache.clone(),
-            ThrottleLimits::default(),
-        )
-        .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
+        let queue = HashingQueue::new(QueueLimits::new(
+            self.config.password_hash_queue,
+            self.config.password_hash_queue_per_tenant,
+        ));
+        let login = Arc::new(
+            PasswordLogin::new(
+                store.clone(),
+                self.passwords.clone(),
+                self.cache.clone(),
+                ThrottleLimits::default(),
+                queue,
+            )
+            .map_err(|e| Failure::Internal(format!("password login: {e}")))?,
+        );
         let fetcher =
             HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+        let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let tokens = Arc::new(
             TokenService::new(TokenServicePorts {
                 directory: directory.clone(),
                 keys: keys.clone(),
                 refresh_tokens: store.clone(),
                 cache: self.cache.clone(),
-                resource_owners: Arc::new(PasswordGrantOwners(login)),
+                resource_owners: Arc::new(PasswordGrantOwners(login.clone())),
                 jwks_fetcher: Arc::new(fetcher),
+                users: claims.clone(),
                 secrets: self.secrets.clone(),
                 clock: self.clock.clone(),
             })
             .with_app_claims(app_claims)
             .with_audit(audit),
         );
-        let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let interaction_limit = InteractionLimit {
             per_address: self.config.interaction_limit,
             ..InteractionLimit::default()
@@ -305,24 +360,37 @@ impl Platform {
             AuthorizationEndpoint::new(tokens.clone(), store, claims.clone())
                 .with_interaction_limit(interaction_limit),
         );
-        let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims));
+        let userinfo = Arc::new(UserInfoEndpoint::new(tokens.clone(), claims.clone()));
         Ok(Protocol {
             directory,
             keys,
             tokens,
             authorize,
             userinfo,
+            users: claims,
+            login,
         })
     }
 }
 
 impl Platform {
     /// Waits for `store` readiness: database and cache answer.
-    pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
-        let db = PlatformStore::ping(&self.store)
-            .await
-            .map_err(|e| e.to_string());
-        let cache = self.cache.ping().await.map_err(|e| e.to_string());
+    /// Each dependency is checked at the same time as the others, each with its own
+    /// `timeout`, so one that hangs is named alone.
+    pub async fn readiness(&self, timeout: Duration) -> Vec<(&'static str, Result<(), String>)> {
+        async fn within<E: std::fmt::Display>(
+            timeout: Duration,
+            check: impl std::future::Future<Output = Result<(), E>>,
+        ) -> Result<(), String> {
+            match tokio::time::timeout(timeout, check).await {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no answer in {} ms", timeout.as_millis())),
+            }
+        }
+        let (db, cache) = tokio::join!(
+            within(timeout, PlatformStore::ping(&self.store)),
+            within(timeout, self.cache.ping()),
+        );
         vec![("database", db), ("cache", cache)]
     }
 }

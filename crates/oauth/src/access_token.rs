@@ -4,7 +4,8 @@
 //!
 //! `aud` is the client's registered `audiences` (the resource servers it calls) or, when it
 //! registered none, the tenant's issuer: RFC 9068 §2.2 requires an audience, and the issuer is
-//! the one resource every client of the tenant may call (its introspection endpoint).
+//! the one resource every client of the tenant may call (its introspection endpoint). A token
+//! with the admin scope is for the admin API only: its `aud` is that alone (`admin_api`).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyward_core::secret::try_random_token;
@@ -12,6 +13,7 @@ use keyward_core::{Scope, TenantId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::admin_api;
 use crate::client::Client;
 use crate::directory::TenantEntry;
 use crate::error::OAuthError;
@@ -101,14 +103,21 @@ pub fn mint(
     let ttl = lifetime(tenant, client);
     let expires_at = now + ttl;
     let audiences = &client.settings.audiences;
+    let aud = if scope.contains(admin_api::ADMIN_SCOPE) {
+        // An admin token is for the admin API alone (`admin_api`).
+        let admin = tenant.admin_audience.as_deref().ok_or_else(|| {
+            OAuthError::invalid_scope("keyward:admin is granted by the system tenant only")
+        })?;
+        Audience::One(admin)
+    } else if audiences.is_empty() {
+        Audience::One(&tenant.issuer)
+    } else {
+        Audience::Many(audiences)
+    };
     let claims = Claims {
         iss: &tenant.issuer,
         sub: subject,
-        aud: if audiences.is_empty() {
-            Audience::One(&tenant.issuer)
-        } else {
-            Audience::Many(audiences)
-        },
+        aud,
         exp: expires_at.timestamp(),
         iat: now.timestamp(),
         jti: &jti,
@@ -164,6 +173,25 @@ pub fn verify(
         client_id,
         expires_at,
     })
+}
+
+impl VerifiedAccessToken {
+    /// Whether `aud` (a string or an array of strings) names `audience`. RFC 7519 §4.1.3
+    pub fn has_audience(&self, audience: &str) -> bool {
+        match self.claims.get("aud") {
+            Some(Value::String(one)) => one == audience,
+            Some(Value::Array(many)) => many.iter().any(|a| a.as_str() == Some(audience)),
+            _ => false,
+        }
+    }
+
+    /// Whether the `scope` claim holds `scope`. RFC 9068 §2.2.3
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.split(' ').any(|t| t == scope))
+    }
 }
 
 /// Whether a token looks like a compact JWS rather than an opaque refresh token.

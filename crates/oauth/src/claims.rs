@@ -38,6 +38,12 @@ pub trait UserClaims: Send + Sync {
     /// The user's claims as a JSON object (`sub` is ignored: the caller sets it), or `None`
     /// when the user does not exist (any more) or is disabled.
     async fn claims(&self, tenant: TenantId, user: UserId) -> Result<Option<Value>, StoreError>;
+
+    /// Whether the user exists and is enabled. Nobody else gets a grant (code exchange,
+    /// refresh, device code, an authorization response from a session) or the admin API.
+    async fn is_active(&self, tenant: TenantId, user: UserId) -> Result<bool, StoreError> {
+        Ok(self.claims(tenant, user).await?.is_some())
+    }
 }
 
 /// The members of `claims` that `scope` releases. OIDC Core §5.4

@@ -22,7 +22,7 @@ use crate::directory::TenantEntry;
 use crate::error::OAuthError;
 use crate::params::FormParams;
 use crate::token::refresh_token::hash;
-use crate::token::{EndpointRequest, requested_scope};
+use crate::token::{EndpointRequest, requested_client_scope};
 use crate::token_service::{TokenService, internal, unavailable};
 
 /// RFC 8628 §3.2 `expires_in` of a device_code and its user_code.
@@ -202,7 +202,7 @@ impl TokenService {
                 "the client is not allowed to use the device_code grant",
             ));
         }
-        let scope = requested_scope(&params, &client.scopes)?;
+        let scope = requested_client_scope(&tenant, &client, &params)?;
         let now = self.clock.now();
         let device_code =
             try_random_token(32).map_err(|e| internal("generating a device code", e))?;

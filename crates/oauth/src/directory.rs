@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use keyward_core::{ClientId, StoreError, Tenant, TenantId, TenantSlug, TenantStore};
 
+use crate::admin_api;
 use crate::client::{Client, ClientStore};
 
 /// How long a found tenant or client is trusted without a message saying it changed.
@@ -38,6 +39,9 @@ pub struct TenantEntry {
     pub issuer: String,
     /// `{issuer}/token`, an accepted `aud` of a client assertion (RFC 7523 §3).
     pub token_endpoint: String,
+    /// `{public_url}/admin/api` for the system tenant, the only one whose clients may get
+    /// admin API tokens (`admin_api`); `None` for every other tenant.
+    pub admin_audience: Option<String>,
 }
 
 struct Cached<T> {
@@ -110,10 +114,13 @@ impl Directory {
         let value = self.tenants.by_slug(&parsed).await?.map(|tenant| {
             let issuer = format!("{}/t/{}", self.public_url, tenant.slug);
             let token_endpoint = format!("{issuer}/token");
+            let admin_audience = (tenant.slug.as_str() == TenantSlug::SYSTEM)
+                .then(|| admin_api::admin_audience(&self.public_url));
             Arc::new(TenantEntry {
                 tenant,
                 issuer,
                 token_endpoint,
+                admin_audience,
             })
         });
         let until = now

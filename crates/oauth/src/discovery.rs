@@ -249,16 +249,26 @@ pub fn metadata(issuer: &str, features: &Features) -> Value {
         );
     }
     // RFC 8414 §2: the introspection and revocation endpoints authenticate clients the way
-    // the token endpoint does.
-    for (enabled, prefix) in [
-        (features.introspection_endpoint, "introspection_endpoint"),
-        (features.revocation_endpoint, "revocation_endpoint"),
+    // the token endpoint does, except that introspection takes no public clients (`none`).
+    let confidential: Vec<&str> = auth_methods
+        .iter()
+        .copied()
+        .filter(|m| *m != "none")
+        .collect();
+    for (enabled, prefix, methods) in [
+        (
+            features.introspection_endpoint,
+            "introspection_endpoint",
+            &confidential,
+        ),
+        (
+            features.revocation_endpoint,
+            "revocation_endpoint",
+            &auth_methods,
+        ),
     ] {
         if enabled {
-            doc.insert(
-                format!("{prefix}_auth_methods_supported"),
-                json!(auth_methods),
-            );
+            doc.insert(format!("{prefix}_auth_methods_supported"), json!(methods));
             if signs_assertions {
                 doc.insert(
                     format!("{prefix}_auth_signing_alg_values_supported"),
@@ -314,6 +324,14 @@ mod tests {
         );
         assert_eq!(
             doc["introspection_endpoint_auth_methods_supported"],
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ])
+        );
+        assert_eq!(
+            doc["revocation_endpoint_auth_methods_supported"],
             doc["token_endpoint_auth_methods_supported"]
         );
     }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// RFC 6749 §5.2
     InvalidScope,
+    /// RFC 8707 §2: the `resource` names no resource this client's tokens may be for.
+    InvalidTarget,
     /// RFC 6749 §4.1.2.1: an unexpected condition on the server.
     ServerError,
     /// RFC 6749 §4.1.2.1: a backend (database, cache) is unavailable; retrying may help.
@@ -43,6 +45,7 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::AuthorizationPending => "authorization_pending",
@@ -77,6 +80,8 @@ pub struct OAuthError {
     status: u16,
     /// RFC 6749 §5.2: the client tried HTTP Basic, so the 401 carries `WWW-Authenticate: Basic`.
     basic_challenge: bool,
+    /// RFC 9110 §10.2.3: seconds after which a refused request may be retried.
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -86,6 +91,7 @@ impl OAuthError {
             description: description.into(),
             status: code.status(),
             basic_challenge: false,
+            retry_after: None,
         }
     }
 
@@ -142,6 +148,17 @@ impl OAuthError {
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
         self
+    }
+
+    /// Tells the client when to try again (`Retry-After`, in seconds).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The `Retry-After` seconds, if the refusal is one to retry.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     pub fn code(&self) -> ErrorCode {

@@ -131,28 +131,64 @@ pub fn mint(
         .map_err(|e| internal("signing an ID token", e))
 }
 
-/// OIDC Core §3.1.2.1 `id_token_hint`: an ID token this tenant issued (expired is fine) to the
-/// client `client_id`. Returns its `sub`, or `None` if it is not one.
+/// A verified `id_token_hint`: the claims `/authorize` and `/logout` use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenHint {
+    pub audiences: Vec<String>,
+    pub sub: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// OIDC Core §3.1.2.1 and RP-Initiated Logout 1.0 §2 `id_token_hint`: an ID token this tenant
+/// issued (expired is fine). The tenant signs its access tokens (`typ: at+jwt`, RFC 9068 §2.1)
+/// and logout tokens (`typ: logout+jwt`) with the same keys, so the signature and issuer do
+/// not make a token an ID token: its explicit type does (RFC 8725 §3.11), `JWT` as [`mint`]
+/// writes it, and a token carrying a logout token's `events` is refused too. `None` when the
+/// hint is not such a token.
+pub fn verify_hint(hint: &str, tenant: &TenantEntry, keys: &TenantKeys) -> Option<IdTokenHint> {
+    let verified = jose::verify(hint, keys.verifying_keys(), &ALGS).ok()?;
+    if !verified
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(TYP))
+    {
+        return None;
+    }
+    let claims = verified.claims;
+    if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer.as_str())
+        || claims.get("events").is_some()
+    {
+        return None;
+    }
+    let audiences = match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::Array(many)) => many
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    Some(IdTokenHint {
+        audiences,
+        sub: text("sub"),
+        sid: text("sid"),
+    })
+}
+
+/// The `sub` of an `id_token_hint` ([`verify_hint`]) issued to the client `client_id`.
 pub fn hint_subject(
     hint: &str,
     tenant: &TenantEntry,
     client_id: &str,
     keys: &TenantKeys,
 ) -> Option<String> {
-    let verified = jose::verify(hint, keys.verifying_keys(), &ALGS).ok()?;
-    let claims = verified.claims;
-    if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer.as_str()) {
+    let hint = verify_hint(hint, tenant, keys)?;
+    if !hint.audiences.iter().any(|a| a == client_id) {
         return None;
     }
-    let aud_ok = match claims.get("aud") {
-        Some(Value::String(a)) => a == client_id,
-        Some(Value::Array(all)) => all.iter().any(|a| a.as_str() == Some(client_id)),
-        _ => false,
-    };
-    if !aud_ok {
-        return None;
-    }
-    claims.get("sub").and_then(Value::as_str).map(str::to_owned)
+    hint.sub
 }
 
 #[cfg(test)]

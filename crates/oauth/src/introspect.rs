@@ -1,6 +1,9 @@
-//! RFC 7662: token introspection. The caller authenticates as a client of the tenant. Any
-//! client may introspect the tenant's access tokens (resource servers are clients); a refresh
-//! token is active only to the client it was issued to. Expired, revoked, malformed, unknown
+//! RFC 7662: token introspection. The caller must be a confidential client of the tenant (§2.1:
+//! the endpoint is for protected resources, which authenticate; a public client holds no
+//! credential, so its client_id alone proves nothing and is `invalid_client`). Any
+//! confidential client may introspect the tenant's access tokens (resource servers are
+//! confidential clients, as in Keycloak); a refresh token is active only to the client it was
+//! issued to. Expired, revoked, malformed, unknown
 //! and other tenants' tokens all answer `{"active": false}` (§2.2).
 
 use serde_json::{Map, Value, json};
@@ -38,6 +41,11 @@ impl TokenService {
         let client = self
             .authenticate_client(&tenant, request.authorization, &params)
             .await?;
+        if client.public {
+            return Err(OAuthError::invalid_client(
+                "introspection is for confidential clients: a public client cannot authenticate",
+            ));
+        }
         let token = params.require("token")?;
         if access_token::looks_like_jwt(token) {
             self.introspect_access_token(&tenant, token).await

@@ -114,6 +114,34 @@ async fn introspection_requires_client_authentication_and_a_token() {
 }
 
 #[tokio::test]
+async fn a_public_client_may_not_introspect() {
+    let f = Fixture::new();
+    let t = f.tenant("acme", false).await;
+    let (c, secret) = f
+        .client(&t, ClientSecretBasic, &[ClientCredentials], "api:read")
+        .await;
+    let at = f
+        .client_credentials("acme", &basic(c.client_id.as_str(), &secret))
+        .await
+        .unwrap()
+        .access_token;
+    let (public, _) = f
+        .client(&t, keyward_core::TokenEndpointAuthMethod::None, &[], "")
+        .await;
+    // A public client holds no credential: anyone can send its client_id.
+    let err = f
+        .service
+        .introspect(request(
+            "acme",
+            None,
+            &format!("client_id={}&token={at}", public.client_id.as_str()),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidClient);
+}
+
+#[tokio::test]
 async fn refresh_token_is_active_only_for_its_own_client_and_until_rotated() {
     let f = Fixture::new();
     let t = f.tenant("on", true).await;
@@ -139,7 +167,7 @@ async fn refresh_token_is_active_only_for_its_own_client_and_until_rotated() {
         .unwrap();
     let mine = introspect(&f, "on", &auth, &rt).await;
     assert_eq!(mine["active"], true);
-    assert_eq!(mine["sub"], "user-ada");
+    assert_eq!(mine["sub"], crate::token_service::fixture::ADA);
     assert_eq!(mine["client_id"], c.client_id.as_str());
     let (other, other_secret) = f
         .client(&t, ClientSecretBasic, &[ClientCredentials], "")

@@ -36,6 +36,22 @@ pub fn sealing_context(tenant: TenantId, kid: &str) -> String {
     format!("signing_key:{tenant}:{kid}")
 }
 
+/// [`generate_key`] on the blocking pool: an RSA prime search takes tenths of a second, which
+/// must not hold an async worker (and every request it serves). Every key the life cycle below
+/// makes goes through here.
+pub async fn generate_key_off_worker(
+    tenant: TenantId,
+    alg: SigningAlg,
+    status: KeyStatus,
+    master: &MasterKey,
+    now: DateTime<Utc>,
+) -> Result<SigningKey, KeyRotationError> {
+    let master = master.clone();
+    tokio::task::spawn_blocking(move || generate_key(tenant, alg, status, &master, now))
+        .await
+        .map_err(|_| KeyRotationError::Generation)?
+}
+
 /// Creates a fresh key pair with its private half (PKCS#8 DER) sealed under `master`.
 /// An RS256 key takes a prime search (see [`crate::jose::keygen`]).
 pub fn generate_key(
@@ -119,7 +135,8 @@ pub async fn ensure_keys<S: SigningKeyStore + ?Sized>(
                 retired: None,
             },
             (Some(active), None) => {
-                let next = generate_key(tenant, alg, KeyStatus::Next, master, now)?;
+                let next =
+                    generate_key_off_worker(tenant, alg, KeyStatus::Next, master, now).await?;
                 store.insert(&next).await?;
                 let state = AlgRotation {
                     alg,
@@ -228,12 +245,13 @@ async fn rotate_alg<S: SigningKeyStore + ?Sized>(
         // Only for a tenant that never had a key of this algorithm: nobody can hold a token
         // signed by it yet, so it need not have been published first.
         None => {
-            let fresh = generate_key(tenant, alg, KeyStatus::Active, master, now)?;
+            let fresh =
+                generate_key_off_worker(tenant, alg, KeyStatus::Active, master, now).await?;
             store.insert(&fresh).await?;
             fresh.kid
         }
     };
-    let next = generate_key(tenant, alg, KeyStatus::Next, master, now)?;
+    let next = generate_key_off_worker(tenant, alg, KeyStatus::Next, master, now).await?;
     store.insert(&next).await?;
     Ok(AlgRotation {
         alg,

@@ -12,6 +12,7 @@
 //! introspection and revocation endpoints; the browser flows add their grants under `token/`.
 
 pub mod access_token;
+pub mod admin_api;
 pub mod app_claims;
 pub mod authorization_code;
 pub mod authorize;

@@ -81,6 +81,14 @@ pub trait RefreshTokenStore: Send + Sync {
         family: Uuid,
         at: DateTime<Utc>,
     ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+    /// Revokes every family of `subject` (a user whose access ends: disabled or deleted) not
+    /// yet revoked; returns the (jti, expiry) of their access tokens not yet expired at `at`.
+    async fn revoke_subject(
+        &self,
+        tenant: TenantId,
+        subject: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
     /// Deletes families that expired before `before`, in every tenant; returns how many.
     async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }

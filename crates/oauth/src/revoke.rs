@@ -6,12 +6,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use keyward_core::TenantId;
+use keyward_core::{EphemeralError, EphemeralStore, StoreError, TenantId};
 use uuid::Uuid;
 
 use crate::access_token::{self, revoked_set};
 use crate::error::OAuthError;
 use crate::params::FormParams;
+use crate::refresh_token::RefreshTokenStore;
 use crate::token::EndpointRequest;
 use crate::token::refresh_token::hash;
 use crate::token_service::{TokenService, unavailable};
@@ -93,18 +94,55 @@ impl TokenService {
         tokens: &[(String, DateTime<Utc>)],
         now: DateTime<Utc>,
     ) -> Result<(), OAuthError> {
-        let set = revoked_set(tenant);
-        for (jti, expires_at) in tokens {
-            let Ok(secs) = u64::try_from((*expires_at - now).num_seconds()) else {
-                continue;
-            };
-            self.cache
-                .revoke(&set, jti, Duration::from_secs(secs.saturating_add(1)))
-                .await
-                .map_err(|e| unavailable("revoking an access token", e))?;
-        }
-        Ok(())
+        revoke_access_tokens(self.cache.as_ref(), tenant, tokens, now)
+            .await
+            .map_err(|e| unavailable("revoking an access token", e))
     }
+}
+
+/// Why revoking a user's grants failed: the database or the cache.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("refresh-token store: {0}")]
+    Store(#[from] StoreError),
+    #[error("revoked set: {0}")]
+    Cache(#[from] EphemeralError),
+}
+
+/// Adds access-token jtis (with their expiry) to `tenant`'s revoked set until each would have
+/// expired; already expired ones are skipped.
+pub async fn revoke_access_tokens(
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    tokens: &[(String, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<(), EphemeralError> {
+    let set = revoked_set(tenant);
+    for (jti, expires_at) in tokens {
+        let Ok(secs) = u64::try_from((*expires_at - now).num_seconds()) else {
+            continue;
+        };
+        cache
+            .revoke(&set, jti, Duration::from_secs(secs.saturating_add(1)))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ends every grant of a user whose access ends (disabled, deleted): revokes all their
+/// refresh-token families and puts the access tokens issued with them in the revoked set.
+/// Access tokens issued without a refresh token are not recorded anywhere; they are refused
+/// by every check of the user's state (userinfo, the admin API) and expire on their own.
+pub async fn revoke_user_grants(
+    refresh_tokens: &dyn RefreshTokenStore,
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Result<(), RevokeError> {
+    let live = refresh_tokens.revoke_subject(tenant, user, now).await?;
+    revoke_access_tokens(cache, tenant, &live, now).await?;
+    Ok(())
 }
 
 #[cfg(test)]

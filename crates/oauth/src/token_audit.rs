@@ -204,7 +204,10 @@ mod tests {
             "a replay into an already revoked family records nothing new"
         );
         let events = f.audit.0.lock().unwrap().clone();
-        assert_eq!(events[0].target, "user:user-ada");
+        assert_eq!(
+            events[0].target,
+            format!("user:{}", crate::token_service::fixture::ADA)
+        );
         assert_eq!(events[0].after.as_ref().unwrap()["grant_type"], "password");
         assert_eq!(events[0].after.as_ref().unwrap()["refresh_token"], true);
         assert_eq!(
@@ -212,7 +215,10 @@ mod tests {
             "refresh_token"
         );
         assert!(events[2].target.starts_with("refresh_family:"));
-        assert_eq!(events[2].after.as_ref().unwrap()["subject"], "user-ada");
+        assert_eq!(
+            events[2].after.as_ref().unwrap()["subject"],
+            crate::token_service::fixture::ADA
+        );
     }
 
     #[tokio::test]

@@ -5,9 +5,10 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
-use keyward_core::{AuditRecorder, Clock, DiscardAudit, EphemeralStore, TenantId};
+use keyward_core::{AuditRecorder, Clock, DiscardAudit, EphemeralStore, TenantId, UserId};
 
 use crate::app_claims::AppClaims;
+use crate::claims::UserClaims;
 use crate::client_authentication::{AuthenticatedClient, JwksFetcher};
 use crate::client_secret::ClientSecretHasher;
 use crate::directory::{Directory, TenantEntry};
@@ -30,6 +31,8 @@ pub struct TokenServicePorts {
     pub resource_owners: Arc<dyn ResourceOwnerAuthenticator>,
     /// Fetches a private_key_jwt client's `jwks_uri`.
     pub jwks_fetcher: Arc<dyn JwksFetcher>,
+    /// Whether a user still exists and is enabled, checked at every grant for a user.
+    pub users: Arc<dyn UserClaims>,
     pub secrets: ClientSecretHasher,
     pub clock: Arc<dyn Clock>,
 }
@@ -42,6 +45,7 @@ pub struct TokenService {
     pub(crate) cache: Arc<dyn EphemeralStore>,
     pub(crate) resource_owners: Arc<dyn ResourceOwnerAuthenticator>,
     pub(crate) jwks_fetcher: Arc<dyn JwksFetcher>,
+    pub(crate) users: Arc<dyn UserClaims>,
     pub(crate) secrets: ClientSecretHasher,
     pub(crate) clock: Arc<dyn Clock>,
     /// The `roles` / `permissions` claims, for clients that opt in; none without it.
@@ -67,6 +71,7 @@ impl TokenService {
             cache: ports.cache,
             resource_owners: ports.resource_owners,
             jwks_fetcher: ports.jwks_fetcher,
+            users: ports.users,
             secrets: ports.secrets,
             clock: ports.clock,
             app_claims: None,
@@ -112,6 +117,22 @@ impl TokenService {
             .authenticate_client(&tenant, authorization, &FormParams::default())
             .await?;
         Ok((tenant, client))
+    }
+
+    /// Whether `user` (a user id as a grant recorded it) exists in `tenant` and is enabled; a
+    /// subject that is no user id is not.
+    pub(crate) async fn user_active(
+        &self,
+        tenant: &TenantEntry,
+        user: &str,
+    ) -> Result<bool, OAuthError> {
+        let Ok(user) = user.parse::<UserId>() else {
+            return Ok(false);
+        };
+        self.users
+            .is_active(tenant.tenant.id, user)
+            .await
+            .map_err(|e| unavailable("reading the user", e))
     }
 
     /// The tenant's signing and verification keys, from the in-process key ring.

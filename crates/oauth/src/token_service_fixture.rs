@@ -198,6 +198,29 @@ impl RefreshTokenStore for RefreshTokens {
             .filter(|(_, exp)| *exp > at)
             .collect())
     }
+    async fn revoke_subject(
+        &self,
+        tenant: TenantId,
+        subject: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let mut families = self.families.lock().unwrap();
+        let mut ids = Vec::new();
+        for f in families
+            .iter_mut()
+            .filter(|f| f.tenant_id == tenant && f.subject.as_deref() == Some(subject))
+        {
+            f.revoked_at.get_or_insert(at);
+            ids.push(f.id);
+        }
+        let tokens = self.tokens.lock().unwrap();
+        Ok(tokens
+            .iter()
+            .filter(|t| ids.contains(&t.family_id))
+            .filter_map(|t| Some((t.access_token_jti.clone()?, t.access_token_expires_at?)))
+            .filter(|(_, exp)| *exp > at)
+            .collect())
+    }
     async fn purge_expired(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
         Ok(0)
     }
@@ -284,6 +307,9 @@ impl EphemeralStore for Cache {
     async fn incr(&self, _: &str, _: StdDuration) -> Result<u64, EphemeralError> {
         Ok(1)
     }
+    async fn decr(&self, _: &str) -> Result<(), EphemeralError> {
+        Ok(())
+    }
     async fn revoke(&self, set: &str, id: &str, _: StdDuration) -> Result<(), EphemeralError> {
         self.revoked
             .lock()
@@ -310,7 +336,11 @@ impl EphemeralStore for Cache {
     }
 }
 
-/// One resource owner: `ada` / `correct horse`, subject `user-ada`.
+/// The user id of the fixture's one resource owner (a user id, like every user grant's subject:
+/// the token service checks that the user is still active).
+pub const ADA: &str = "0190a3c2-0000-7000-8000-0000000000ad";
+
+/// One resource owner: `ada` / `correct horse`, subject [`ADA`].
 pub struct Owners;
 
 #[async_trait]
@@ -323,9 +353,7 @@ impl ResourceOwnerAuthenticator for Owners {
         _: Option<IpAddr>,
     ) -> Result<Subject, PasswordGrantRefusal> {
         match (username, password) {
-            ("ada", "correct horse") => Ok(Subject {
-                id: "user-ada".into(),
-            }),
+            ("ada", "correct horse") => Ok(Subject { id: ADA.into() }),
             ("throttled", _) => Err(PasswordGrantRefusal::Throttled),
             _ => Err(PasswordGrantRefusal::InvalidCredentials),
         }
@@ -384,6 +412,20 @@ pub struct Fixture {
     pub secrets: ClientSecretHasher,
 }
 
+/// Every user exists and is enabled.
+pub struct ActiveUsers;
+
+#[async_trait]
+impl crate::claims::UserClaims for ActiveUsers {
+    async fn claims(
+        &self,
+        _: TenantId,
+        _: keyward_core::UserId,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(Some(serde_json::json!({})))
+    }
+}
+
 impl Fixture {
     pub fn new() -> Self {
         let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
@@ -403,6 +445,7 @@ impl Fixture {
             cache: cache.clone(),
             resource_owners: Arc::new(Owners),
             jwks_fetcher: fetcher.clone(),
+            users: Arc::new(ActiveUsers),
             secrets: secrets.clone(),
             clock: clock.clone(),
         });

@@ -44,6 +44,11 @@ impl SqlStore {
     /// as long as a connection to it, and each connection would see its own: so it gets
     /// exactly one connection that never idles out or expires.
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        Self::connect_with(url, PostgresTuning::default()).await
+    }
+
+    /// [`SqlStore::connect`] with PostgreSQL session settings (ignored on SQLite).
+    pub async fn connect_with(url: &str, tuning: PostgresTuning) -> Result<SqlStore, StoreError> {
         let mut opts = ConnectOptions::new(url);
         opts.sqlx_logging(false)
             .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
@@ -69,7 +74,8 @@ impl SqlStore {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             opts.max_connections(16)
                 .connect_timeout(Duration::from_secs(5))
-                .acquire_timeout(Duration::from_secs(5));
+                .acquire_timeout(Duration::from_secs(5))
+                .map_sqlx_postgres_opts(move |o| tuning.apply(o));
         } else {
             return Err(StoreError::Backend(
                 "unsupported database URL: expected sqlite:// or postgres://".to_owned(),
@@ -77,7 +83,7 @@ impl SqlStore {
         }
         let db = Database::connect(opts).await.map_err(map_db_err)?;
         let audit = match db.get_database_backend() {
-            DbBackend::Postgres => Some(audit_pool(url)?),
+            DbBackend::Postgres => Some(audit_pool(url, tuning)?),
             _ => None,
         };
         Ok(SqlStore { db, audit })
@@ -94,6 +100,14 @@ impl SqlStore {
         match self.db.get_database_backend() {
             DbBackend::Postgres => {
                 let txn = self.db.begin().await.map_err(map_db_err)?;
+                // Waiting for another node's migration and the migration itself may take
+                // longer than a request's statement timeout: lifted for this transaction only.
+                txn.execute_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SET LOCAL statement_timeout = 0",
+                ))
+                .await
+                .map_err(map_db_err)?;
                 txn.execute_raw(Statement::from_string(
                     DbBackend::Postgres,
                     format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"),
@@ -157,15 +171,58 @@ impl SqlStore {
 /// Batches of audit events on PostgreSQL go through up to two connections of their own,
 /// opened when first needed, so the audit writer never competes with requests for the main
 /// pool's connections.
-fn audit_pool(url: &str) -> Result<PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Backend(format!("database URL: {e}")))?
-        .application_name("keyward-audit");
+fn audit_pool(url: &str, tuning: PostgresTuning) -> Result<PgPool, StoreError> {
+    let options = tuning.apply(
+        PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("database URL: {e}")))?
+            .application_name("keyward-audit"),
+    );
     Ok(PgPoolOptions::new()
         .max_connections(2)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(options))
+}
+
+/// Session settings of every PostgreSQL connection, sent in the startup packet so they hold
+/// from the first statement: `statement_timeout` (a statement running longer is cancelled by
+/// the server, so a stuck query cannot hold a connection and a request forever) and the
+/// server's TCP keepalive for the connection (`tcp_keepalives_idle` / `_interval`, so the server
+/// drops connections of a node that vanished). sqlx has no client-side keepalive option; a
+/// connection idle for 30 s is pinged before use instead (`test_before_acquire_if_idle_for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostgresTuning {
+    /// `None`: no timeout (`statement_timeout = 0`).
+    pub statement_timeout: Option<Duration>,
+    /// `None`: the server's defaults.
+    pub keepalive_idle: Option<Duration>,
+}
+
+impl PostgresTuning {
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+
+    fn apply(self, options: PgConnectOptions) -> PgConnectOptions {
+        let mut settings = vec![(
+            "statement_timeout",
+            format!("{}ms", self.statement_timeout.map_or(0, |t| t.as_millis())),
+        )];
+        if let Some(idle) = self.keepalive_idle {
+            let secs = idle.as_secs().max(1);
+            settings.push(("tcp_keepalives_idle", secs.to_string()));
+            settings.push(("tcp_keepalives_interval", (secs / 4).max(1).to_string()));
+        }
+        options.options(settings)
+    }
+}
+
+impl Default for PostgresTuning {
+    fn default() -> Self {
+        Self {
+            statement_timeout: Some(Self::DEFAULT_STATEMENT_TIMEOUT),
+            keepalive_idle: Some(Self::DEFAULT_KEEPALIVE_IDLE),
+        }
+    }
 }
 
 /// The migration lock file sits beside the database, so every process opening that database
@@ -181,11 +238,14 @@ fn lock_path_for(db_file: PathBuf) -> PathBuf {
 /// same process does not stall the async runtime that the holder needs to finish.
 async fn lock_exclusive(path: PathBuf) -> Result<std::fs::File, StoreError> {
     let locked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path)?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })

@@ -20,4 +20,4 @@ mod tenant_store;
 mod user_store;
 
 pub use casbin_adapter::SqlCasbinAdapter;
-pub use connect::SqlStore;
+pub use connect::{PostgresTuning, SqlStore};

@@ -164,6 +164,47 @@ impl RefreshTokenStore for SqlStore {
             .collect())
     }
 
+    async fn revoke_subject(
+        &self,
+        tenant: TenantId,
+        subject: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let txn = begin_write(self).await?;
+        family::Entity::update_many()
+            .col_expr(family::Column::RevokedAt, Expr::value(Some(at)))
+            .filter(family::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(family::Column::Subject.eq(subject))
+            .filter(family::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(map_db_err)?;
+        let families = Query::select()
+            .column(family::Column::Id)
+            .from(family::Entity)
+            .and_where(family::Column::TenantId.eq(tenant.as_uuid()))
+            .and_where(family::Column::Subject.eq(subject))
+            .to_owned();
+        let live: Vec<(Option<String>, Option<DateTime<Utc>>)> = refresh_token::Entity::find()
+            .select_only()
+            .column(refresh_token::Column::AccessTokenJti)
+            .column(refresh_token::Column::AccessTokenExpiresAt)
+            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(refresh_token::Column::FamilyId.in_subquery(families))
+            .filter(refresh_token::Column::AccessTokenJti.is_not_null())
+            .filter(refresh_token::Column::AccessTokenExpiresAt.gt(at))
+            .order_by_asc(refresh_token::Column::IssuedAt)
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)?;
+        Ok(live
+            .into_iter()
+            .filter_map(|(jti, exp)| Some((jti?, exp?)))
+            .collect())
+    }
+
     /// Tokens go with their family through the cascading foreign key.
     async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let deleted = family::Entity::delete_many()

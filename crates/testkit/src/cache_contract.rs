@@ -344,6 +344,70 @@ pub async fn concurrent_increments_are_all_counted(store: &SharedStore) {
     assert_eq!(counts, expected, "every caller sees a distinct count");
 }
 
+/// `decr` takes one back from a live counter without moving its window, stops at zero, and
+/// never creates a counter (a missing or expired one stays missing).
+pub async fn decr_takes_back_within_the_window_and_never_recreates(store: &SharedStore) {
+    let window = Duration::from_millis(250);
+    assert_eq!(store.incr("login:alice", window).await.unwrap(), 1);
+    assert_eq!(store.incr("login:alice", window).await.unwrap(), 2);
+    store.decr("login:alice").await.unwrap();
+    assert_eq!(
+        store.incr("login:alice", window).await.unwrap(),
+        2,
+        "one taken back"
+    );
+    store.decr("login:alice").await.unwrap();
+    store.decr("login:alice").await.unwrap();
+    store.decr("login:alice").await.unwrap();
+    assert_eq!(
+        store.get("login:alice").await.unwrap(),
+        Some(b"0".to_vec()),
+        "never below zero"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        store.incr("login:alice", window).await.unwrap(),
+        1,
+        "the window still ends 250 ms after the first increment"
+    );
+
+    store.decr("absent").await.unwrap();
+    assert_eq!(store.get("absent").await.unwrap(), None, "not created");
+    store.incr("stale", SHORT).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    store.decr("stale").await.unwrap();
+    assert_eq!(store.get("stale").await.unwrap(), None, "not brought back");
+    assert_eq!(store.incr("stale", LONG).await.unwrap(), 1);
+}
+
+/// Concurrent increments and take-backs leave exactly the difference.
+pub async fn concurrent_decrements_are_all_counted(store: &SharedStore) {
+    for _ in 0..RACERS {
+        store.incr("held", LONG).await.unwrap();
+    }
+    let callers = (0..RACERS).map(|i| {
+        let store = Arc::clone(store);
+        tokio::spawn(async move {
+            if i % 2 == 0 {
+                store.decr("held").await.unwrap();
+                store.decr("held").await.unwrap();
+            } else {
+                store.incr("held", LONG).await.unwrap();
+            }
+        })
+    });
+    for done in join_all(callers).await {
+        done.unwrap();
+    }
+    let evens = RACERS.div_ceil(2) as u64;
+    let odds = (RACERS / 2) as u64;
+    let expected = (RACERS as u64 + odds).saturating_sub(2 * evens);
+    assert_eq!(
+        store.get("held").await.unwrap(),
+        Some(expected.to_string().into_bytes())
+    );
+}
+
 /// A revoked id stays revoked until its TTL, only in its own set, then is forgotten.
 pub async fn revoked_ids_expire(store: &SharedStore) {
     store.revoke("jti", "token-1", SHORT).await.unwrap();

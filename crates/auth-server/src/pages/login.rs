@@ -21,6 +21,9 @@ use crate::session_cookie::{current_session, session_cookie};
 
 pub const GENERIC_FAILURE: &str = "Incorrect username or password.";
 pub const THROTTLED: &str = "Too many attempts. Please wait a few minutes and try again.";
+pub const BUSY: &str = "Too many sign-ins are in progress right now. Please try again in a moment.";
+/// When a browser refused for a full password-hashing queue may try again (`Retry-After`).
+const BUSY_RETRY_AFTER: &str = "1";
 
 /// Where the browser goes after signing in.
 enum Next {
@@ -237,6 +240,22 @@ pub async fn submit(
                 refused(THROTTLED, StatusCode::TOO_MANY_REQUESTS),
             )
             .await;
+        }
+        Err(LoginRefusal::Busy) => {
+            tracing::warn!(tenant = %tenant.slug, "password-hashing queue full: sign-in refused");
+            let mut res = render_form(
+                &server,
+                &req,
+                tenant,
+                &next,
+                refused(BUSY, StatusCode::SERVICE_UNAVAILABLE),
+            )
+            .await;
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static(BUSY_RETRY_AFTER),
+            );
+            return res;
         }
         Err(LoginRefusal::Unavailable(why)) => {
             tracing::error!(error = %why, "password login unavailable");

@@ -10,25 +10,16 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
-use keyward_core::{ClientId, Tenant};
+use keyward_core::{ClientId, Tenant, UserId};
 use keyward_oauth::Client;
-use keyward_oauth::SigningAlg;
 use keyward_oauth::directory::TenantEntry;
-use keyward_oauth::jose;
+use keyward_oauth::id_token::{self, IdTokenHint as Hint};
 use keyward_oauth::params::FormParams;
-use serde_json::Value;
 
 use super::layout::{escape, render};
 use super::{FormFor, check_csrf, csrf_field, error, headers, with_cookies};
 use crate::AuthServer;
 use crate::session_cookie::{clear_session_cookie, current_session};
-
-/// The claims of a verified `id_token_hint` that logout uses.
-struct Hint {
-    audiences: Vec<String>,
-    sub: Option<String>,
-    sid: Option<String>,
-}
 
 /// A validated logout request.
 struct LogoutRequest {
@@ -47,8 +38,9 @@ fn invalid(tenant: &Tenant, why: &str) -> HttpResponse {
     )
 }
 
-/// §2: verifies the hint's signature with this tenant's keys and its issuer; `exp` is not
-/// checked (a hint is usually an old ID token).
+/// §2: the hint must be an ID token this tenant issued (keyward-oauth's
+/// `id_token::verify_hint`: signature, explicit ID-token type, issuer); `exp` is not checked (a
+/// hint is usually an old ID token).
 async fn verify_hint(
     server: &AuthServer,
     entry: &TenantEntry,
@@ -59,27 +51,11 @@ async fn verify_hint(
         tracing::error!(error = %e, "loading the tenant's keys failed");
         error::unavailable(Some(tenant))
     })?;
-    let algs = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
-    let verified = jose::verify(token, keys.verifying_keys(), &algs)
-        .map_err(|_| invalid(tenant, "The ID token hint was not issued here."))?;
-    let claims = &verified.claims;
-    if claims.get("iss").and_then(Value::as_str) != Some(entry.issuer.as_str()) {
-        return Err(invalid(tenant, "The ID token hint was not issued here."));
-    }
-    let audiences = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.clone()],
-        Some(Value::Array(many)) => many
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
-    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-    Ok(Hint {
-        audiences,
-        sub: text("sub"),
-        sid: text("sid"),
+    id_token::verify_hint(token, entry, &keys).ok_or_else(|| {
+        invalid(
+            tenant,
+            "The ID token hint was not issued here as an ID token.",
+        )
     })
 }
 
@@ -170,6 +146,92 @@ fn done(server: &AuthServer, tenant: &Tenant, request: &LogoutRequest) -> HttpRe
     )
 }
 
+/// A logout request whose browser sent no session (signed out already, or a cross-site POST
+/// that SameSite=Lax keeps the cookie from). A hint naming a live session of its user (`sub`
+/// and `sid` of an ID token issued here) ends that session, with back-channel logout, and the
+/// request completes as usual. Otherwise nothing was ended and the page says so, with a link
+/// to the registered return address rather than a redirect that would claim success.
+async fn without_session(
+    server: &AuthServer,
+    entry: &TenantEntry,
+    request: &LogoutRequest,
+) -> HttpResponse {
+    let tenant = &entry.tenant;
+    let now = server.pages.clock.now();
+    let named = request.hint.as_ref().and_then(|h| {
+        let user = h.sub.as_deref()?.parse::<UserId>().ok()?;
+        Some((user, h.sid.clone()?))
+    });
+    if let Some((user, sid)) = named {
+        match server
+            .sessions
+            .end_for_user(tenant.id, user, &sid, now)
+            .await
+        {
+            Ok(Some(ended)) => {
+                tracing::info!(tenant = %tenant.slug, user = %user, "signed out by id_token_hint");
+                let also = request.client.as_ref().map(|c| &c.client_id);
+                server
+                    .pages
+                    .backchannel
+                    .notify(server.tokens.directory(), entry, &ended, also, now)
+                    .await;
+                return done(server, tenant, request);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "ending a browser session failed");
+                return error::unavailable(Some(tenant));
+            }
+        }
+    }
+    nobody_signed_out(server, tenant, request)
+}
+
+/// The page for a logout that ended nothing.
+fn nobody_signed_out(
+    server: &AuthServer,
+    tenant: &Tenant,
+    request: &LogoutRequest,
+) -> HttpResponse {
+    let back = request
+        .redirect
+        .as_deref()
+        .and_then(|uri| url::Url::parse(uri).ok())
+        .map(|mut url| {
+            if let Some(state) = &request.state {
+                url.query_pairs_mut().append_pair("state", state);
+            }
+            let to = request
+                .client
+                .as_ref()
+                .map(|c| c.name.as_str().to_owned())
+                .unwrap_or_else(|| "the application".to_owned());
+            format!(
+                r#"<p><a href="{}">Continue to {}</a></p>"#,
+                escape(url.as_str()),
+                escape(&to)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Nobody was signed out</h1>\n<p>This browser is not signed in to {}, so there was \
+         no session to end. If you are signed in in another window, sign out there.</p>\n{back}",
+        escape(tenant.display_name.as_str())
+    );
+    let nonce = headers::nonce();
+    let res = headers::html(
+        StatusCode::OK,
+        &nonce,
+        &[],
+        render(Some(tenant), "Nobody was signed out", &body, &nonce),
+    );
+    with_cookies(
+        res,
+        [clear_session_cookie(tenant, server.pages.secure_cookies)],
+    )
+}
+
 /// Ends the browser's session at `tenant` (if any) and tells the back-channel clients.
 async fn end_session(
     server: &AuthServer,
@@ -214,7 +276,7 @@ async fn handle(
     let now = server.pages.clock.now();
     let session = current_session(req, &server.sessions, tenant, now).await;
     let Some(session) = session else {
-        return done(server, tenant, &request);
+        return without_session(server, entry, &request).await;
     };
     let hint_matches = request.hint.as_ref().is_some_and(|h| match &h.sid {
         Some(sid) => *sid == session.sid(),

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use keyward_admin::{Admin, AdminPorts, Announcer};
 use keyward_authz::{Actor, Authorizer, TenantRole};
 use keyward_core::{ClientId, EphemeralStore, TenantId, TenantSlug};
+use keyward_oauth::admin_api::ADMIN_SCOPE;
 use keyward_oauth::client_registration::ClientRegistration;
 use keyward_store::SqlCasbinAdapter;
 use serde_json::json;
@@ -67,6 +68,7 @@ pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
         keys: store.clone(),
         providers: store.clone(),
         consents: store.clone(),
+        refresh_tokens: store.clone(),
         audit: store,
         cache: platform.cache.clone(),
         announcer: Arc::new(CacheAnnouncer(platform.cache.clone())),
@@ -148,10 +150,11 @@ pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failu
                 "role": role.as_str(),
                 "tenant": tenant,
                 "token_endpoint": token_endpoint,
+                "scope": ADMIN_SCOPE,
             });
             print(out.json, &value, || {
                 format!(
-                    "client_id:     {client}\nclient_secret: {secret}\n(shown once: store it now)\nrole:          {}\ntoken:         POST {token_endpoint} grant_type=client_credentials",
+                    "client_id:     {client}\nclient_secret: {secret}\n(shown once: store it now)\nrole:          {}\ntoken:         POST {token_endpoint} grant_type=client_credentials scope={ADMIN_SCOPE}",
                     role.as_str()
                 )
             });
@@ -173,6 +176,8 @@ pub async fn create_service_account(
     let reg = ClientRegistration {
         name: name.to_owned(),
         grant_types: vec!["client_credentials".to_owned()],
+        // It may ask for admin API tokens (keyward-oauth's `admin_api`).
+        scopes: vec![ADMIN_SCOPE.to_owned()],
         ..Default::default()
     };
     let (client, secret) = super::client::create(platform, &system, &reg).await?;

@@ -170,6 +170,9 @@ pub async fn create_with(
             ),
             RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
         })?;
+    // The admin API's scope is for clients of the system tenant alone.
+    keyward_oauth::admin_api::check_registration(&tenant.slug, &registered.client.scopes)
+        .map_err(|e| Failure::Invalid(e.to_string()))?;
     registered.client.settings = settings;
     ClientStore::create(&platform.store, &registered.client)
         .await
@@ -188,6 +191,40 @@ pub async fn create_with(
     )
     .await?;
     Ok((registered.client, registered.secret))
+}
+
+/// Adds `scope` to a client's registered scopes (no change if it has it).
+pub async fn add_scope(
+    platform: &Platform,
+    tenant: &Tenant,
+    client_id: &str,
+    scope: &str,
+) -> Result<(), Failure> {
+    let mut client = find(platform, tenant, client_id).await?;
+    if client.scopes.contains(scope) {
+        return Ok(());
+    }
+    let mut tokens: Vec<String> = client.scopes.tokens().map(str::to_owned).collect();
+    tokens.push(scope.to_owned());
+    client.scopes =
+        keyward_core::Scope::from_tokens(&tokens).map_err(|e| Failure::Invalid(e.to_string()))?;
+    keyward_oauth::admin_api::check_registration(&tenant.slug, &client.scopes)
+        .map_err(|e| Failure::Invalid(e.to_string()))?;
+    let before = describe(tenant, &find(platform, tenant, client_id).await?);
+    client.updated_at = platform.clock.now();
+    ClientStore::update(&platform.store, &client)
+        .await
+        .map_err(|e| Failure::store("changing the client's scopes", e))?;
+    announce(platform, tenant, client_id).await;
+    super::audit::record(
+        platform,
+        tenant.id,
+        "client.update",
+        format!("client:{client_id}"),
+        Some(before),
+        Some(describe(tenant, &client)),
+    )
+    .await
 }
 
 /// Replaces a secret-based client's secret; returns the new one.

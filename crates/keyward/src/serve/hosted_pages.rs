@@ -7,7 +7,7 @@ use keyward_auth_server::Pages;
 use keyward_auth_server::backchannel_logout::BackchannelLogout;
 use keyward_http::HttpMetrics;
 use keyward_http::csrf::Csrf;
-use keyward_identity::{PasswordLogin, Sessions, ThrottleLimits};
+use keyward_identity::Sessions;
 
 use crate::failure::Failure;
 use crate::serve::backchannel::HttpBackchannel;
@@ -20,15 +20,6 @@ pub fn hosted_pages(
     metrics: &HttpMetrics,
 ) -> Result<(Arc<Sessions>, Arc<Pages>), Failure> {
     let store = Arc::new(platform.store.clone());
-    // Its own instance (one more dummy hash at start-up); the throttle counters live in the
-    // shared cache, so the password grant and the sign-in page count failures together.
-    let login = PasswordLogin::new(
-        store.clone(),
-        platform.passwords.clone(),
-        platform.cache.clone(),
-        ThrottleLimits::default(),
-    )
-    .map_err(|e| Failure::Internal(format!("password login: {e}")))?;
     // A form lives as long as the sign-in request it may continue.
     let csrf = Csrf::from_master(&platform.master)
         .map_err(|e| Failure::Internal(format!("CSRF key: {e}")))?
@@ -44,7 +35,9 @@ pub fn hosted_pages(
     let backchannel = BackchannelLogout::new(Arc::new(transport), protocol.keys.clone())
         .with_failure_counter(failures);
     let pages = Pages {
-        login: Arc::new(login),
+        // The password grant's own login: failures are counted together and both wait in
+        // one hashing queue.
+        login: protocol.login.clone(),
         consents: store,
         cache: platform.cache.clone(),
         csrf,
@@ -53,7 +46,9 @@ pub fn hosted_pages(
         clock: platform.clock.clone(),
     };
     Ok((
-        Arc::new(Sessions::new(platform.cache.clone())),
+        Arc::new(
+            Sessions::new(platform.cache.clone()).with_users(Arc::new(platform.store.clone())),
+        ),
         Arc::new(pages),
     ))
 }

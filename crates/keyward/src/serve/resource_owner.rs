@@ -2,13 +2,14 @@
 //! password login: the protocol engine never sees a user table.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use keyward_core::Tenant;
 use keyward_identity::{LoginRefusal, PasswordLogin};
 use keyward_oauth::token::password::{PasswordGrantRefusal, ResourceOwnerAuthenticator, Subject};
 
-pub struct PasswordGrantOwners(pub PasswordLogin);
+pub struct PasswordGrantOwners(pub Arc<PasswordLogin>);
 
 #[async_trait]
 impl ResourceOwnerAuthenticator for PasswordGrantOwners {
@@ -29,6 +30,7 @@ impl ResourceOwnerAuthenticator for PasswordGrantOwners {
             }),
             Err(LoginRefusal::InvalidCredentials) => Err(PasswordGrantRefusal::InvalidCredentials),
             Err(LoginRefusal::Throttled) => Err(PasswordGrantRefusal::Throttled),
+            Err(LoginRefusal::Busy) => Err(PasswordGrantRefusal::Busy),
             Err(LoginRefusal::Unavailable(why)) => Err(PasswordGrantRefusal::Unavailable(why)),
         }
     }

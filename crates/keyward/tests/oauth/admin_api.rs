@@ -18,7 +18,14 @@ pub(crate) struct Admin<'s> {
 impl<'s> Admin<'s> {
     pub(crate) async fn login(server: &'s Server, creds: &Creds) -> Self {
         let body = server
-            .token("system", creds, &[("grant_type", "client_credentials")])
+            .token(
+                "system",
+                creds,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "keyward:admin"),
+                ],
+            )
             .await;
         Self {
             server,
@@ -126,7 +133,7 @@ pub(crate) async fn seed_tenant(root: &Admin<'_>, slug: &str) -> (String, String
 pub(crate) async fn service_account(root: &Admin<'_>, role: &str, tenant: &str) -> Creds {
     let system = root.ok(Method::GET, "/tenants/system", None).await;
     let created = root
-        .ok(Method::POST, "/tenants/system/clients", Some(json!({ "name": format!("{role} of {tenant}"), "grant_types": ["client_credentials"] })))
+        .ok(Method::POST, "/tenants/system/clients", Some(json!({ "name": format!("{role} of {tenant}"), "grant_types": ["client_credentials"], "scopes": ["keyward:admin"] })))
         .await;
     let id = created["client_id"].as_str().unwrap().to_owned();
     let subject = format!("client:{}/{id}", system["id"].as_str().unwrap());
@@ -240,7 +247,7 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
         .ok(
             Method::POST,
             "/tenants/system/clients",
-            Some(json!({ "name": "admin cli", "grant_types": ["password"] })),
+            Some(json!({ "name": "admin cli", "grant_types": ["password"], "scopes": ["keyward:admin"] })),
         )
         .await;
     let cli = Creds {
@@ -252,6 +259,7 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
         ("grant_type", "password"),
         ("username", "root"),
         ("password", "a-long-password"),
+        ("scope", "keyward:admin"),
     ];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     let body: Value = loop {

@@ -70,7 +70,10 @@ async fn a_role_granted_on_one_node_takes_effect_on_another_within_a_second() {
             let body: Value = http
                 .post(format!("{base}/t/system/token"))
                 .basic_auth(id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "keyward:admin"),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -99,7 +102,7 @@ async fn a_role_granted_on_one_node_takes_effect_on_another_within_a_second() {
     let bot: Value = http
         .post(api(&one.base, "/tenants/system/clients"))
         .bearer_auth(&root_token)
-        .json(&json!({ "name": "bot", "grant_types": ["client_credentials"] }))
+        .json(&json!({ "name": "bot", "grant_types": ["client_credentials"], "scopes": ["keyward:admin"] }))
         .send()
         .await
         .unwrap()

@@ -156,6 +156,11 @@ impl TestApp {
         }
     }
 
+    /// The data directory (`KEYWARD_DATA_DIR`) of this app.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn issuer(&self, tenant: &str) -> String {
         format!("{}/t/{tenant}", self.base)
     }
@@ -238,13 +243,17 @@ impl TestApp {
         user.id.to_string()
     }
 
-    /// A platform-admin access token for the admin API (from the seeded service account).
+    /// A platform-admin access token for the admin API (from the seeded service account, which
+    /// asks for the admin scope).
     pub async fn admin_token(&self) -> String {
         let body = self
             .token(
                 "system",
                 &self.admin_client(),
-                &[("grant_type", "client_credentials")],
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "keyward:admin"),
+                ],
             )
             .await;
         body["access_token"].as_str().unwrap().to_owned()

@@ -64,6 +64,18 @@ async fn rp(server: &Server, slug: &str, backchannel: Option<String>) -> String 
 /// An ID token of `slug` for `client` about `sub`, signed with the tenant's ES256 key and
 /// already expired (hints are accepted expired).
 async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> String {
+    signed_as(server, slug, client, sub, "JWT").await
+}
+
+/// The same claims as an ID token hint, signed with the tenant's key under header `typ`.
+async fn signed_as(server: &Server, slug: &str, client: &str, sub: &str, typ: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
+    sign_with_tenant_key(server, slug, typ, &claims).await
+}
+
+/// `claims` signed with the tenant's ES256 key under header `typ`.
+async fn sign_with_tenant_key(server: &Server, slug: &str, typ: &str, claims: &Value) -> String {
     let store = store(server).await;
     let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap())
         .await
@@ -75,12 +87,87 @@ async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> 
     .unwrap();
     let ring = KeyRing::new(Arc::new(store), master, Arc::new(SystemClock));
     let keys = ring.tenant_keys(tenant.id).await.unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
     keys.signer(SigningAlg::Es256)
         .unwrap()
-        .sign("JWT", &claims)
+        .sign(typ, claims)
         .unwrap()
+}
+
+/// The public `sid` of the session whose cookie is `secret` (as keyward-identity derives it).
+fn sid_of(secret: &str) -> String {
+    use base64::Engine;
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("sid:{secret}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
+}
+
+#[tokio::test]
+async fn a_cross_site_logout_ends_the_session_its_hint_names_and_without_one_pretends_nothing() {
+    let (server, alice) = server_with("acme", "Acme").await;
+    let (uri, mut received) = backchannel_receiver().await;
+    let client = rp(&server, "acme", Some(uri)).await;
+    let browser = Browser::new();
+    sign_in(&server, &browser, "acme", PASSWORD).await;
+    let sid = sid_of(&browser.cookie("keyward_session").unwrap());
+
+    // Without a hint, a POST that carries no session cookie (SameSite=Lax keeps it from a
+    // cross-site form) ends nothing, and says so instead of returning as if it had worked.
+    let cross_site = Browser::new();
+    let logout = format!("{}/logout", server.issuer("acme"));
+    let nothing = cross_site
+        .post(
+            &logout,
+            &[
+                ("client_id", client.as_str()),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "s1"),
+            ],
+        )
+        .await;
+    assert_eq!(nothing.status, 200, "{}", nothing.body);
+    assert!(
+        nothing.body.contains("Nobody was signed out"),
+        "{}",
+        nothing.body
+    );
+    assert!(
+        nothing.body.contains("https://rp.test/bye?state=s1"),
+        "{}",
+        nothing.body
+    );
+    assert!(
+        browser.get(&logout).await.body.contains("Sign out?"),
+        "the session is still live"
+    );
+
+    // With an ID token hint naming the session, that session ends, and its clients are told.
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "iss": server.issuer("acme"), "sub": alice, "aud": client, "sid": sid, "iat": now - 60, "exp": now + 600 });
+    let hint = sign_with_tenant_key(&server, "acme", "JWT", &claims).await;
+    let done = cross_site
+        .post(
+            &logout,
+            &[
+                ("id_token_hint", hint.as_str()),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "s2"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, done.location().as_str()),
+        (303, "https://rp.test/bye?state=s2"),
+        "{}",
+        done.body
+    );
+    assert!(
+        !browser.get(&logout).await.body.contains("Sign out?"),
+        "the session the hint names has ended"
+    );
+    let token = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a back-channel logout token")
+        .unwrap();
+    assert!(!token.is_empty());
 }
 
 fn logout_url(server: &Server, slug: &str, params: &[(&str, &str)]) -> String {
@@ -125,7 +212,7 @@ async fn logout_without_hint_asks_for_confirmation_protected_by_csrf() {
         .get(&format!("{}/logout", server.issuer("acme")))
         .await;
     assert!(
-        after.body.contains("You have been signed out"),
+        after.body.contains("Nobody was signed out"),
         "{}",
         after.body
     );
@@ -163,10 +250,15 @@ async fn logout_refuses_an_unregistered_post_logout_redirect_uri() {
             ],
         ))
         .await;
-    assert_eq!(
-        (registered.status, registered.location().as_str()),
-        (303, "https://rp.test/bye?state=s+1"),
-        "no session: straight back"
+    // No session: nothing is ended, and the page says so with a link back (no redirect that
+    // would claim a sign-out).
+    assert_eq!(registered.status, 200, "{}", registered.body);
+    assert!(registered.location().is_empty());
+    assert!(
+        registered.body.contains("Nobody was signed out")
+            && registered.body.contains("https://rp.test/bye?state=s+1"),
+        "{}",
+        registered.body
     );
 }
 
@@ -207,7 +299,7 @@ async fn logout_with_a_valid_expired_hint_ends_the_session_and_echoes_state() {
             .get(&format!("{}/logout", server.issuer("acme")))
             .await
             .body
-            .contains("You have been signed out")
+            .contains("Nobody was signed out")
     );
 }
 
@@ -232,6 +324,32 @@ async fn logout_refuses_a_hint_from_another_tenant_or_a_mismatched_client() {
         ))
         .await;
     assert_eq!(mismatch.status, 400);
+}
+
+#[tokio::test]
+async fn logout_refuses_an_access_token_or_a_logout_token_as_hint() {
+    let (server, alice) = server_with("acme", "Acme").await;
+    let client = rp(&server, "acme", None).await;
+    let browser = Browser::new();
+    sign_in(&server, &browser, "acme", PASSWORD).await;
+    for typ in ["at+jwt", "logout+jwt"] {
+        let hint = signed_as(&server, "acme", &client, &alice, typ).await;
+        let page = browser
+            .get(&logout_url(
+                &server,
+                "acme",
+                &[("id_token_hint", &hint), ("post_logout_redirect_uri", BYE)],
+            ))
+            .await;
+        assert_eq!(page.status, 400, "{typ}: {}", page.body);
+        assert!(
+            page.body.contains("not issued here as an ID token"),
+            "{typ}: {}",
+            page.body
+        );
+    }
+    // Nothing was ended: the session still signs the user in.
+    assert!(browser.cookie("keyward_session").is_some());
 }
 
 /// A relying party's back-channel logout endpoint: an actix server on a free loopback port

@@ -281,6 +281,11 @@ impl AuthorizationEndpoint {
         subject: Option<&AuthenticatedSubject>,
     ) -> Result<AuthorizeOutcome, AuthorizeError> {
         let now = self.tokens.clock.now();
+        // A session whose user was disabled or deleted since is no session.
+        let subject = match subject {
+            Some(s) if self.active(p, s).await? => Some(s),
+            _ => None,
+        };
         let req = &p.request;
         let resuming = p.interaction.is_some();
         let hint_sub = self.hint_subject(p).await?;
@@ -367,6 +372,19 @@ impl AuthorizationEndpoint {
             params,
             issued_to: Some(p.client.client_id.clone()),
         })
+    }
+
+    /// Whether the signed-in user still exists and is enabled.
+    async fn active(
+        &self,
+        p: &Pending<'_>,
+        subject: &AuthenticatedSubject,
+    ) -> Result<bool, AuthorizeError> {
+        Ok(self
+            .users
+            .is_active(p.tenant.tenant.id, subject.user_id)
+            .await
+            .map_err(|e| unavailable("reading the signed-in user", e))?)
     }
 
     /// The `sub` of a valid `id_token_hint`; an unverifiable hint is `invalid_request`.

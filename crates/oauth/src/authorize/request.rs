@@ -292,7 +292,8 @@ pub fn validate(
     }
     let scope = match params.get("scope") {
         Some(raw) => Scope::parse(raw).map_err(|_| err(InvalidScope, "the scope is malformed"))?,
-        None => client.scopes.clone(),
+        // The admin scope is granted on request only (`admin_api`).
+        None => crate::admin_api::without_admin(&client.scopes),
     };
     if !scope.is_subset(&client.scopes) {
         return Err(err(

@@ -178,3 +178,40 @@ fn private_keys_are_sealed_to_their_row() -> Result<(), KeyRotationError> {
     }
     Ok(())
 }
+
+/// Finding 18 of the security review: an RSA key takes a prime search (0.07–0.25 s in a
+/// release build, longer here), which must not run on the async worker that also serves
+/// requests. On this single-threaded runtime a ticking task is starved for the whole search if
+/// it runs on the worker, and keeps ticking if it runs on the blocking pool.
+#[tokio::test]
+async fn key_generation_does_not_block_the_async_worker() -> Result<(), KeyRotationError> {
+    let store = MemoryKeys::default();
+    let master = MasterKey::generate()?;
+    let tenant = TenantId::generate();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut longest = std::time::Duration::ZERO;
+            let mut last = std::time::Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                longest = longest.max(last.elapsed());
+                last = std::time::Instant::now();
+            }
+            longest
+        }
+    });
+    tokio::task::yield_now().await;
+    let started = std::time::Instant::now();
+    ensure_keys(&store, tenant, SigningAlg::Es256, &master, Utc::now()).await?;
+    let took = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let longest = ticker.await.expect("ticker");
+    // Six keys, two of them RSA: the worker must never be held for most of that time.
+    assert!(
+        longest < took / 2,
+        "the worker was blocked for {longest:?} of the {took:?} key generation took"
+    );
+    Ok(())
+}

@@ -65,6 +65,10 @@ pub(crate) async fn exchange(
         }
         (None, None) => {}
     }
+    // A user disabled or deleted since the code was issued gets nothing.
+    if !service.user_active(tenant, &grant.user_id).await? {
+        return Err(invalid());
+    }
     let now = service.clock.now();
     let scope = grant.scope.clone();
     let app = service.app_claims(tenant, client, &grant.user_id).await?;

@@ -5,7 +5,7 @@ use crate::client_authentication::AuthenticatedClient;
 use crate::directory::TenantEntry;
 use crate::error::OAuthError;
 use crate::params::FormParams;
-use crate::token::{TokenResponse, requested_scope};
+use crate::token::{TokenResponse, requested_client_scope};
 use crate::token_service::TokenService;
 
 /// RFC 6749 §4.4.2
@@ -15,7 +15,7 @@ pub(crate) async fn exchange(
     client: &AuthenticatedClient,
     params: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    let scope = requested_scope(params, &client.scopes)?;
+    let scope = requested_client_scope(tenant, client, params)?;
     let access = service
         .mint_access_token(
             tenant,

@@ -86,6 +86,10 @@ pub(crate) async fn exchange(
                 return Err(invalid());
             }
             forget(cache, tenant_id, &device_hash).await;
+            // The user who approved may have been disabled or deleted since.
+            if !service.user_active(tenant, &user_id.to_string()).await? {
+                return Err(invalid());
+            }
             let who = Authentication {
                 user_id: user_id.to_string(),
                 auth_time: Some(auth_time),

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::access_token::{self, MintedAccessToken};
+use crate::admin_api;
 use crate::client::Client;
 use crate::directory::TenantEntry;
 use crate::error::{ErrorCode, OAuthError};
@@ -155,11 +156,60 @@ impl TokenService {
 }
 
 /// RFC 6749 §3.3: the requested scope, which must lie within `allowed`; when the request names
-/// none, the whole of `allowed` (the client's registered scope, or the refresh token's).
+/// none, the whole of `allowed` (the refresh token's scope: RFC 6749 §6).
 pub(crate) fn requested_scope(params: &FormParams, allowed: &Scope) -> Result<Scope, OAuthError> {
     let Some(raw) = params.get("scope") else {
         return Ok(allowed.clone());
     };
+    parse_within(raw, allowed)
+}
+
+/// The scope a new grant of `client` asks for (client_credentials, password, device
+/// authorization): within the client's registered scopes; when it names none, all of them but
+/// the admin scope, which is only granted on request (`admin_api`). An RFC 8707 `resource`
+/// naming the admin API asks for the admin scope; any other resource must be one of the
+/// client's registered audiences.
+pub(crate) fn requested_client_scope(
+    tenant: &TenantEntry,
+    client: &Client,
+    params: &FormParams,
+) -> Result<Scope, OAuthError> {
+    let resource = params.get("resource");
+    let for_admin_api = resource.is_some() && resource == tenant.admin_audience.as_deref();
+    if let Some(resource) = resource
+        && !for_admin_api
+        && !client.settings.audiences.iter().any(|a| a == resource)
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "the resource is not one this client's tokens may be for",
+        ));
+    }
+    let scope = match params.get("scope") {
+        Some(raw) => parse_within(raw, &client.scopes)?,
+        None if for_admin_api => parse_within(admin_api::ADMIN_SCOPE, &client.scopes)?,
+        None => admin_api::without_admin(&client.scopes),
+    };
+    granted_in(tenant, &scope)?;
+    if for_admin_api && !scope.contains(admin_api::ADMIN_SCOPE) {
+        return Err(OAuthError::invalid_scope(
+            "tokens for the admin API need the keyward:admin scope",
+        ));
+    }
+    Ok(scope)
+}
+
+/// Refuses the admin scope outside the system tenant, whatever a client registered.
+pub(crate) fn granted_in(tenant: &TenantEntry, scope: &Scope) -> Result<(), OAuthError> {
+    if scope.contains(admin_api::ADMIN_SCOPE) && tenant.admin_audience.is_none() {
+        return Err(OAuthError::invalid_scope(
+            "keyward:admin is granted by the system tenant only",
+        ));
+    }
+    Ok(())
+}
+
+fn parse_within(raw: &str, allowed: &Scope) -> Result<Scope, OAuthError> {
     let scope =
         Scope::parse(raw).map_err(|_| OAuthError::invalid_scope("the scope is malformed"))?;
     if !scope.is_subset(allowed) {

@@ -9,13 +9,16 @@ use keyward_core::{GrantType, Tenant};
 
 use crate::client_authentication::AuthenticatedClient;
 use crate::directory::TenantEntry;
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 use crate::params::FormParams;
-use crate::token::{TokenResponse, requested_scope};
+use crate::token::{TokenResponse, requested_client_scope};
 use crate::token_service::{TokenService, unavailable};
 
 /// The scope that asks for a refresh token (OIDC Core §11).
 pub const OFFLINE_ACCESS: &str = "offline_access";
+
+/// When a client refused for a full password-hashing queue may try again (`Retry-After`).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// The resource owner a password belonged to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,9 @@ pub enum PasswordGrantRefusal {
     /// Too many recent failures for this username or from this address.
     #[error("too many failed attempts")]
     Throttled,
+    /// Too many password checks in progress (at this tenant or in all): nothing was checked.
+    #[error("too many sign-ins in progress")]
+    Busy,
     /// A backend failed; the message is for logs.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -65,7 +71,7 @@ pub(crate) async fn exchange(
     }
     let username = params.require("username")?;
     let password = params.require("password")?;
-    let scope = requested_scope(params, &client.scopes)?;
+    let scope = requested_client_scope(tenant, client, params)?;
     let subject = service
         .resource_owners
         .authenticate(&tenant.tenant, username, password, remote_ip)
@@ -77,6 +83,11 @@ pub(crate) async fn exchange(
             PasswordGrantRefusal::Throttled => {
                 OAuthError::invalid_grant("too many failed attempts; try again later")
             }
+            PasswordGrantRefusal::Busy => OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many sign-ins in progress; try again shortly",
+            )
+            .with_retry_after(BUSY_RETRY_AFTER_SECS),
             PasswordGrantRefusal::Unavailable(cause) => unavailable("checking a password", cause),
         })?;
     let app = service.app_claims(tenant, client, &subject.id).await?;

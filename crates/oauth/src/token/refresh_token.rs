@@ -132,6 +132,14 @@ pub(crate) async fn exchange(
     if old.expires_at <= now || family.expires_at <= now {
         return Err(invalid());
     }
+    // A user disabled or deleted since gets nothing, and the family ends (with its access
+    // tokens) for good.
+    if let Some(user) = family.subject.as_deref()
+        && !service.user_active(tenant, user).await?
+    {
+        service.revoke_family(tenant_id, family.id, now).await?;
+        return Err(invalid());
+    }
     // RFC 6749 §6: narrower is fine, wider is not; the refresh token keeps the family's scope.
     let scope = requested_scope(params, &family.scope)?;
     let subject = family

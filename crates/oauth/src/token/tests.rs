@@ -260,7 +260,10 @@ async fn password_grant_gives_a_refresh_token_only_for_offline_access() {
         .await
         .unwrap();
     assert!(online.refresh_token.is_none());
-    assert_eq!(part(&online.access_token, 1)["sub"], "user-ada");
+    assert_eq!(
+        part(&online.access_token, 1)["sub"],
+        crate::token_service::fixture::ADA
+    );
     let offline = f
         .service
         .token(request(
@@ -291,7 +294,10 @@ async fn refresh_rotates_and_keeps_the_subject() {
         .unwrap();
     let second = res.refresh_token.unwrap();
     assert_ne!(second, first);
-    assert_eq!(part(&res.access_token, 1)["sub"], "user-ada");
+    assert_eq!(
+        part(&res.access_token, 1)["sub"],
+        crate::token_service::fixture::ADA
+    );
     assert_eq!(res.scope.as_deref(), Some("offline_access openid profile"));
 }
 

@@ -68,6 +68,8 @@ on_every_backend! {
         refresh_tokens::refresh_rotation_refuses_a_successor_of_another_family;
     refresh_family_revocation_reports_live_access_tokens_on_every_backend =>
         refresh_tokens::refresh_revoke_family_reports_live_access_tokens_and_stops_rotation;
+    refresh_subject_revocation_revokes_every_family_of_the_user_on_every_backend =>
+        refresh_tokens::refresh_revoke_subject_revokes_every_family_of_the_user;
     refresh_purge_removes_expired_families_on_every_backend =>
         refresh_tokens::refresh_purge_removes_expired_families_in_every_tenant;
     refresh_tokens_are_isolated_between_tenants_on_every_backend =>

@@ -223,6 +223,74 @@ where
     }
 }
 
+/// Revoking a subject revokes every family of that user (in that tenant only) and reports the
+/// live access tokens of all of them.
+pub async fn refresh_revoke_subject_revokes_every_family_of_the_user<S>(s: &S)
+where
+    S: TenantStore + RefreshTokenStore,
+{
+    let tenant = seed_tenant(s, "acme").await;
+    let other_tenant = seed_tenant(s, "globex").await;
+    let first = family(tenant.id);
+    s.create_family(&first, &token(&first, "a0", 0))
+        .await
+        .unwrap();
+    s.rotate(tenant.id, "a0", &token(&first, "a1", 1), now())
+        .await
+        .unwrap();
+    let second = family(tenant.id);
+    s.create_family(&second, &token(&second, "b0", 0))
+        .await
+        .unwrap();
+    let someone_else = RefreshTokenFamily {
+        subject: Some("bob".to_owned()),
+        ..family(tenant.id)
+    };
+    s.create_family(&someone_else, &token(&someone_else, "c0", 0))
+        .await
+        .unwrap();
+    let elsewhere = family(other_tenant.id);
+    s.create_family(&elsewhere, &token(&elsewhere, "d0", 0))
+        .await
+        .unwrap();
+
+    let at = now();
+    let mut live = s.revoke_subject(tenant.id, "ada", at).await.unwrap();
+    live.sort();
+    let mut expected: Vec<(String, DateTime<Utc>)> = [
+        token(&first, "a0", 0),
+        token(&first, "a1", 1),
+        token(&second, "b0", 0),
+    ]
+    .iter()
+    .map(|t| {
+        (
+            t.access_token_jti.clone().unwrap(),
+            t.access_token_expires_at.unwrap(),
+        )
+    })
+    .collect();
+    expected.sort();
+    assert_eq!(live, expected);
+    for hash in ["a1", "b0"] {
+        let (_, stored) = s.find(tenant.id, hash).await.unwrap().unwrap();
+        assert_eq!(stored.revoked_at, Some(at), "{hash}");
+    }
+    let (_, bob) = s.find(tenant.id, "c0").await.unwrap().unwrap();
+    assert_eq!(bob.revoked_at, None, "another user's family stays");
+    let (_, globex) = s.find(other_tenant.id, "d0").await.unwrap().unwrap();
+    assert_eq!(
+        globex.revoked_at, None,
+        "the same subject in another tenant stays"
+    );
+    assert_eq!(
+        s.rotate(tenant.id, "b0", &token(&second, "b1", 1), at)
+            .await
+            .unwrap(),
+        RotateOutcome::AlreadyUsed
+    );
+}
+
 pub async fn refresh_revoke_family_reports_live_access_tokens_and_stops_rotation<S>(s: &S)
 where
     S: TenantStore + RefreshTokenStore,

@@ -213,3 +213,40 @@ async fn id_token_hint_for_another_user_is_login_required_with_prompt_none() {
         "invalid_request"
     );
 }
+
+#[tokio::test]
+async fn an_access_token_is_not_an_id_token_hint() {
+    let mut w = world().await;
+    // An app whose own API is named by its client id: its access tokens carry aud = client id,
+    // as its ID tokens do.
+    {
+        let mut clients = w.fixture.clients.0.lock().unwrap();
+        let spa = clients
+            .iter_mut()
+            .find(|c| c.client_id == w.spa.client_id)
+            .unwrap();
+        spa.settings.audiences = vec![spa.client_id.as_str().to_owned()];
+        w.spa = spa.clone();
+    }
+    let subject = w.subject();
+    let out = w.go(&w.spa_query(""), Some(&subject)).await;
+    let code = param(&redirect(&out).2, "code").unwrap().to_owned();
+    let body = format!(
+        "grant_type=authorization_code&client_id={}&code={code}&redirect_uri={CB}&code_verifier={VERIFIER}",
+        w.spa.client_id
+    );
+    // Signed with the same key, same issuer, about the same user: only its type differs.
+    let access_token = w
+        .tokens
+        .token(request("acme", None, &body))
+        .await
+        .unwrap()
+        .access_token;
+    let out = w
+        .go(
+            &w.spa_query(&format!("&prompt=none&id_token_hint={access_token}")),
+            Some(&subject),
+        )
+        .await;
+    assert_eq!(error_of(&out), "invalid_request");
+}
