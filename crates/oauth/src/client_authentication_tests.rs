@@ -237,8 +237,14 @@ async fn private_key_jwt_uses_the_clients_jwks_uri() {
 async fn private_key_jwt_refuses_bad_claims() {
     let j = jwt_client(true).await;
     let now = j.f.clock.now().timestamp();
-    let cases: [(&str, Value); 7] = [
+    let cases: [(&str, Value); 11] = [
         ("aud", json!("https://other.test/token")),
+        // An assertion made for another server too, or naming an endpoint that is not the
+        // token endpoint, is not one for this server's token endpoint (RFC 7523 §3).
+        ("aud", json!(["https://id.test/t/acme", "https://other.test"])),
+        ("aud", json!(["https://id.test/t/acme", "https://id.test/t/acme/token"])),
+        ("aud", json!("https://id.test/t/acme/introspect")),
+        ("aud", json!("https://id.test/t/acme/revoke")),
         ("iss", json!("someone-else")),
         ("exp", json!(now - 1)),
         ("exp", json!(now + 3600)),
