@@ -339,20 +339,28 @@ fn check_assertion_claims<'c>(
             "the client assertion's iss and sub must be the client_id",
         ));
     }
+    // RFC 7523 §3 (aud identifies the authorization server; the token endpoint URL may be
+    // used) and OIDC Core §9 (the token endpoint URL): one audience, the issuer or the token
+    // endpoint, whichever endpoint the assertion is presented at. An array is taken only as a
+    // single value: an assertion that also names another server, or another endpoint, could
+    // be replayed from there (the audience injection of draft-ietf-oauth-rfc7523bis).
     let audience_ok = |aud: &str| {
         aud == tenant.issuer
             || aud
                 .strip_prefix(tenant.issuer.as_str())
-                .is_some_and(|rest| matches!(rest, "/token" | "/introspect" | "/revoke"))
+                .is_some_and(|rest| rest == "/token")
     };
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => audience_ok(a),
-        Some(Value::Array(all)) => all.iter().filter_map(Value::as_str).any(audience_ok),
+        Some(Value::Array(all)) => match all.as_slice() {
+            [Value::String(a)] => audience_ok(a),
+            _ => false,
+        },
         _ => false,
     };
     if !aud_ok {
         return Err(bad(
-            "the client assertion's aud must be the issuer or the endpoint URL",
+            "the client assertion's aud must be the issuer or the token endpoint URL, alone",
         ));
     }
     let exp = claims

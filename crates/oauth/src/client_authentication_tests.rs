@@ -241,8 +241,14 @@ async fn private_key_jwt_refuses_bad_claims() {
         ("aud", json!("https://other.test/token")),
         // An assertion made for another server too, or naming an endpoint that is not the
         // token endpoint, is not one for this server's token endpoint (RFC 7523 §3).
-        ("aud", json!(["https://id.test/t/acme", "https://other.test"])),
-        ("aud", json!(["https://id.test/t/acme", "https://id.test/t/acme/token"])),
+        (
+            "aud",
+            json!(["https://id.test/t/acme", "https://other.test"]),
+        ),
+        (
+            "aud",
+            json!(["https://id.test/t/acme", "https://id.test/t/acme/token"]),
+        ),
         ("aud", json!("https://id.test/t/acme/introspect")),
         ("aud", json!("https://id.test/t/acme/revoke")),
         ("iss", json!("someone-else")),
