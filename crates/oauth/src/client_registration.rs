@@ -191,6 +191,46 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_redirect_uris_are_for_loopback_only() {
+        for uri in [
+            "http://127.0.0.1:8400/cb",
+            "http://127.5.6.7/cb",
+            "http://[::1]:9000/cb",
+            "http://localhost:3000/cb",
+            "https://rp.test/cb",
+            "com.example.app:/cb",
+        ] {
+            let mut r = reg("app");
+            r.redirect_uris = vec![uri.into()];
+            r.post_logout_redirect_uris = vec![uri.into()];
+            assert!(
+                register(TenantId::generate(), &r, &hasher(), Utc::now()).is_ok(),
+                "{uri} is allowed"
+            );
+        }
+        for uri in [
+            "http://rp.test/cb",
+            "http://10.0.0.8/cb",
+            "http://localhost.rp.test/cb",
+            "http://127.0.0.1.rp.test/cb",
+        ] {
+            for post_logout in [false, true] {
+                let mut r = reg("app");
+                if post_logout {
+                    r.redirect_uris = vec!["https://rp.test/cb".into()];
+                    r.post_logout_redirect_uris = vec![uri.into()];
+                } else {
+                    r.redirect_uris = vec![uri.into()];
+                }
+                assert!(
+                    register(TenantId::generate(), &r, &hasher(), Utc::now()).is_err(),
+                    "{uri} (post-logout: {post_logout}) is refused"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn public_client_gets_no_secret_and_code_flow() {
         let mut r = reg("spa");
         r.public = true;
