@@ -38,6 +38,27 @@ impl RedirectUri {
         Ok(Self(s.to_owned()))
     }
 
+    /// A URI a client may register now (RFC 9700 §2.1, RFC 8252 §7.3, §8.3): `https`, a
+    /// private-use scheme of a native app, or plain `http` to a loopback host only
+    /// (127.0.0.0/8, `[::1]`, `localhost`), where the traffic never leaves the device.
+    /// Stored URIs are not re-checked when read, so clients registered before keep working
+    /// until they are changed.
+    pub fn parse_for_registration(s: &str) -> Result<Self, ParseError> {
+        let uri = Self::parse(s)?;
+        let Ok(url) = Url::parse(s) else {
+            return Err(ParseError::new("redirect_uri", "must be an absolute URI"));
+        };
+        if url.scheme() == "http" && !is_loopback(&url) {
+            return Err(ParseError::new(
+                "redirect_uri",
+                format!(
+                    "{s:?}: plain http is only for loopback (127.0.0.1, [::1], localhost); use https"
+                ),
+            ));
+        }
+        Ok(uri)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -45,6 +66,15 @@ impl RedirectUri {
     /// RFC 9700 §4.1.3: exact string comparison with what the client sent.
     pub fn matches_exactly(&self, presented: &str) -> bool {
         self.0 == presented
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

@@ -53,10 +53,14 @@ pub fn register(
     let name = DisplayName::parse(&reg.name)
         .map_err(|e| errors.push(e))
         .ok();
-    let redirect_uris = parse_all(&reg.redirect_uris, RedirectUri::parse, &mut errors);
+    let redirect_uris = parse_all(
+        &reg.redirect_uris,
+        RedirectUri::parse_for_registration,
+        &mut errors,
+    );
     let post_logout = parse_all(
         &reg.post_logout_redirect_uris,
-        RedirectUri::parse,
+        RedirectUri::parse_for_registration,
         &mut errors,
     );
     let mut grant_types = parse_all(&reg.grant_types, |g| g.parse::<GrantType>(), &mut errors);
