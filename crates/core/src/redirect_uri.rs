@@ -67,6 +67,35 @@ impl RedirectUri {
     pub fn matches_exactly(&self, presented: &str) -> bool {
         self.0 == presented
     }
+
+    /// What `/authorize` compares: the exact string, except that for a registered loopback
+    /// IP literal over plain http (`http://127.0.0.1/cb`, `http://[::1]/cb`) any port matches,
+    /// as a native app listens on a port it learns only at run time (RFC 8252 §7.3, RFC 9700
+    /// §4.1.3). Everything but the port must still be identical.
+    pub fn matches(&self, presented: &str) -> bool {
+        if self.matches_exactly(presented) {
+            return true;
+        }
+        let (Ok(registered), Ok(sent)) = (Url::parse(&self.0), Url::parse(presented)) else {
+            return false;
+        };
+        let ip_loopback = matches!(
+            registered.host(),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+        ) || matches!(registered.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+        if registered.scheme() != "http" || !ip_loopback {
+            return false;
+        }
+        let mut without_port = sent.clone();
+        if without_port.set_port(registered.port()).is_err() {
+            return false;
+        }
+        // Compared as the client would write it: the registered text with the sent port.
+        sent.scheme() == "http"
+            && sent.host() == registered.host()
+            && without_port.as_str() == registered.as_str()
+            && presented.len() < 2048
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -108,6 +137,32 @@ mod tests {
         assert!(RedirectUri::parse("/cb").is_err());
         assert!(RedirectUri::parse("https://rp.test/cb#x").is_err());
         assert!(RedirectUri::parse("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn a_loopback_ip_redirect_matches_on_any_port_and_nothing_else_does() {
+        let Ok(native) = RedirectUri::parse("http://127.0.0.1/cb") else {
+            return;
+        };
+        assert!(native.matches("http://127.0.0.1/cb"));
+        assert!(native.matches("http://127.0.0.1:51004/cb"));
+        assert!(!native.matches("http://127.0.0.1:51004/cb2"));
+        assert!(!native.matches("http://127.0.0.2:51004/cb"));
+        assert!(!native.matches("https://127.0.0.1:51004/cb"));
+        assert!(!native.matches("http://127.0.0.1:51004/cb?x=1"));
+        let Ok(v6) = RedirectUri::parse("http://[::1]:8080/cb") else {
+            return;
+        };
+        assert!(v6.matches("http://[::1]:9/cb"));
+        // Names are matched exactly (RFC 8252 §8.3 recommends the IP literal).
+        let Ok(named) = RedirectUri::parse("http://localhost:3000/cb") else {
+            return;
+        };
+        assert!(!named.matches("http://localhost:3001/cb"));
+        let Ok(web) = RedirectUri::parse("https://rp.test/cb") else {
+            return;
+        };
+        assert!(!web.matches("https://rp.test:8443/cb"));
     }
 
     #[test]

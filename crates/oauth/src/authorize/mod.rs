@@ -239,7 +239,7 @@ impl AuthorizationEndpoint {
             Ok(Some(c))
                 if c.redirect_uris
                     .iter()
-                    .any(|r| r.matches_exactly(&request.redirect_uri)) =>
+                    .any(|r| r.matches(&request.redirect_uri)) =>
             {
                 c
             }

@@ -196,9 +196,7 @@ pub struct Untrusted(pub &'static str);
 /// RFC 6749 §3.1.2.3: the redirect URI, matched exactly; when omitted, the client's only one.
 pub fn redirect_uri(client: &Client, params: &FormParams) -> Result<String, Untrusted> {
     match params.get("redirect_uri") {
-        Some(sent) if client.redirect_uris.iter().any(|r| r.matches_exactly(sent)) => {
-            Ok(sent.to_owned())
-        }
+        Some(sent) if client.redirect_uris.iter().any(|r| r.matches(sent)) => Ok(sent.to_owned()),
         Some(_) => Err(Untrusted(
             "the redirect_uri is not registered for this client",
         )),
