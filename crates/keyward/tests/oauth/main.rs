@@ -29,6 +29,7 @@ mod implicit;
 mod input_checks;
 mod key_rotation;
 mod logout;
+mod metrics_access;
 mod page_client;
 mod pages;
 mod password;
