@@ -27,6 +27,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Proxies whose `X-Forwarded-For` names the client (for throttling); none by default.
     pub trusted_proxies: Vec<Cidr>,
+    /// The bearer token `/metrics` requires; without one it answers direct loopback requests
+    /// only.
+    pub metrics_token: Option<MetricsToken>,
     /// Sign-in interactions one address may start per tenant in 10 minutes.
     pub interaction_limit: u64,
     /// Password checks (Argon2) running or waiting on this node, across every tenant.
@@ -36,6 +39,23 @@ pub struct Config {
     /// PostgreSQL: statement timeout in seconds (0: none) and TCP keepalive idle seconds.
     pub database_statement_timeout_secs: u64,
     pub database_keepalive_secs: u64,
+}
+
+/// The `/metrics` bearer token. Its `Debug` output hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Whether `presented` is the token (constant time).
+    pub fn matches(&self, presented: &str) -> bool {
+        keyward_core::secret::constant_time_eq(self.0.as_bytes(), presented.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -68,6 +88,7 @@ struct FileConfig {
     master_key: Option<String>,
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_token: Option<String>,
     interaction_limit: Option<u64>,
     password_hash_queue: Option<usize>,
     password_hash_queue_per_tenant: Option<usize>,
@@ -287,6 +308,20 @@ impl Config {
             ),
             Self::DEFAULT_DATABASE_KEEPALIVE_SECS,
         )?;
+        let metrics_token = match pick(
+            "KEYWARD_METRICS_TOKEN",
+            file_cfg.metrics_token,
+            "metrics_token",
+        ) {
+            Some(raw) if raw.value.trim().len() < 16 => {
+                return Err(ConfigError::new(
+                    raw.key,
+                    "must be at least 16 characters (e.g. `openssl rand -base64 32`)",
+                ));
+            }
+            Some(raw) => Some(MetricsToken(raw.value.trim().to_owned())),
+            None => None,
+        };
         let log_format = log_format_flag
             .or(file_cfg.log_format)
             .unwrap_or(LogFormat::Human);
@@ -305,6 +340,7 @@ impl Config {
             password_hash_queue_per_tenant,
             database_statement_timeout_secs,
             database_keepalive_secs,
+            metrics_token,
         })
     }
 
@@ -478,6 +514,23 @@ mod tests {
                 Some("KEYWARD_INTERACTION_LIMIT".to_owned())
             );
         }
+    }
+
+    #[test]
+    fn the_metrics_token_is_long_enough_and_never_shown() {
+        let c = Config::load(None, None, env(&[])).unwrap();
+        assert!(c.metrics_token.is_none());
+        let short = Config::load(None, None, env(&[("KEYWARD_METRICS_TOKEN", "short")]));
+        assert_eq!(short.unwrap_err().key, "KEYWARD_METRICS_TOKEN");
+        let c = Config::load(
+            None,
+            None,
+            env(&[("KEYWARD_METRICS_TOKEN", "a-long-enough-metrics-token")]),
+        )
+        .unwrap();
+        let token = c.metrics_token.as_ref().unwrap();
+        assert!(token.matches("a-long-enough-metrics-token") && !token.matches("a-long"));
+        assert!(!format!("{c:?}").contains("a-long-enough"));
     }
 
     #[test]

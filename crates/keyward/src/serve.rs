@@ -117,7 +117,7 @@ pub async fn start(
             .wrap(from_fn(keyward_http::request_id::request_id))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(keyward_http::metrics::render))
+            .route("/metrics", web::get().to(metrics_endpoint))
             .configure(|cfg| keyward_auth_server::configure(cfg, auth.clone()))
             // Before the console, whose `/admin/{tail}` routes would otherwise take these paths.
             .configure(|cfg| keyward_admin_api::configure(cfg, admin_api.clone()))
@@ -162,6 +162,43 @@ async fn admin_api(
         keyward_admin_api::RateLimit::default(),
     ));
     Ok(keyward_admin_api::AdminApi::new(admin, auth))
+}
+
+/// `/metrics`, for the operator only: with `metrics_token` set, the request must carry it as a
+/// bearer token (401 otherwise); without one, only a direct request from a loopback address
+/// is answered (403 otherwise) — a forwarded request, even from a proxy on this host, is not
+/// local.
+async fn metrics_endpoint(
+    req: actix_web::HttpRequest,
+    platform: web::Data<Platform>,
+    metrics: web::Data<HttpMetrics>,
+) -> HttpResponse {
+    match &platform.config.metrics_token {
+        Some(token) => {
+            let presented = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if !presented.is_some_and(|p| token.matches(p)) {
+                return HttpResponse::Unauthorized()
+                    .insert_header(("WWW-Authenticate", "Bearer realm=\"keyward-metrics\""))
+                    .finish();
+            }
+        }
+        None => {
+            let headers = req.headers();
+            let forwarded =
+                headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for");
+            let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+            if forwarded || !loopback {
+                return HttpResponse::Forbidden()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("/metrics answers local requests only; set KEYWARD_METRICS_TOKEN to scrape it from elsewhere\n");
+            }
+        }
+    }
+    keyward_http::metrics::render(metrics).await
 }
 
 /// Alive: the process answers. Says nothing about dependencies.
