@@ -517,6 +517,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn the_metrics_token_is_long_enough_and_never_shown() {
         let c = Config::load(None, None, env(&[])).unwrap();
         assert!(c.metrics_token.is_none());
@@ -534,6 +535,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn database_session_settings_default_and_are_bounded() {
         let c = Config::load(None, None, env(&[])).unwrap();
         assert_eq!(

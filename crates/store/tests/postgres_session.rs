@@ -1,6 +1,8 @@
 //! Finding 23 of the security review: every PostgreSQL connection has a statement timeout and
 //! TCP keepalive, configurable. Runs when KEYWARD_TEST_DATABASE_URL names a PostgreSQL server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use keyward_store::{PostgresTuning, SqlStore};
