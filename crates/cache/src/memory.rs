@@ -123,6 +123,18 @@ impl MemoryStore {
     }
 }
 
+/// A counter's value: decimal text, as Redis's INCR stores it.
+fn counter(key: &str, value: &[u8]) -> Result<u64, EphemeralError> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or_else(|| not_a_counter(key))
+}
+
+fn not_a_counter(key: &str) -> EphemeralError {
+    EphemeralError::Unavailable(format!("value at {key:?} is not a counter"))
+}
+
 fn deadline(now: Instant, ttl: Duration) -> Instant {
     now + clamp_ttl(ttl)
 }
@@ -228,14 +240,9 @@ impl EphemeralStore for MemoryStore {
         let now = Instant::now();
         let mut state = self.state();
         if let Some(entry) = state.live(key, now) {
-            // Counters are stored as decimal text, as Redis's INCR stores them.
-            let count = std::str::from_utf8(&entry.value)
-                .ok()
-                .and_then(|text| text.parse::<u64>().ok())
-                .and_then(|count| count.checked_add(1))
-                .ok_or_else(|| {
-                    EphemeralError::Unavailable(format!("value at {key:?} is not a counter"))
-                })?;
+            let count = counter(key, &entry.value)?
+                .checked_add(1)
+                .ok_or_else(|| not_a_counter(key))?;
             entry.value = count.to_string().into_bytes();
             return Ok(count);
         }
@@ -252,12 +259,7 @@ impl EphemeralStore for MemoryStore {
         let now = Instant::now();
         let mut state = self.state();
         if let Some(entry) = state.live(key, now) {
-            let count = std::str::from_utf8(&entry.value)
-                .ok()
-                .and_then(|text| text.parse::<u64>().ok())
-                .ok_or_else(|| {
-                    EphemeralError::Unavailable(format!("value at {key:?} is not a counter"))
-                })?;
+            let count = counter(key, &entry.value)?;
             entry.value = count.saturating_sub(1).to_string().into_bytes();
         }
         Ok(())

@@ -86,15 +86,10 @@ impl RedirectUri {
         if registered.scheme() != "http" || !ip_loopback {
             return false;
         }
-        let mut without_port = sent.clone();
-        if without_port.set_port(registered.port()).is_err() {
-            return false;
-        }
-        // Compared as the client would write it: the registered text with the sent port.
-        sent.scheme() == "http"
-            && sent.host() == registered.host()
-            && without_port.as_str() == registered.as_str()
-            && presented.len() < 2048
+        // The sent URI with the registered port must be the registered URI.
+        let mut with_registered_port = sent;
+        with_registered_port.set_port(registered.port()).is_ok()
+            && with_registered_port == registered
     }
 }
 

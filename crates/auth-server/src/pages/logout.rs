@@ -116,18 +116,22 @@ async fn validate(
     })
 }
 
+/// The registered post-logout URI with `state` appended (§3), if the request names one.
+fn return_url(request: &LogoutRequest) -> Option<Result<url::Url, url::ParseError>> {
+    let uri = request.redirect.as_deref()?;
+    Some(url::Url::parse(uri).map(|mut url| {
+        if let Some(state) = &request.state {
+            url.query_pairs_mut().append_pair("state", state);
+        }
+        url
+    }))
+}
+
 /// Where the browser goes after signing out: the registered URI with `state`, or a page.
 fn done(server: &AuthServer, tenant: &Tenant, request: &LogoutRequest) -> HttpResponse {
-    let res = match &request.redirect {
-        Some(uri) => match url::Url::parse(uri) {
-            Ok(mut url) => {
-                if let Some(state) = &request.state {
-                    url.query_pairs_mut().append_pair("state", state);
-                }
-                headers::see_other(url.as_str())
-            }
-            Err(_) => invalid(tenant, "The address to return to is not valid."),
-        },
+    let res = match return_url(request) {
+        Some(Ok(url)) => headers::see_other(url.as_str()),
+        Some(Err(_)) => invalid(tenant, "The address to return to is not valid."),
         None => {
             let nonce = headers::nonce();
             let body =
@@ -194,14 +198,9 @@ fn nobody_signed_out(
     tenant: &Tenant,
     request: &LogoutRequest,
 ) -> HttpResponse {
-    let back = request
-        .redirect
-        .as_deref()
-        .and_then(|uri| url::Url::parse(uri).ok())
-        .map(|mut url| {
-            if let Some(state) = &request.state {
-                url.query_pairs_mut().append_pair("state", state);
-            }
+    let back = return_url(request)
+        .and_then(Result::ok)
+        .map(|url| {
             let to = request
                 .client
                 .as_ref()

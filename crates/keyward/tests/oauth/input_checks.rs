@@ -8,32 +8,13 @@ use reqwest::header::{COOKIE, LOCATION};
 use crate::app::TestApp;
 use crate::code_flow::{CHALLENGE, SPA_CB};
 use crate::page_client::Browser;
-
-/// Signs `demo` in on the login page; answers the session cookie's value.
-async fn demo_session(app: &TestApp) -> String {
-    let browser = Browser::new();
-    let url = format!("{}/login", app.issuer("demo"));
-    let form = browser.get(&url).await;
-    let csrf = form.hidden("csrf_token");
-    let done = browser
-        .post(
-            &url,
-            &[
-                ("csrf_token", &csrf),
-                ("username", "demo"),
-                ("password", "demo-password"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    browser.cookie("keyward_session").expect("a session cookie")
-}
+use crate::sessions::sign_in;
 
 #[tokio::test]
 async fn authorize_answers_huge_max_age_without_panicking_the_worker() {
     let app = TestApp::dev().await;
     let spa = app.demo_client("Demo SPA").id;
-    let cookie = demo_session(&app).await;
+    let cookie = sign_in(&app, &Browser::new()).await;
     // 9223372036854776 s is just past what chrono's Duration holds (i64::MAX ms).
     for max_age in [
         "9223372036854776",

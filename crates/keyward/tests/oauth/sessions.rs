@@ -15,7 +15,7 @@ const ROUNDS: usize = 16;
 const PAGE_LOADS: usize = 16;
 
 /// Signs `demo` in on the login page (no interaction); answers the session cookie's value.
-async fn sign_in(app: &TestApp, browser: &Browser) -> String {
+pub(crate) async fn sign_in(app: &TestApp, browser: &Browser) -> String {
     let url = format!("{}/login", app.issuer("demo"));
     let form = browser.get(&url).await;
     assert_eq!(form.status, 200, "{}", form.body);
