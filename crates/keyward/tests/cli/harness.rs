@@ -17,6 +17,7 @@ const KEYWARD_VARS: &[&str] = &[
     "KEYWARD_MASTER_KEY",
     "KEYWARD_LOG_FORMAT",
     "KEYWARD_CONFIG",
+    "KEYWARD_OUTBOUND_ALLOW_PRIVATE",
 ];
 
 pub struct Env {
@@ -30,10 +31,17 @@ impl Env {
     /// The embedded default in a fresh data directory.
     pub fn embedded() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let vars = vec![(
-            "KEYWARD_DATA_DIR".to_owned(),
-            dir.path().display().to_string(),
-        )];
+        // The test relying parties (back-channel receivers, JWK Sets) listen on loopback.
+        let vars = vec![
+            (
+                "KEYWARD_DATA_DIR".to_owned(),
+                dir.path().display().to_string(),
+            ),
+            (
+                "KEYWARD_OUTBOUND_ALLOW_PRIVATE".to_owned(),
+                "true".to_owned(),
+            ),
+        ];
         Self {
             dir,
             vars,

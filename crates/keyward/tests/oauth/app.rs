@@ -31,8 +31,12 @@ pub struct TestApp {
     /// `"sqlite+memory"` or `"postgres+redis"` (or `"postgres+memory"`), for messages.
     pub backend: &'static str,
     handle: ServerHandle,
-    _dir: TempDir,
+    /// The data directory; `None` on a second node, which shares its first node's.
+    dir: Option<TempDir>,
+    data_path: std::path::PathBuf,
     db: Option<TestDb>,
+    /// The `KEYWARD_*` variables this node was configured with, for restarts and more nodes.
+    vars: HashMap<String, String>,
 }
 
 impl Drop for TestApp {
@@ -92,10 +96,7 @@ impl TestApp {
 
     async fn start(options: Options, db: Option<TestDb>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         let mut vars: HashMap<String, String> = HashMap::new();
-        vars.insert("KEYWARD_LISTEN".into(), addr.to_string());
         vars.insert("KEYWARD_DATA_DIR".into(), dir.path().display().to_string());
         let mut backend = "sqlite+memory";
         if let Some(db) = &db {
@@ -114,13 +115,30 @@ impl TestApp {
         for (k, v) in options.vars {
             vars.insert(k, v);
         }
-        let config = Config::load(None, None, |k| vars.get(k).cloned()).unwrap();
-        let platform = Platform::start(config).await.unwrap();
-        let seeded = if options.dev {
-            Some(keyward::seed::seed(&platform).await.unwrap())
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut app = Self::boot(vars, listener, backend, None).await;
+        app.seeded = if options.dev {
+            Some(keyward::seed::seed(&app.platform).await.unwrap())
         } else {
             None
         };
+        app.dir = Some(dir);
+        app.db = db;
+        app
+    }
+
+    /// A node configured by `vars`, serving on `listener`.
+    async fn boot(
+        mut vars: HashMap<String, String>,
+        listener: TcpListener,
+        backend: &'static str,
+        seeded: Option<Seeded>,
+    ) -> Self {
+        let addr = listener.local_addr().unwrap();
+        vars.insert("KEYWARD_LISTEN".into(), addr.to_string());
+        let config = Config::load(None, None, |k| vars.get(k).cloned()).unwrap();
+        let data_path = config.data_dir.clone();
+        let platform = Platform::start(config).await.unwrap();
         let running = keyward::serve::start(platform.clone(), listener, Some(2))
             .await
             .unwrap();
@@ -137,9 +155,56 @@ impl TestApp {
             http,
             backend,
             handle,
-            _dir: dir,
-            db,
+            dir: None,
+            data_path,
+            db: None,
+            vars,
         }
+    }
+
+    /// Another node on this app's database and data directory, on its own port. Its cache is
+    /// its own (memory, or Redis under another prefix): none of this node's messages reach it,
+    /// as if every one of them were lost.
+    pub async fn second_node(&self) -> Self {
+        let mut vars = self.vars.clone();
+        if vars.contains_key("KEYWARD_REDIS_PREFIX") {
+            vars.insert(
+                "KEYWARD_REDIS_PREFIX".into(),
+                keyward_testkit::cache_contract::fresh_prefix(),
+            );
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::boot(vars, listener, self.backend, self.seeded.clone()).await
+    }
+
+    /// Stops this node and starts it again on the same configuration, data and port: what an
+    /// embedded node keeps in memory is gone, what it stored is not.
+    pub async fn restart(mut self) -> Self {
+        self.handle.stop(true).await;
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind(addr).unwrap();
+        let mut next = Self::boot(
+            self.vars.clone(),
+            listener,
+            self.backend,
+            self.seeded.take(),
+        )
+        .await;
+        next.dir = self.dir.take();
+        next.db = self.db.take();
+        next
+    }
+
+    /// Empties this node's Redis keys (as `FLUSHDB` would); `false` on the memory cache.
+    pub async fn flush_cache(&self) -> bool {
+        let Some(url) = &self.platform.config.redis_url else {
+            return false;
+        };
+        let redis = keyward_cache::RedisStore::connect(url, &self.platform.config.redis_prefix)
+            .await
+            .unwrap();
+        redis.purge_prefix().await.unwrap();
+        true
     }
 
     /// Stops the server, and drops the PostgreSQL database and the Redis keys it made.
@@ -158,7 +223,7 @@ impl TestApp {
 
     /// The data directory (`KEYWARD_DATA_DIR`) of this app.
     pub fn data_dir(&self) -> &std::path::Path {
-        self._dir.path()
+        &self.data_path
     }
 
     pub fn issuer(&self, tenant: &str) -> String {

@@ -12,15 +12,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::server::{Creds, Server, assert_error};
 
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-struct RpKey {
+pub(crate) struct RpKey {
     pair: EcdsaKeyPair,
     rng: SystemRandom,
 }
 
 impl RpKey {
-    fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
@@ -28,7 +28,7 @@ impl RpKey {
         Self { pair, rng }
     }
 
-    fn jwk(&self) -> Value {
+    pub(crate) fn jwk(&self) -> Value {
         let point = self.pair.public_key().as_ref();
         json!({
             "kty": "EC", "crv": "P-256", "kid": "rp-1", "alg": "ES256", "use": "sig",
@@ -36,7 +36,7 @@ impl RpKey {
         })
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub(crate) fn sign(&self, claims: &Value) -> String {
         let header = json!({ "alg": "ES256", "kid": "rp-1", "typ": "JWT" });
         let input = format!(
             "{}.{}",
@@ -48,7 +48,7 @@ impl RpKey {
     }
 }
 
-fn claims(client_id: &str, aud: &str, jti: &str) -> Value {
+pub(crate) fn claims(client_id: &str, aud: &str, jti: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({ "iss": client_id, "sub": client_id, "aud": aud, "iat": now, "exp": now + 120, "jti": jti })
 }
