@@ -118,6 +118,8 @@ run_backend() {
   export KEYWARD_LISTEN=127.0.0.1:$port
   export KEYWARD_PUBLIC_URL=http://127.0.0.1:$port
   export KEYWARD_DATA_DIR=$dir/data
+  # The test relying parties (back-channel logout receivers) listen on loopback.
+  export KEYWARD_OUTBOUND_ALLOW_PRIVATE=true
   export RUST_LOG=${INTEROP_RUST_LOG:-warn}
   unset KEYWARD_CONFIG KEYWARD_DATABASE_URL KEYWARD_REDIS_URL KEYWARD_MASTER_KEY KEYWARD_LOG_FORMAT
   local serve_args=(serve)

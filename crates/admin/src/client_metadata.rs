@@ -3,6 +3,7 @@
 //! cover — jwks, jwks_uri, backchannel_logout_uri and the opt-in `roles` / `permissions`
 //! claims.
 
+use keyward_core::OutboundRule;
 use keyward_oauth::admin_api::check_registration;
 use keyward_oauth::client_registration::{
     ClientRegistration, Registered, RegistrationError, register,
@@ -27,7 +28,11 @@ fn registration(input: &ClientInput) -> ClientRegistration {
 }
 
 /// The metadata `register` does not check.
-fn extra_metadata(input: &ClientInput, errors: &mut Fields) -> keyward_oauth::ClientSettings {
+fn extra_metadata(
+    input: &ClientInput,
+    outbound: OutboundRule,
+    errors: &mut Fields,
+) -> keyward_oauth::ClientSettings {
     let mut settings = keyward_oauth::ClientSettings {
         role_claims: input.role_claims,
         permission_claims: input.permission_claims,
@@ -41,8 +46,9 @@ fn extra_metadata(input: &ClientInput, errors: &mut Fields) -> keyward_oauth::Cl
         }
         Some(_) => errors.push("jwks", "must be a JWK Set: an object with a \"keys\" array"),
     }
-    settings.jwks_uri = https_url("jwks_uri", input.jwks_uri.as_deref(), errors);
-    settings.backchannel_logout_uri = https_url(
+    settings.jwks_uri = outbound_url(outbound, "jwks_uri", input.jwks_uri.as_deref(), errors);
+    settings.backchannel_logout_uri = outbound_url(
+        outbound,
         "backchannel_logout_uri",
         input.backchannel_logout_uri.as_deref(),
         errors,
@@ -51,6 +57,29 @@ fn extra_metadata(input: &ClientInput, errors: &mut Fields) -> keyward_oauth::Cl
         errors.push("jwks_uri", "give jwks or jwks_uri, not both");
     }
     settings
+}
+
+/// A URL Keyward will send requests to on the client's behalf: what `outbound` allows (by
+/// default https to a host that is not a loopback, private or link-local address literal nor
+/// `localhost`; the outbound client checks resolved addresses again); empty means none.
+fn outbound_url(
+    outbound: OutboundRule,
+    field: &str,
+    raw: Option<&str>,
+    errors: &mut Fields,
+) -> Option<String> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    if raw.len() > 2048 {
+        errors.push(field, "must be at most 2048 characters");
+        return None;
+    }
+    match outbound.check_url(raw) {
+        Ok(_) => Some(raw.to_owned()),
+        Err(why) => {
+            errors.push(field, why.to_string());
+            None
+        }
+    }
 }
 
 /// An absolute https URL (http only on loopback, for development); empty means none.
@@ -76,7 +105,7 @@ pub(crate) fn validate(
     input: &ClientInput,
 ) -> Result<Registered, AdminError> {
     let mut errors = Fields::default();
-    let settings = extra_metadata(input, &mut errors);
+    let settings = extra_metadata(input, admin.ports.outbound, &mut errors);
     match register(
         tenant.id,
         &registration(input),

@@ -38,6 +38,8 @@ pub struct AdminPorts {
     pub passwords: PasswordHasher,
     pub master: MasterKey,
     pub clock: Arc<dyn Clock>,
+    /// Where client metadata may send Keyward (jwks_uri, backchannel_logout_uri).
+    pub outbound: keyward_core::OutboundRule,
 }
 
 /// The admin use-cases. One per process, shared by the admin API and the console.

@@ -80,6 +80,7 @@ async fn fixture() -> Fixture {
         passwords: PasswordHasher::recommended().unwrap(),
         master,
         clock: Arc::new(SystemClock),
+        outbound: keyward_core::OutboundRule::default(),
     });
     let logged_out = Arc::new(LoggedOut::default());
     let admin = admin.with_session_logout(logged_out.clone());

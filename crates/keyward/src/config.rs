@@ -39,6 +39,12 @@ pub struct Config {
     /// PostgreSQL: statement timeout in seconds (0: none) and TCP keepalive idle seconds.
     pub database_statement_timeout_secs: u64,
     pub database_keepalive_secs: u64,
+    /// Allow requests on a client's behalf (jwks_uri, backchannel_logout_uri) over http and to
+    /// loopback, private and link-local addresses. For development and tests only.
+    pub outbound_allow_private: bool,
+    /// How often each node compares its in-memory state (policies, the revoked set in the
+    /// cache) with the database, whatever messages it missed.
+    pub resync_interval_secs: u64,
 }
 
 /// The `/metrics` bearer token. Its `Debug` output hides it.
@@ -94,6 +100,8 @@ struct FileConfig {
     password_hash_queue_per_tenant: Option<usize>,
     database_statement_timeout_secs: Option<u64>,
     database_keepalive_secs: Option<u64>,
+    outbound_allow_private: Option<bool>,
+    resync_interval_secs: Option<u64>,
 }
 
 /// A raw value and where it came from, for error messages.
@@ -108,6 +116,7 @@ impl Config {
     pub const DEFAULT_INTERACTION_LIMIT: u64 = 300;
     pub const DEFAULT_DATABASE_STATEMENT_TIMEOUT_SECS: u64 = 30;
     pub const DEFAULT_DATABASE_KEEPALIVE_SECS: u64 = 60;
+    pub const DEFAULT_RESYNC_INTERVAL_SECS: u64 = 5;
     pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = keyward_identity::QueueLimits::DEFAULT_CAPACITY;
     pub const DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT: usize =
         keyward_identity::QueueLimits::DEFAULT_PER_TENANT;
@@ -308,6 +317,33 @@ impl Config {
             ),
             Self::DEFAULT_DATABASE_KEEPALIVE_SECS,
         )?;
+        let outbound_allow_private = match pick(
+            "KEYWARD_OUTBOUND_ALLOW_PRIVATE",
+            file_cfg.outbound_allow_private.map(|b| b.to_string()),
+            "outbound_allow_private",
+        ) {
+            Some(raw) => match raw.value.trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" | "" => false,
+                _ => return Err(ConfigError::new(raw.key, "must be true or false")),
+            },
+            None => false,
+        };
+        let resync_interval_secs = match pick(
+            "KEYWARD_RESYNC_INTERVAL_SECS",
+            file_cfg.resync_interval_secs.map(|n| n.to_string()),
+            "resync_interval_secs",
+        ) {
+            Some(raw) => raw
+                .value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3_600).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(raw.key, "must be a whole number of seconds, 1 to 3600")
+                })?,
+            None => Self::DEFAULT_RESYNC_INTERVAL_SECS,
+        };
         let metrics_token = match pick(
             "KEYWARD_METRICS_TOKEN",
             file_cfg.metrics_token,
@@ -341,6 +377,8 @@ impl Config {
             database_statement_timeout_secs,
             database_keepalive_secs,
             metrics_token,
+            outbound_allow_private,
+            resync_interval_secs,
         })
     }
 
@@ -585,6 +623,41 @@ mod tests {
             ("KEYWARD_PASSWORD_HASH_QUEUE", "lots"),
             ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "-3"),
             ("KEYWARD_PASSWORD_HASH_QUEUE_PER_TENANT", "65"),
+        ] {
+            let refused = Config::load(None, None, env(&[(key, bad)]));
+            assert_eq!(
+                refused.map_err(|e| e.key).err(),
+                Some(key.to_owned()),
+                "{key}={bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn outbound_and_resync_settings_default_safe_and_refuse_nonsense() {
+        let c = Config::load(None, None, env(&[]));
+        assert_eq!(
+            c.map(|c| (c.outbound_allow_private, c.resync_interval_secs))
+                .ok(),
+            Some((false, 5))
+        );
+        let c = Config::load(
+            None,
+            None,
+            env(&[
+                ("KEYWARD_OUTBOUND_ALLOW_PRIVATE", "true"),
+                ("KEYWARD_RESYNC_INTERVAL_SECS", "1"),
+            ]),
+        );
+        assert_eq!(
+            c.map(|c| (c.outbound_allow_private, c.resync_interval_secs))
+                .ok(),
+            Some((true, 1))
+        );
+        for (key, bad) in [
+            ("KEYWARD_OUTBOUND_ALLOW_PRIVATE", "sometimes"),
+            ("KEYWARD_RESYNC_INTERVAL_SECS", "0"),
+            ("KEYWARD_RESYNC_INTERVAL_SECS", "3601"),
         ] {
             let refused = Config::load(None, None, env(&[(key, bad)]));
             assert_eq!(

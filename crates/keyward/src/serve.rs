@@ -7,6 +7,7 @@ mod backchannel;
 mod hosted_pages;
 mod invalidation;
 pub mod jwks_fetcher;
+pub mod outbound;
 pub mod resource_owner;
 mod session_logout;
 pub mod user_claims;

@@ -46,6 +46,13 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// The guarded HTTP client for requests made on a client's behalf.
+    pub fn outbound_http(&self) -> Result<crate::serve::outbound::OutboundHttp, Failure> {
+        let rule = keyward_core::OutboundRule::new(self.config.outbound_allow_private);
+        crate::serve::outbound::OutboundHttp::new(rule)
+            .map_err(|e| Failure::Internal(format!("HTTP client: {e}")))
+    }
+
     /// Connects the database and cache, applies migrations, checks the master key and makes
     /// sure the `system` tenant exists.
     pub async fn start(config: Config) -> Result<Self, Failure> {
@@ -334,8 +341,7 @@ impl Platform {
             )
             .map_err(|e| Failure::Internal(format!("password login: {e}")))?,
         );
-        let fetcher =
-            HttpJwksFetcher::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+        let fetcher = HttpJwksFetcher::new(self.outbound_http()?);
         let claims: Arc<dyn UserClaims> = Arc::new(IdentityClaims(store.clone()));
         let tokens = Arc::new(
             TokenService::new(TokenServicePorts {

@@ -76,6 +76,7 @@ pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
         passwords: platform.passwords.clone(),
         master: platform.master.clone(),
         clock: platform.clock.clone(),
+        outbound: keyward_core::OutboundRule::new(platform.config.outbound_allow_private),
     })
 }
 

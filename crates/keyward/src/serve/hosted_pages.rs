@@ -30,8 +30,7 @@ pub fn hosted_pages(
             "Back-channel logout notifications that failed after every attempt.",
         )
         .map_err(|e| Failure::Internal(format!("metrics: {e}")))?;
-    let transport =
-        HttpBackchannel::new().map_err(|e| Failure::Internal(format!("HTTP client: {e}")))?;
+    let transport = HttpBackchannel::new(platform.outbound_http()?);
     let backchannel = BackchannelLogout::new(Arc::new(transport), protocol.keys.clone())
         .with_failure_counter(failures);
     let pages = Pages {
