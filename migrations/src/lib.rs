@@ -10,6 +10,7 @@ mod m20261124_000001_core_tables;
 mod m20261124_000002_protocol_tables;
 mod m20261203_000020_session_id_hashes;
 mod m20261203_000030_admin_tokens;
+mod m20261204_000040_revoked_access_tokens;
 
 /// The session-id hash of migration 20 and the migration itself, for keyward-store's tests
 /// (which check the hash agrees with keyward-identity's and that rows are converted).
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_protocol_tables::Migration),
             Box::new(m20261203_000020_session_id_hashes::Migration),
             Box::new(m20261203_000030_admin_tokens::Migration),
+            Box::new(m20261204_000040_revoked_access_tokens::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod invalidation;
 pub mod jwks_fetcher;
 pub mod outbound;
 pub mod resource_owner;
+mod resync;
 mod session_logout;
 pub mod user_claims;
 
@@ -73,6 +74,19 @@ pub async fn start(
         .local_addr()
         .map_err(|e| Failure::Internal(format!("listener address: {e}")))?;
     let authorizer = crate::commands::admin::authorizer(&platform).await?;
+    let resync = resync::Resync {
+        authorizer: authorizer.clone(),
+        store: platform.store.clone(),
+        cache: platform.cache.clone(),
+        clock: platform.clock.clone(),
+        interval: Duration::from_secs(platform.config.resync_interval_secs),
+    };
+    // Before the first request: revocations the cache lost (a restart on memory) are back.
+    resync
+        .revocations()
+        .await
+        .map_err(|why| Failure::Unavailable(format!("start-up resync: {why}")))?;
+    resync.spawn();
     let dropped = metrics
         .counter(
             "keyward_audit_events_dropped_total",
@@ -137,20 +151,14 @@ pub async fn start(
     })
 }
 
-/// The admin API: one authorizer per process, kept current from POLICY_CHANNEL, and bearer
-/// tokens checked against the system tenant's keys.
+/// The admin API: one authorizer per process (kept current by the resync and POLICY_CHANNEL),
+/// and bearer tokens checked against the system tenant's keys.
 async fn admin_api(
     platform: &Platform,
     protocol: &crate::startup::Protocol,
     authorizer: std::sync::Arc<keyward_authz::Authorizer>,
     logout: std::sync::Arc<dyn keyward_admin::SessionLogout>,
 ) -> Result<keyward_admin_api::AdminApi, Failure> {
-    let messages = platform
-        .cache
-        .subscribe(keyward_authz::POLICY_CHANNEL)
-        .await
-        .map_err(|e| Failure::Unavailable(format!("subscribing to policy changes: {e}")))?;
-    tokio::spawn(keyward_authz::follow(authorizer.clone(), messages));
     let admin = std::sync::Arc::new(
         crate::commands::admin::service(platform, authorizer).with_session_logout(logout),
     );

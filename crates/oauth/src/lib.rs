@@ -48,7 +48,9 @@ pub mod userinfo;
 pub use client::{Client, ClientSettings, ClientStore};
 pub use consent::{Consent, ConsentStore};
 pub use error::{ErrorCode, OAuthError};
-pub use refresh_token::{RefreshToken, RefreshTokenFamily, RefreshTokenStore, RotateOutcome};
+pub use refresh_token::{
+    RefreshToken, RefreshTokenFamily, RefreshTokenStore, RevokedAccessTokens, RotateOutcome,
+};
 pub use signing_key::{KeyStatus, SigningAlg, SigningKey, SigningKeyStore};
 pub use token::{EndpointRequest, TokenResponse};
 pub use token_service::{TokenService, TokenServicePorts};

@@ -52,9 +52,31 @@ pub enum RotateOutcome {
     Unknown,
 }
 
-/// Durable refresh tokens.
+/// Revoked access tokens, kept durably until each would have expired: the cache's revoked
+/// set is the fast check, and every node refills it from here when the cache lost it (a
+/// restart of an embedded node, a flush of Redis).
 #[async_trait]
-pub trait RefreshTokenStore: Send + Sync {
+pub trait RevokedAccessTokens: Send + Sync {
+    /// Records `(jti, expires_at)` pairs of `tenant`; recording one again is no error.
+    async fn record_revoked(
+        &self,
+        tenant: TenantId,
+        tokens: &[(String, DateTime<Utc>)],
+    ) -> Result<(), StoreError>;
+
+    /// Every revocation of every tenant whose token has not expired at `now`.
+    async fn live_revoked(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(TenantId, String, DateTime<Utc>)>, StoreError>;
+
+    /// Forgets revocations of tokens expired before `now`; answers how many.
+    async fn purge_revoked(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Durable refresh tokens, and the access-token revocations issued from them or on their own.
+#[async_trait]
+pub trait RefreshTokenStore: RevokedAccessTokens + Send + Sync {
     async fn create_family(
         &self,
         family: &RefreshTokenFamily,

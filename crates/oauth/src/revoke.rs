@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::access_token::{self, revoked_set};
 use crate::error::OAuthError;
 use crate::params::FormParams;
-use crate::refresh_token::RefreshTokenStore;
+use crate::refresh_token::{RefreshTokenStore, RevokedAccessTokens};
 use crate::token::EndpointRequest;
 use crate::token::refresh_token::hash;
 use crate::token_service::{TokenService, unavailable};
@@ -87,20 +87,22 @@ impl TokenService {
         self.revoke_access_tokens(tenant, &live, now).await
     }
 
-    /// Adds access-token jtis to the tenant's revoked set until each would have expired.
+    /// Revokes access tokens (jti and expiry): recorded in the database, then added to the
+    /// tenant's revoked set, each until it would have expired.
     pub(crate) async fn revoke_access_tokens(
         &self,
         tenant: TenantId,
         tokens: &[(String, DateTime<Utc>)],
         now: DateTime<Utc>,
     ) -> Result<(), OAuthError> {
-        revoke_access_tokens(self.cache.as_ref(), tenant, tokens, now)
+        let durable: &dyn RevokedAccessTokens = self.refresh_tokens.as_ref();
+        revoke_access_tokens(durable, self.cache.as_ref(), tenant, tokens, now)
             .await
             .map_err(|e| unavailable("revoking an access token", e))
     }
 }
 
-/// Why revoking a user's grants failed: the database or the cache.
+/// Why revoking failed: the database or the cache.
 #[derive(Debug, thiserror::Error)]
 pub enum RevokeError {
     #[error("refresh-token store: {0}")]
@@ -109,9 +111,29 @@ pub enum RevokeError {
     Cache(#[from] EphemeralError),
 }
 
-/// Adds access-token jtis (with their expiry) to `tenant`'s revoked set until each would have
-/// expired; already expired ones are skipped.
+/// Revokes access tokens `(jti, expires_at)` of `tenant`: records them in the database (so
+/// the revocation survives the loss of the cache), then adds them to the tenant's revoked set
+/// in the cache, where every check looks. Already expired ones are skipped.
 pub async fn revoke_access_tokens(
+    durable: &dyn RevokedAccessTokens,
+    cache: &dyn EphemeralStore,
+    tenant: TenantId,
+    tokens: &[(String, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<(), RevokeError> {
+    let live: Vec<(String, DateTime<Utc>)> = tokens
+        .iter()
+        .filter(|(_, expires_at)| *expires_at > now)
+        .cloned()
+        .collect();
+    durable.record_revoked(tenant, &live).await?;
+    add_to_revoked_set(cache, tenant, &live, now).await?;
+    Ok(())
+}
+
+/// Adds access-token jtis (with their expiry) to `tenant`'s revoked set in the cache until
+/// each would have expired; already expired ones are skipped.
+async fn add_to_revoked_set(
     cache: &dyn EphemeralStore,
     tenant: TenantId,
     tokens: &[(String, DateTime<Utc>)],
@@ -129,10 +151,25 @@ pub async fn revoke_access_tokens(
     Ok(())
 }
 
+/// Puts every live revocation the database holds back into the cache's revoked sets — after
+/// a restart of an embedded node, or when Redis lost its keys. Answers how many.
+pub async fn refill_revoked_sets(
+    durable: &dyn RevokedAccessTokens,
+    cache: &dyn EphemeralStore,
+    now: DateTime<Utc>,
+) -> Result<usize, RevokeError> {
+    let live = durable.live_revoked(now).await?;
+    for (tenant, jti, expires_at) in &live {
+        add_to_revoked_set(cache, *tenant, &[(jti.clone(), *expires_at)], now).await?;
+    }
+    Ok(live.len())
+}
+
 /// Ends every grant of a user whose access ends (disabled, deleted): revokes all their
-/// refresh-token families and puts the access tokens issued with them in the revoked set.
-/// Access tokens issued without a refresh token are not recorded anywhere; they are refused
-/// by every check of the user's state (userinfo, the admin API) and expire on their own.
+/// refresh-token families and the access tokens issued with them (in the database and the
+/// revoked set). Access tokens issued without a refresh token are not recorded anywhere; they
+/// are refused by every check of the user's state (userinfo, the admin API) and expire on
+/// their own.
 pub async fn revoke_user_grants(
     refresh_tokens: &dyn RefreshTokenStore,
     cache: &dyn EphemeralStore,
@@ -141,8 +178,7 @@ pub async fn revoke_user_grants(
     now: DateTime<Utc>,
 ) -> Result<(), RevokeError> {
     let live = refresh_tokens.revoke_subject(tenant, user, now).await?;
-    revoke_access_tokens(cache, tenant, &live, now).await?;
-    Ok(())
+    revoke_access_tokens(refresh_tokens, cache, tenant, &live, now).await
 }
 
 #[cfg(test)]

@@ -120,6 +120,37 @@ impl ClientStore for Clients {
 pub struct RefreshTokens {
     families: Mutex<Vec<RefreshTokenFamily>>,
     tokens: Mutex<Vec<RefreshToken>>,
+    revoked: Mutex<Vec<(TenantId, String, DateTime<Utc>)>>,
+}
+
+#[async_trait]
+impl crate::refresh_token::RevokedAccessTokens for RefreshTokens {
+    async fn record_revoked(
+        &self,
+        tenant: TenantId,
+        tokens: &[(String, DateTime<Utc>)],
+    ) -> Result<(), StoreError> {
+        let mut revoked = self.revoked.lock().unwrap();
+        for (jti, exp) in tokens {
+            if !revoked.iter().any(|(t, j, _)| *t == tenant && j == jti) {
+                revoked.push((tenant, jti.clone(), *exp));
+            }
+        }
+        Ok(())
+    }
+    async fn live_revoked(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(TenantId, String, DateTime<Utc>)>, StoreError> {
+        let revoked = self.revoked.lock().unwrap();
+        Ok(revoked.iter().filter(|r| r.2 > now).cloned().collect())
+    }
+    async fn purge_revoked(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut revoked = self.revoked.lock().unwrap();
+        let before = revoked.len();
+        revoked.retain(|r| r.2 > now);
+        Ok((before - revoked.len()) as u64)
+    }
 }
 
 #[async_trait]

@@ -9,8 +9,8 @@ use casbin::{Adapter, Filter, Model};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use crate::connect::{SqlStore, map_db_err};
@@ -136,6 +136,40 @@ fn insert_unique(row: rule::ActiveModel) -> sea_orm::Insert<rule::ActiveModel> {
     )
 }
 
+/// The `platform_meta` key counting policy changes: every change of `casbin_rule` adds one
+/// in the same transaction, so a node that compares the number with the one it loaded knows
+/// whether it missed a change, whatever messages it got.
+pub const POLICY_VERSION_KEY: &str = "policy_version";
+
+async fn bump_policy_version(conn: &impl ConnectionTrait) -> casbin::Result<()> {
+    let sql = format!(
+        "INSERT INTO platform_meta (\"key\", \"value\") VALUES ('{POLICY_VERSION_KEY}', '1') \
+         ON CONFLICT (\"key\") DO UPDATE SET \"value\" = \
+         CAST(CAST(platform_meta.\"value\" AS BIGINT) + 1 AS TEXT)"
+    );
+    conn.execute_unprepared(&sql).await.map_err(db_err)?;
+    Ok(())
+}
+
+impl SqlStore {
+    /// How many policy changes storage has seen (0 before the first).
+    pub async fn policy_version(&self) -> Result<i64, keyward_core::StoreError> {
+        let row = crate::entity::platform_meta::Entity::find_by_id(POLICY_VERSION_KEY.to_owned())
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        match row {
+            None => Ok(0),
+            Some(row) => row.value.parse().map_err(|_| {
+                keyward_core::StoreError::Corrupt(format!(
+                    "platform_meta.{POLICY_VERSION_KEY} is not a number: {}",
+                    row.value
+                ))
+            }),
+        }
+    }
+}
+
 /// Loads rows into the model; a row whose policy type the model does not define is skipped,
 /// as Casbin's file adapter does.
 fn load_rows(m: &mut dyn Model, rows: Vec<rule::Model>) {
@@ -207,14 +241,18 @@ impl Adapter for SqlCasbinAdapter {
                 .await
                 .map_err(db_err)?;
         }
+        bump_policy_version(&txn).await?;
         txn.commit().await.map_err(db_err)
     }
 
     async fn clear_policy(&mut self) -> casbin::Result<()> {
+        let txn = self.db.begin().await.map_err(db_err)?;
         rule::Entity::delete_many()
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(db_err)?;
+        bump_policy_version(&txn).await?;
+        txn.commit().await.map_err(db_err)?;
         self.is_filtered = false;
         Ok(())
     }
@@ -230,10 +268,15 @@ impl Adapter for SqlCasbinAdapter {
         ptype: &str,
         rule: Vec<String>,
     ) -> casbin::Result<bool> {
+        let txn = self.db.begin().await.map_err(db_err)?;
         let added = insert_unique(to_row(ptype, &rule)?)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&txn)
             .await
             .map_err(db_err)?;
+        if added == 1 {
+            bump_policy_version(&txn).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
         Ok(added == 1)
     }
 
@@ -255,6 +298,7 @@ impl Adapter for SqlCasbinAdapter {
                 return Ok(false);
             }
         }
+        bump_policy_version(&txn).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(true)
     }
@@ -265,11 +309,16 @@ impl Adapter for SqlCasbinAdapter {
         ptype: &str,
         rule: Vec<String>,
     ) -> casbin::Result<bool> {
+        let txn = self.db.begin().await.map_err(db_err)?;
         let removed = rule::Entity::delete_many()
             .filter(exact(ptype, &rule))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(db_err)?;
+        if removed.rows_affected > 0 {
+            bump_policy_version(&txn).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
         Ok(removed.rows_affected > 0)
     }
 
@@ -292,6 +341,7 @@ impl Adapter for SqlCasbinAdapter {
                 return Ok(false);
             }
         }
+        bump_policy_version(&txn).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(true)
     }
@@ -309,12 +359,17 @@ impl Adapter for SqlCasbinAdapter {
             return Ok(false);
         }
         let values: Vec<&str> = field_values.iter().map(String::as_str).collect();
+        let txn = self.db.begin().await.map_err(db_err)?;
         let removed = rule::Entity::delete_many()
             .filter(rule::Column::Ptype.eq(ptype))
             .filter(matching("", field_index, &values))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(db_err)?;
+        if removed.rows_affected > 0 {
+            bump_policy_version(&txn).await?;
+        }
+        txn.commit().await.map_err(db_err)?;
         Ok(removed.rows_affected > 0)
     }
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::{ClientId, Scope, StoreError, TenantId};
 use keyward_oauth::{RefreshToken, RefreshTokenFamily, RefreshTokenStore, RotateOutcome};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode, Statement,
@@ -19,7 +19,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::connect::{SqlStore, map_db_err};
-use crate::entity::{refresh_token, refresh_token_family as family};
+use crate::entity::{
+    refresh_token, refresh_token_family as family, revoked_access_token as revoked,
+};
 
 #[async_trait]
 impl RefreshTokenStore for SqlStore {
@@ -377,5 +379,57 @@ fn to_token(row: refresh_token::Model) -> RefreshToken {
         rotated_at: row.rotated_at,
         access_token_jti: row.access_token_jti,
         access_token_expires_at: row.access_token_expires_at,
+    }
+}
+
+#[async_trait]
+impl keyward_oauth::RevokedAccessTokens for SqlStore {
+    async fn record_revoked(
+        &self,
+        tenant: TenantId,
+        tokens: &[(String, DateTime<Utc>)],
+    ) -> Result<(), StoreError> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let rows = tokens.iter().map(|(jti, expires_at)| revoked::ActiveModel {
+            tenant_id: Set(tenant.as_uuid()),
+            jti: Set(jti.clone()),
+            expires_at: Set(*expires_at),
+        });
+        revoked::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([revoked::Column::TenantId, revoked::Column::Jti])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    async fn live_revoked(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(TenantId, String, DateTime<Utc>)>, StoreError> {
+        let rows = revoked::Entity::find()
+            .filter(revoked::Column::ExpiresAt.gt(now))
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (TenantId::from_uuid(r.tenant_id), r.jti, r.expires_at))
+            .collect())
+    }
+
+    async fn purge_revoked(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let deleted = revoked::Entity::delete_many()
+            .filter(revoked::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        Ok(deleted.rows_affected)
     }
 }

@@ -9,6 +9,7 @@ pub mod linked_identity;
 pub mod platform_meta;
 pub mod refresh_token;
 pub mod refresh_token_family;
+pub mod revoked_access_token;
 pub mod signing_key;
 pub mod tenant;
 pub mod user;

@@ -74,6 +74,8 @@ on_every_backend! {
         refresh_tokens::refresh_purge_removes_expired_families_in_every_tenant;
     refresh_tokens_are_isolated_between_tenants_on_every_backend =>
         refresh_tokens::refresh_tokens_are_isolated_between_tenants;
+    revoked_access_tokens_are_kept_until_they_expire_on_every_backend =>
+        refresh_tokens::revoked_access_tokens_are_kept_until_they_expire;
 
     identity_provider_round_trips_every_field_on_every_backend =>
         providers::provider_round_trips_every_field;
@@ -285,6 +287,61 @@ async fn migration_20_replaces_session_secrets_by_stored_ids_on_every_backend() 
         assert_eq!(session_of("h-laptop-2").await, Some(stored_id(&laptop)));
         assert_eq!(session_of("h-phone").await, Some(stored_id(&phone)));
         assert_eq!(session_of("h-none").await, None);
+        db.cleanup().await;
+    }
+}
+
+/// Every change of the Casbin rules counts up the stored policy version (in its own
+/// transaction), and a no-op does not: the resync compares this number across nodes.
+#[tokio::test]
+async fn policy_changes_count_up_the_policy_version_on_every_backend() {
+    use ::casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
+    for db in TestDb::all().await {
+        let backend = db.backend();
+        assert_eq!(db.store.policy_version().await.unwrap(), 0, "{backend}");
+        let mut e = Enforcer::new(
+            DefaultModel::from_str(casbin::RBAC_WITH_DOMAINS)
+                .await
+                .unwrap(),
+            SqlCasbinAdapter::new(&db.store),
+        )
+        .await
+        .unwrap();
+        let rule = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(
+            e.add_policy(rule(&["alice", "t1", "users", "read"]))
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.store.policy_version().await.unwrap(), 1, "{backend}");
+        assert!(
+            !e.add_policy(rule(&["alice", "t1", "users", "read"]))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.store.policy_version().await.unwrap(),
+            1,
+            "{backend}: a no-op"
+        );
+        assert!(
+            e.add_grouping_policy(rule(&["bob", "admin", "t1"]))
+                .await
+                .unwrap()
+        );
+        assert!(
+            e.remove_policy(rule(&["alice", "t1", "users", "read"]))
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.store.policy_version().await.unwrap(), 3, "{backend}");
+        assert!(
+            e.remove_filtered_grouping_policy(0, rule(&["bob"]))
+                .await
+                .unwrap()
+        );
+        e.save_policy().await.unwrap();
+        assert_eq!(db.store.policy_version().await.unwrap(), 5, "{backend}");
         db.cleanup().await;
     }
 }

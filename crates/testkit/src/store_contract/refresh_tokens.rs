@@ -421,3 +421,35 @@ where
         None
     );
 }
+
+/// Revoked access tokens: recorded per tenant (again is no error), listed while live across
+/// tenants, purged once expired.
+pub async fn revoked_access_tokens_are_kept_until_they_expire<S>(s: &S)
+where
+    S: TenantStore + RefreshTokenStore,
+{
+    let a = seed_tenant(s, "tenant-a").await;
+    let b = seed_tenant(s, "tenant-b").await;
+    let soon = now() + Duration::minutes(5);
+    let later = now() + Duration::hours(1);
+    s.record_revoked(a.id, &[("jti-1".into(), soon), ("jti-2".into(), later)])
+        .await
+        .unwrap();
+    s.record_revoked(a.id, &[("jti-1".into(), soon)])
+        .await
+        .unwrap();
+    s.record_revoked(b.id, &[("jti-1".into(), later)])
+        .await
+        .unwrap();
+    s.record_revoked(b.id, &[]).await.unwrap();
+    let live = s.live_revoked(now()).await.unwrap();
+    assert_eq!(live.len(), 3, "{live:?}");
+    assert!(live.contains(&(a.id, "jti-1".to_owned(), soon)));
+    assert!(live.contains(&(b.id, "jti-1".to_owned(), later)));
+    let after_soon = now() + Duration::minutes(10);
+    let remaining = s.live_revoked(after_soon).await.unwrap();
+    assert_eq!(remaining.len(), 2, "{remaining:?}");
+    assert_eq!(s.purge_revoked(after_soon).await.unwrap(), 1);
+    assert_eq!(s.purge_revoked(after_soon).await.unwrap(), 0);
+    assert_eq!(s.live_revoked(now()).await.unwrap().len(), 2);
+}

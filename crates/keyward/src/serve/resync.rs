@@ -1,0 +1,138 @@
+//! The resync: what a node holds in memory or in the cache is compared with the database on
+//! a timer (`resync_interval_secs`), so that no lost message and no lost cache leaves it
+//! wrong for longer than one interval. Messages stay the fast path; this is the floor.
+//!
+//! - **Policies.** Every change of the Casbin rules counts up `platform_meta.policy_version`
+//!   in its own transaction. A node remembers the version it loaded and reloads when the
+//!   stored one differs; the first round always reloads (a change may have landed between
+//!   the node's load and its first look). A failed reload keeps the previous policy and is
+//!   tried again next round.
+//! - **The policy channel.** When the subscription ends (Redis restarted) the node reloads
+//!   and subscribes again, instead of no longer following changes.
+//! - **Revoked access tokens.** The cache's revoked sets are refilled from the database when
+//!   the cache lost them: a marker key, written after each refill, is missing after a restart
+//!   of an embedded node (memory) or a flush of Redis. Expired revocations are purged.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyward_authz::Authorizer;
+use keyward_core::{Clock, EphemeralStore};
+use keyward_store::SqlStore;
+
+/// Present in the cache while its revoked sets hold every live revocation of the database.
+const REFILLED_MARKER: &str = "resync:revoked-sets";
+/// The marker outlives any gap between rounds by far; each refill writes it again.
+const MARKER_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+
+pub struct Resync {
+    pub authorizer: Arc<Authorizer>,
+    pub store: SqlStore,
+    pub cache: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    pub interval: Duration,
+}
+
+impl Resync {
+    /// Refills the revoked sets if the cache lost them; answers whether it did.
+    pub async fn revocations(&self) -> Result<bool, String> {
+        let present = self
+            .cache
+            .get(REFILLED_MARKER)
+            .await
+            .map_err(|e| format!("reading the resync marker: {e}"))?;
+        if present.is_some() {
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        let count =
+            keyward_oauth::revoke::refill_revoked_sets(&self.store, self.cache.as_ref(), now)
+                .await
+                .map_err(|e| format!("refilling the revoked sets: {e}"))?;
+        self.cache
+            .put(REFILLED_MARKER, b"1", MARKER_TTL)
+            .await
+            .map_err(|e| format!("writing the resync marker: {e}"))?;
+        tracing::info!(
+            revocations = count,
+            "revoked access tokens refilled into the cache"
+        );
+        Ok(true)
+    }
+
+    /// Reloads the policy if storage changed since `loaded`; answers the version now held.
+    async fn policies(&self, loaded: Option<i64>) -> Result<Option<i64>, String> {
+        let stored = self
+            .store
+            .policy_version()
+            .await
+            .map_err(|e| format!("reading the policy version: {e}"))?;
+        if loaded == Some(stored) {
+            return Ok(loaded);
+        }
+        self.authorizer
+            .reload()
+            .await
+            .map_err(|e| format!("reloading the policy: {e}"))?;
+        if loaded.is_some() {
+            tracing::info!(version = stored, "policy changed in storage; reloaded");
+        }
+        // The version read before the reload: a change during it is seen next round.
+        Ok(Some(stored))
+    }
+
+    async fn purge(&self) {
+        match keyward_oauth::RevokedAccessTokens::purge_revoked(&self.store, self.clock.now()).await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(purged = n, "expired access-token revocations deleted"),
+            Err(e) => tracing::warn!(error = %e, "purging expired revocations failed"),
+        }
+    }
+
+    /// Runs the rounds until the process ends.
+    pub fn spawn(self) {
+        let this = Arc::new(self);
+        tokio::spawn(follow_policy_channel(this.clone()));
+        tokio::spawn(async move {
+            let mut loaded = None;
+            let mut round: u64 = 0;
+            loop {
+                tokio::time::sleep(this.interval).await;
+                match this.policies(loaded).await {
+                    Ok(version) => loaded = version,
+                    Err(why) => tracing::warn!("resync: {why}; keeping the policy in memory"),
+                }
+                if let Err(why) = this.revocations().await {
+                    tracing::warn!("resync: {why}");
+                }
+                // Purging is housekeeping: about once a minute is plenty.
+                if round.is_multiple_of(60 / this.interval.as_secs().clamp(1, 60)) {
+                    this.purge().await;
+                }
+                round = round.wrapping_add(1);
+            }
+        });
+    }
+}
+
+/// Follows keyward-authz's policy channel; when the subscription ends, reloads (what was
+/// announced meanwhile is lost) and subscribes again.
+async fn follow_policy_channel(this: Arc<Resync>) {
+    // The policy was loaded just before the first subscription; after any gap, reload.
+    let mut after_gap = false;
+    loop {
+        match this.cache.subscribe(keyward_authz::POLICY_CHANNEL).await {
+            Ok(messages) => {
+                if after_gap && let Err(e) = this.authorizer.reload().await {
+                    tracing::warn!(error = %e, "policy reload after resubscribing failed");
+                }
+                keyward_authz::follow(this.authorizer.clone(), messages).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot subscribe to policy changes"),
+        }
+        after_gap = true;
+        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+    }
+}
