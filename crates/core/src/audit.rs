@@ -67,4 +67,10 @@ pub trait AuditLog: Send + Sync {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEvent>, StoreError>;
+    /// Whether the log's storage answers at all: a writer whose batch fails uses it to tell an
+    /// outage (wait and retry) from a batch the log will never take (find and drop the events
+    /// it refuses). Logs that cannot tell answer `Ok`.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

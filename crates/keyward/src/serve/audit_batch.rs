@@ -204,19 +204,40 @@ mod tests {
 
     use super::*;
 
-    /// Keeps what it is given; fails the first `failures` appends; refuses events of `refused`.
+    /// Keeps what it is given; fails the first `failures` appends (its storage away meanwhile
+    /// when `away`); refuses events of `refused`; fails every batch holding an event whose
+    /// target is `unwritable` while answering pings; with `stall`, never finishes an append.
     #[derive(Default)]
     struct Log {
         kept: Mutex<Vec<AuditEvent>>,
         appends: Mutex<Vec<usize>>,
         failures: Mutex<usize>,
         refused: Option<TenantId>,
+        away: bool,
+        unwritable: Option<String>,
+        stall: bool,
     }
 
     #[async_trait]
     impl AuditLog for Log {
+        async fn ping(&self) -> Result<(), StoreError> {
+            if self.away && *self.failures.lock().unwrap() > 0 {
+                return Err(StoreError::Backend("database away".to_owned()));
+            }
+            Ok(())
+        }
+
         async fn append(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+            if self.stall {
+                std::future::pending::<()>().await;
+            }
             self.appends.lock().unwrap().push(events.len());
+            if events
+                .iter()
+                .any(|e| Some(&e.target) == self.unwritable.as_ref())
+            {
+                return Err(StoreError::Backend("value too long for type".to_owned()));
+            }
             {
                 let mut failures = self.failures.lock().unwrap();
                 if *failures > 0 {
@@ -303,6 +324,54 @@ mod tests {
         assert_eq!(*log.kept.lock().unwrap(), events);
         assert_eq!(dropped, 0);
         assert!(log.appends.lock().unwrap().len() >= 4);
+    }
+
+    #[tokio::test]
+    async fn a_database_outage_is_waited_out_without_dropping_anything() {
+        let log = Arc::new(Log {
+            failures: Mutex::new(4),
+            away: true,
+            ..Log::default()
+        });
+        let tenant = TenantId::generate();
+        let events: Vec<_> = (0..10).map(|n| event(tenant, n)).collect();
+        let dropped = run(log.clone(), events.clone()).await;
+        assert_eq!(*log.kept.lock().unwrap(), events);
+        assert_eq!(dropped, 0);
+    }
+
+    #[tokio::test]
+    async fn an_event_the_log_can_never_write_is_dropped_and_counted_not_retried_forever() {
+        let log = Arc::new(Log {
+            unwritable: Some("user:1".to_owned()),
+            ..Log::default()
+        });
+        let tenant = TenantId::generate();
+        let events: Vec<_> = (0..3).map(|n| event(tenant, n)).collect();
+        let dropped = tokio::time::timeout(Duration::from_secs(20), run(log.clone(), events.clone()))
+            .await
+            .expect("the writer retried a batch it can never write until the test gave up");
+        assert_eq!(
+            *log.kept.lock().unwrap(),
+            vec![events[0].clone(), events[2].clone()]
+        );
+        assert_eq!(dropped, 1);
+    }
+
+    #[tokio::test]
+    async fn events_still_queued_at_the_shutdown_timeout_are_counted_as_dropped() {
+        let log = Arc::new(Log {
+            stall: true,
+            ..Log::default()
+        });
+        let dropped = counter();
+        let (recorder, writer) = spawn(log, dropped.clone());
+        let tenant = TenantId::generate();
+        for n in 0..5 {
+            recorder.record(event(tenant, n)).await;
+        }
+        writer.finish(Duration::from_millis(200)).await;
+        assert_eq!(dropped.get(), 5, "every event lost at the timeout is counted");
     }
 
     #[tokio::test]
