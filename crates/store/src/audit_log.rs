@@ -62,6 +62,18 @@ impl AuditLog for SqlStore {
         Ok(())
     }
 
+    /// The connections the log writes through answer (the audit pool on PostgreSQL).
+    async fn ping(&self) -> Result<(), StoreError> {
+        if let Some(pool) = &self.audit {
+            return sea_orm::sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(|e| StoreError::Backend(e.to_string()));
+        }
+        self.db.ping().await.map_err(map_db_err)
+    }
+
     /// `since` and `until` are both inclusive. A cursor that is not an event id names no page:
     /// `NotFound`.
     async fn list(

@@ -3,20 +3,24 @@
 //! token request never waits for the database.
 //!
 //! What can go wrong, and what happens:
-//! - the database fails: the batch is kept and retried with backoff (100 ms doubling to 5 s)
-//!   while new events queue up behind it;
-//! - a batch holds an event the log refuses (its tenant was deleted meanwhile): the batch is
-//!   written event by event and only the refused ones are dropped, each counted;
+//! - the database is away (the log's ping fails too): the batch is kept and retried with
+//!   backoff (100 ms doubling to 5 s) while new events queue up behind it;
+//! - a batch holds an event the log refuses (its tenant was deleted meanwhile), or the batch
+//!   fails while the database answers (an event the log can never take): the batch is
+//!   written event by event; an event refused as a conflict, or failing
+//!   [`UNWRITABLE_ATTEMPTS`] times while the database answers, is dropped, counted and
+//!   logged (action and tenant, never the content) — one bad event never holds up the rest;
 //! - the queue is full (events arrive faster than they are written): the request waits for
 //!   room, up to a second, which slows a burst down to the writer's pace instead of losing
 //!   events; after that (the database has been away) the event is dropped, counted in
 //!   `keyward_audit_events_dropped_total` and logged (at most once per second), and for the
 //!   next few seconds a full queue drops at once — an outage of the database must not slow
 //!   the token endpoint, which needs no database;
-//! - the server stops: [`AuditWriter::finish`] writes what is queued, for at most a few seconds.
+//! - the server stops: [`AuditWriter::finish`] writes what is queued, for at most a few
+//!   seconds; what is still unwritten then is counted as dropped and logged with its number.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,6 +40,8 @@ pub const BATCH: usize = 256;
 pub const FULL_WAIT: Duration = Duration::from_secs(1);
 /// Seconds after a timed-out wait during which a full queue drops events without waiting.
 const GIVE_UP_FOR: i64 = 5;
+/// Attempts at one event that fails while the database answers, before it is dropped.
+pub const UNWRITABLE_ATTEMPTS: u32 = 3;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
@@ -97,20 +103,41 @@ impl BatchedAudit {
 pub struct AuditWriter {
     task: JoinHandle<()>,
     stop: oneshot::Sender<()>,
+    /// A handle on the queue, to count what is still in it when the grace runs out.
+    queue: Sender<AuditEvent>,
+    /// Events taken from the queue and not yet written (or dropped) by the task.
+    unwritten: Arc<AtomicUsize>,
+    dropped: IntCounter,
 }
 
 /// Starts the writer task; `dropped` counts events that could not be kept.
 pub fn spawn(log: Arc<dyn AuditLog>, dropped: IntCounter) -> (Arc<BatchedAudit>, AuditWriter) {
     let (queue, events) = mpsc::channel(QUEUE_CAPACITY);
     let recorder = Arc::new(BatchedAudit {
-        queue,
+        queue: queue.clone(),
         dropped: dropped.clone(),
         last_warning: AtomicI64::new(0),
         gave_up_at: AtomicI64::new(0),
     });
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(write_batches(events, stopped, log, dropped));
-    (recorder, AuditWriter { task, stop })
+    let unwritten = Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(write_batches(
+        events,
+        stopped,
+        log,
+        dropped.clone(),
+        unwritten.clone(),
+    ));
+    (
+        recorder,
+        AuditWriter {
+            task,
+            stop,
+            queue,
+            unwritten,
+            dropped,
+        },
+    )
 }
 
 impl AuditWriter {
@@ -118,8 +145,17 @@ impl AuditWriter {
     /// Call it after the server has stopped; later events are dropped (and counted).
     pub async fn finish(self, grace: Duration) {
         let _ = self.stop.send(());
+        let abort = self.task.abort_handle();
         if tokio::time::timeout(grace, self.task).await.is_err() {
-            tracing::warn!("audit events still queued at shutdown were not written");
+            abort.abort();
+            let queued = self.queue.max_capacity() - self.queue.capacity();
+            let lost = queued + self.unwritten.load(Ordering::SeqCst);
+            self.dropped.inc_by(lost as u64);
+            tracing::error!(
+                lost,
+                dropped_total = self.dropped.get(),
+                "audit events still unwritten when the shutdown grace ran out were dropped"
+            );
         }
     }
 }
@@ -130,6 +166,7 @@ async fn write_batches(
     mut stop: oneshot::Receiver<()>,
     log: Arc<dyn AuditLog>,
     dropped: IntCounter,
+    unwritten: Arc<AtomicUsize>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut stopping = false;
@@ -139,8 +176,10 @@ async fn write_batches(
                 if taken == 0 {
                     return;
                 }
+                unwritten.store(batch.len(), Ordering::SeqCst);
                 let started = std::time::Instant::now();
-                write(log.as_ref(), &batch, &dropped).await;
+                write(log.as_ref(), &batch, &dropped, &unwritten).await;
+                unwritten.store(0, Ordering::SeqCst);
                 tracing::debug!(events = batch.len(), took = ?started.elapsed(), "audit batch written");
                 batch.clear();
             }
@@ -153,13 +192,25 @@ async fn write_batches(
     }
 }
 
-/// Writes one batch, retrying while the database is unavailable.
-async fn write(log: &dyn AuditLog, batch: &[AuditEvent], dropped: &IntCounter) {
+/// Writes one batch: retried as a whole while the database is away, written event by event
+/// when the log refuses it while the database answers.
+async fn write(
+    log: &dyn AuditLog,
+    batch: &[AuditEvent],
+    dropped: &IntCounter,
+    unwritten: &AtomicUsize,
+) {
     let mut wait = FIRST_RETRY;
     loop {
         match log.append(batch).await {
             Ok(()) => return,
-            Err(StoreError::Conflict(_)) => return write_one_by_one(log, batch, dropped).await,
+            Err(StoreError::Conflict(_)) => {
+                return write_one_by_one(log, batch, dropped, unwritten).await;
+            }
+            Err(e) if log.ping().await.is_ok() => {
+                tracing::warn!(error = %e, events = batch.len(), "the audit log refused a batch while the database answers; writing it event by event");
+                return write_one_by_one(log, batch, dropped, unwritten).await;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, events = batch.len(), retry_in = ?wait, "writing audit events failed");
                 tokio::time::sleep(wait).await;
@@ -169,10 +220,17 @@ async fn write(log: &dyn AuditLog, batch: &[AuditEvent], dropped: &IntCounter) {
     }
 }
 
-/// A batch the log refused as a whole: keep every event it accepts on its own.
-async fn write_one_by_one(log: &dyn AuditLog, batch: &[AuditEvent], dropped: &IntCounter) {
+/// A batch the log refused as a whole: keep every event it accepts on its own; drop (and
+/// count) the ones it refuses as conflicts or keeps failing while the database answers.
+async fn write_one_by_one(
+    log: &dyn AuditLog,
+    batch: &[AuditEvent],
+    dropped: &IntCounter,
+    unwritten: &AtomicUsize,
+) {
     for event in batch {
         let mut wait = FIRST_RETRY;
+        let mut failed_while_up = 0;
         loop {
             match log.append(std::slice::from_ref(event)).await {
                 Ok(()) => break,
@@ -182,12 +240,21 @@ async fn write_one_by_one(log: &dyn AuditLog, batch: &[AuditEvent], dropped: &In
                     break;
                 }
                 Err(e) => {
+                    if log.ping().await.is_ok() {
+                        failed_while_up += 1;
+                        if failed_while_up >= UNWRITABLE_ATTEMPTS {
+                            dropped.inc();
+                            tracing::error!(action = %event.action, tenant = %event.tenant_id, error = %e, "audit event the log cannot write; dropped");
+                            break;
+                        }
+                    }
                     tracing::warn!(error = %e, retry_in = ?wait, "writing an audit event failed");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(LAST_RETRY);
                 }
             }
         }
+        unwritten.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
