@@ -415,9 +415,10 @@ mod tests {
         });
         let tenant = TenantId::generate();
         let events: Vec<_> = (0..3).map(|n| event(tenant, n)).collect();
-        let dropped = tokio::time::timeout(Duration::from_secs(20), run(log.clone(), events.clone()))
-            .await
-            .expect("the writer retried a batch it can never write until the test gave up");
+        let dropped =
+            tokio::time::timeout(Duration::from_secs(20), run(log.clone(), events.clone()))
+                .await
+                .expect("the writer retried a batch it can never write until the test gave up");
         assert_eq!(
             *log.kept.lock().unwrap(),
             vec![events[0].clone(), events[2].clone()]
@@ -438,7 +439,11 @@ mod tests {
             recorder.record(event(tenant, n)).await;
         }
         writer.finish(Duration::from_millis(200)).await;
-        assert_eq!(dropped.get(), 5, "every event lost at the timeout is counted");
+        assert_eq!(
+            dropped.get(),
+            5,
+            "every event lost at the timeout is counted"
+        );
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ mod admin_nodes;
 mod admin_tokens;
 #[allow(dead_code)]
 mod app;
+mod audit_atomicity;
 mod authorize_errors;
 mod authz_check;
 mod authz_claims;
