@@ -122,7 +122,7 @@ impl Admin {
         } else {
             (snapshot(&shown), None)
         };
-        self.record(caller, &permit, format!("app_role:{role}"), before, after)
+        self.record_after(caller, &permit, format!("app_role:{role}"), before, after)
             .await?;
         Ok(shown)
     }
@@ -148,7 +148,7 @@ impl Admin {
         }
         self.announce(authz.delete_app_role(tenant.id, &role).await)
             .await?;
-        self.record(
+        self.record_after(
             caller,
             &permit,
             format!("app_role:{role}"),
@@ -206,7 +206,7 @@ impl Admin {
         } else {
             (snapshot(&shown), None)
         };
-        self.record(caller, &permit, format!("user:{}", user.id), before, after)
+        self.record_after(caller, &permit, format!("user:{}", user.id), before, after)
             .await?;
         Ok(shown)
     }

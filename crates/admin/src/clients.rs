@@ -163,13 +163,11 @@ impl Admin {
         let registered = validate(self, &tenant, input)?;
         self.may_grant_admin_scope(caller, &tenant, None, &registered.client)
             .await?;
-        self.ports.clients.create(&registered.client).await?;
-        self.ports
-            .announcer
-            .client_changed(tenant.id, &registered.client.client_id)
-            .await;
+        let work = self.begin().await?;
+        work.clients().create(&registered.client).await?;
         let view = ClientView::from(&registered.client);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(&registered.client.client_id),
@@ -177,6 +175,10 @@ impl Admin {
             snapshot(&view),
         )
         .await?;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &registered.client.client_id)
+            .await;
         Ok(CreatedClient {
             client: view,
             client_secret: registered.secret,
@@ -330,13 +332,11 @@ impl Admin {
             },
             ..validated
         };
-        self.ports.clients.update(&changed).await?;
-        self.ports
-            .announcer
-            .client_changed(tenant.id, &changed.client_id)
-            .await;
+        let work = self.begin().await?;
+        work.clients().update(&changed).await?;
         let after = ClientView::from(&changed);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(&changed.client_id),
@@ -344,6 +344,10 @@ impl Admin {
             snapshot(&after),
         )
         .await?;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &changed.client_id)
+            .await;
         Ok(CreatedClient {
             client: after,
             client_secret: secret,
@@ -363,22 +367,22 @@ impl Admin {
         let current = self.find_client(tenant.id, id).await?;
         let before = ClientView::from(&current);
         before.version().check(if_match)?;
-        self.ports
-            .clients
-            .delete(tenant.id, &current.client_id)
-            .await?;
-        self.ports
-            .announcer
-            .client_changed(tenant.id, &current.client_id)
-            .await;
-        self.record(
+        let work = self.begin().await?;
+        work.clients().delete(tenant.id, &current.client_id).await?;
+        self.commit(
+            work,
             caller,
             &permit,
             target(&current.client_id),
             snapshot(&before),
             None,
         )
-        .await
+        .await?;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &current.client_id)
+            .await;
+        Ok(())
     }
 
     /// Issues a new secret; the old one stops working at once.
@@ -409,13 +413,11 @@ impl Admin {
             .map_err(|e| AdminError::Internal(e.to_string()))?;
         client.secret_hash = Some(hash);
         client.updated_at = self.ports.clock.now();
-        self.ports.clients.update(&client).await?;
-        self.ports
-            .announcer
-            .client_changed(tenant.id, &client.client_id)
-            .await;
+        let work = self.begin().await?;
+        work.clients().update(&client).await?;
         let after = ClientView::from(&client);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(&client.client_id),
@@ -423,6 +425,10 @@ impl Admin {
             snapshot(&after),
         )
         .await?;
+        self.ports
+            .announcer
+            .client_changed(tenant.id, &client.client_id)
+            .await;
         Ok(CreatedClient {
             client: after,
             client_secret: Some(secret),

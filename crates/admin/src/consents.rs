@@ -60,16 +60,15 @@ impl Admin {
             .find(tenant.id, user.id, &client)
             .await?
             .ok_or(AdminError::NotFound)?;
-        self.ports
-            .consents
-            .revoke(tenant.id, user.id, &client)
-            .await?;
+        let work = self.begin().await?;
+        work.consents().revoke(tenant.id, user.id, &client).await?;
         let view = ConsentView {
             client_id: client.to_string(),
             scopes: before.scopes.tokens().map(str::to_owned).collect(),
             granted_at: before.granted_at,
         };
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             format!("consent:{}/{client}", user.id),

@@ -89,8 +89,9 @@ impl Admin {
         let s = &tenant.settings;
         let window =
             chrono::Duration::seconds(s.access_token_ttl_secs.max(s.id_token_ttl_secs).max(0));
+        let work = self.begin().await?;
         let report = rotate(
-            self.ports.keys.as_ref(),
+            work.keys(),
             tenant.id,
             alg,
             &self.ports.master,
@@ -99,14 +100,14 @@ impl Admin {
         )
         .await
         .map_err(|e| AdminError::Internal(format!("rotating keys: {e}")))?;
-        self.ports.announcer.keys_changed(tenant.id).await;
         let view = RotationView {
             default_alg: report.default_alg.as_str().to_owned(),
             active_kid: report.active_kid,
             next_kid: report.next_kid,
             removed: report.removed,
         };
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             format!("tenant:{}", tenant.slug),
@@ -114,6 +115,7 @@ impl Admin {
             snapshot(&view),
         )
         .await?;
+        self.ports.announcer.keys_changed(tenant.id).await;
         Ok(view)
     }
 }

@@ -32,7 +32,7 @@ pub use error::{AdminError, FieldError};
 pub use keys::{KeyView, RotationView};
 pub use providers::{ProviderInput, ProviderView};
 pub use roles::{RoleAssignmentInput, RoleAssignmentView};
-pub use service::{Admin, AdminPorts, Caller, PageView};
+pub use service::{Admin, AdminPorts, AdminTransactions, AdminWork, Caller, PageView};
 pub use sessions::{SessionLogout, SessionView};
 pub use tenant_settings::{BrandingPatch, SettingsPatch};
 pub use tenants::{TenantInput, TenantPatch, TenantView};

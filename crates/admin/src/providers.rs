@@ -201,8 +201,8 @@ impl Admin {
             updated_at: now,
         };
         self.apply_provider(&mut provider, input)?;
-        self.ports
-            .providers
+        let work = self.begin().await?;
+        work.providers()
             .create(&provider)
             .await
             .map_err(|e| match e {
@@ -213,7 +213,8 @@ impl Admin {
                 other => other.into(),
             })?;
         let view = ProviderView::from(&provider);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(&provider.alias),
@@ -308,9 +309,11 @@ impl Admin {
         }
         self.apply_provider(&mut provider, input)?;
         provider.updated_at = self.ports.clock.now();
-        self.ports.providers.update(&provider).await?;
+        let work = self.begin().await?;
+        work.providers().update(&provider).await?;
         let after = ProviderView::from(&provider);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(&provider.alias),
@@ -334,11 +337,10 @@ impl Admin {
         let provider = self.find_provider(tenant.id, alias).await?;
         let before = ProviderView::from(&provider);
         before.version().check(if_match)?;
-        self.ports
-            .providers
-            .delete(tenant.id, &provider.alias)
-            .await?;
-        self.record(
+        let work = self.begin().await?;
+        work.providers().delete(tenant.id, &provider.alias).await?;
+        self.commit(
+            work,
             caller,
             &permit,
             target(&provider.alias),

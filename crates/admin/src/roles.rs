@@ -119,7 +119,7 @@ impl Admin {
         } else {
             (snapshot(&view), None)
         };
-        self.record(
+        self.record_after(
             caller,
             &permit,
             format!("role:{}", view.role),

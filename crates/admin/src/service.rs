@@ -19,8 +19,32 @@ use crate::announce::Announcer;
 use crate::error::AdminError;
 use crate::sessions::SessionLogout;
 
+/// The durable ports an admin change writes through, and the audit log, all in one
+/// transaction: the change and its audit event are stored together or not at all. Dropping
+/// it uncommitted rolls back.
+#[async_trait::async_trait]
+pub trait AdminWork: Send + Sync {
+    fn tenants(&self) -> &dyn TenantStore;
+    fn clients(&self) -> &dyn ClientStore;
+    fn users(&self) -> &dyn UserStore;
+    fn keys(&self) -> &dyn SigningKeyStore;
+    fn providers(&self) -> &dyn keyward_federation::IdentityProviderStore;
+    fn consents(&self) -> &dyn keyward_oauth::ConsentStore;
+    fn refresh_tokens(&self) -> &dyn keyward_oauth::RefreshTokenStore;
+    fn audit(&self) -> &dyn AuditLog;
+    async fn commit(self: Box<Self>) -> Result<(), keyward_core::StoreError>;
+}
+
+/// Begins [`AdminWork`]s (keyward-store implements it on its connection pool).
+#[async_trait::async_trait]
+pub trait AdminTransactions: Send + Sync {
+    async fn begin_work(&self) -> Result<Box<dyn AdminWork>, keyward_core::StoreError>;
+}
+
 /// Everything the admin use-cases need, wired once by the binary.
 pub struct AdminPorts {
+    /// Where changes and their audit events are written together.
+    pub transactions: Arc<dyn AdminTransactions>,
     pub authorizer: Arc<Authorizer>,
     pub tenants: Arc<dyn TenantStore>,
     pub clients: Arc<dyn ClientStore>,
@@ -134,17 +158,20 @@ impl Admin {
         Ok((tenant, permit))
     }
 
-    /// Appends the audit event of a mutation made under `permit`. Snapshots must hold no
-    /// secret or hash: callers pass views, never stored rows.
-    pub(crate) async fn record(
+    /// A transaction for a change and its audit event ([`Admin::commit`] ends it).
+    pub(crate) async fn begin(&self) -> Result<Box<dyn AdminWork>, AdminError> {
+        Ok(self.ports.transactions.begin_work().await?)
+    }
+
+    fn event(
         &self,
         caller: &Caller,
         permit: &Permit,
         target: String,
         before: Option<Value>,
         after: Option<Value>,
-    ) -> Result<(), AdminError> {
-        let event = AuditEvent {
+    ) -> AuditEvent {
+        AuditEvent {
             id: Uuid::now_v7(),
             tenant_id: permit.tenant(),
             actor: permit.actor().subject(),
@@ -154,7 +181,40 @@ impl Admin {
             after,
             request_id: caller.request_id.clone(),
             at: self.ports.clock.now(),
-        };
+        }
+    }
+
+    /// Writes the audit event of the change made in `work` under `permit` and commits both:
+    /// if the event cannot be written, the change is rolled back with it. Snapshots must
+    /// hold no secret or hash: callers pass views, never stored rows.
+    pub(crate) async fn commit(
+        &self,
+        work: Box<dyn AdminWork>,
+        caller: &Caller,
+        permit: &Permit,
+        target: String,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<(), AdminError> {
+        let event = self.event(caller, permit, target, before, after);
+        work.audit().append(&[event]).await?;
+        work.commit().await?;
+        Ok(())
+    }
+
+    /// Appends the audit event of a change that is not in the database's transaction — a
+    /// Casbin rule (its adapter's own transaction) or a browser session (the cache) — right
+    /// after the change. If the event cannot be written the change stands and the error is
+    /// answered: the caller learns the log is missing it.
+    pub(crate) async fn record_after(
+        &self,
+        caller: &Caller,
+        permit: &Permit,
+        target: String,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<(), AdminError> {
+        let event = self.event(caller, permit, target, before, after);
         self.ports.audit.append(&[event]).await?;
         Ok(())
     }

@@ -91,7 +91,7 @@ impl Admin {
             .ok_or(AdminError::NotFound)?;
         self.logged_out(&tenant, &ended).await;
         let view = SessionView::from(&ended.session);
-        self.record(
+        self.record_after(
             caller,
             &permit,
             format!("session:{}/{}", user.id, view.sid),
@@ -124,7 +124,7 @@ impl Admin {
             .iter()
             .map(|e| SessionView::from(&e.session))
             .collect();
-        self.record(
+        self.record_after(
             caller,
             &permit,
             format!("sessions:{}", user.id),

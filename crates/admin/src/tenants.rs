@@ -100,24 +100,21 @@ impl Admin {
             .await?;
         errors.finish()?;
         let tenant = tenant.ok_or_else(|| AdminError::Internal("tenant not built".into()))?;
-        self.ports
-            .tenants
-            .create(&tenant)
-            .await
-            .map_err(|e| match e {
-                keyward_core::StoreError::Conflict(_) => AdminError::Conflict(format!(
-                    "tenant {:?} already exists",
-                    tenant.slug.as_str()
-                )),
-                other => other.into(),
-            })?;
+        // The tenant, its signing keys and the audit event: all of them or none.
+        let work = self.begin().await?;
+        work.tenants().create(&tenant).await.map_err(|e| match e {
+            keyward_core::StoreError::Conflict(_) => {
+                AdminError::Conflict(format!("tenant {:?} already exists", tenant.slug.as_str()))
+            }
+            other => other.into(),
+        })?;
         let alg = tenant
             .settings
             .signing_alg
             .parse()
             .unwrap_or(SigningAlg::Es256);
         ensure_keys(
-            self.ports.keys.as_ref(),
+            work.keys(),
             tenant.id,
             alg,
             &self.ports.master,
@@ -125,10 +122,17 @@ impl Admin {
         )
         .await
         .map_err(|e| AdminError::Internal(format!("creating signing keys: {e}")))?;
-        self.ports.announcer.tenant_changed(tenant.id).await;
         let view = TenantView::from(&tenant);
-        self.record(caller, &permit, target(&tenant), None, snapshot(&view))
-            .await?;
+        self.commit(
+            work,
+            caller,
+            &permit,
+            target(&tenant),
+            None,
+            snapshot(&view),
+        )
+        .await?;
+        self.ports.announcer.tenant_changed(tenant.id).await;
         Ok(view)
     }
 
@@ -196,10 +200,11 @@ impl Admin {
         }
         errors.finish()?;
         changed.updated_at = self.ports.clock.now();
-        self.ports.tenants.update(&changed).await?;
-        self.ports.announcer.tenant_changed(changed.id).await;
+        let work = self.begin().await?;
+        work.tenants().update(&changed).await?;
         let after = TenantView::from(&changed);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(&changed),
@@ -207,6 +212,7 @@ impl Admin {
             snapshot(&after),
         )
         .await?;
+        self.ports.announcer.tenant_changed(changed.id).await;
         Ok(after)
     }
 }

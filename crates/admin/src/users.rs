@@ -9,7 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::{AdminError, Fields};
-use crate::service::{Admin, Caller, PageView, page_request, snapshot};
+use crate::service::{Admin, AdminWork, Caller, PageView, page_request, snapshot};
 use crate::version::Version;
 
 /// A user as the API shows it: never the password hash.
@@ -133,23 +133,50 @@ impl Admin {
             },
             self.ports.clock.now(),
         );
-        self.ports.users.create(&user).await.map_err(|e| match e {
+        let work = self.begin().await?;
+        work.users().create(&user).await.map_err(|e| match e {
             keyward_core::StoreError::Conflict(_) => {
                 AdminError::Conflict("the username or e-mail is taken in this tenant".into())
             }
             other => other.into(),
         })?;
         let view = UserView::from(&user);
-        self.record(caller, &permit, target(user.id), None, snapshot(&view))
-            .await?;
+        self.commit(
+            work,
+            caller,
+            &permit,
+            target(user.id),
+            None,
+            snapshot(&view),
+        )
+        .await?;
         Ok(view)
     }
 
-    /// What a user held ends with their access (disabled, deleted): their browser sessions
-    /// (their clients get a back-channel logout), their refresh-token families and the access
-    /// tokens issued with them. The user's state is checked at every grant and session reuse
+    /// What a user held ends with their access (disabled, deleted), in two steps. In the
+    /// change's transaction: their refresh-token families and the access tokens issued with
+    /// them (recorded revoked, and put in the revoked set).
+    async fn revoke_user_grants(
+        &self,
+        work: &dyn AdminWork,
+        tenant: &keyward_core::Tenant,
+        user: UserId,
+    ) -> Result<(), AdminError> {
+        keyward_oauth::revoke::revoke_user_grants(
+            work.refresh_tokens(),
+            self.ports.cache.as_ref(),
+            tenant.id,
+            &user.to_string(),
+            self.ports.clock.now(),
+        )
+        .await
+        .map_err(|e| AdminError::Store(e.to_string()))
+    }
+
+    /// Once the change is committed: their browser sessions (their clients get a
+    /// back-channel logout). The user's state is checked at every grant and session reuse
     /// as well, so a failure here leaves nothing usable — but it is reported, not hidden.
-    async fn end_user_access(
+    async fn end_user_sessions(
         &self,
         tenant: &keyward_core::Tenant,
         user: UserId,
@@ -162,15 +189,7 @@ impl Admin {
         for session in &ended {
             self.logged_out(tenant, session).await;
         }
-        keyward_oauth::revoke::revoke_user_grants(
-            self.ports.refresh_tokens.as_ref(),
-            self.ports.cache.as_ref(),
-            tenant.id,
-            &user.to_string(),
-            self.ports.clock.now(),
-        )
-        .await
-        .map_err(|e| AdminError::Store(e.to_string()))
+        Ok(())
     }
 
     pub(crate) async fn find_user(
@@ -262,17 +281,20 @@ impl Admin {
         }
         errors.finish()?;
         user.updated_at = self.ports.clock.now();
-        self.ports.users.update(&user).await.map_err(|e| match e {
+        let work = self.begin().await?;
+        work.users().update(&user).await.map_err(|e| match e {
             keyward_core::StoreError::Conflict(_) => {
                 AdminError::Conflict("the username or e-mail is taken in this tenant".into())
             }
             other => other.into(),
         })?;
         if disabling {
-            self.end_user_access(&tenant, user.id).await?;
+            self.revoke_user_grants(work.as_ref(), &tenant, user.id)
+                .await?;
         }
         let after = UserView::from(&user);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(user.id),
@@ -280,6 +302,9 @@ impl Admin {
             snapshot(&after),
         )
         .await?;
+        if disabling {
+            self.end_user_sessions(&tenant, user.id).await?;
+        }
         Ok(after)
     }
 
@@ -302,14 +327,15 @@ impl Admin {
             .hash(&input.password, tenant.settings.password_min_length)
             .map_err(hash_error)?;
         let now = self.ports.clock.now();
-        self.ports
-            .users
+        let work = self.begin().await?;
+        work.users()
             .set_password_hash(tenant.id, user.id, &hash, now)
             .await?;
         user.password_hash = Some(hash);
         user.updated_at = now;
         let after = UserView::from(&user);
-        self.record(
+        self.commit(
+            work,
             caller,
             &permit,
             target(user.id),
@@ -331,8 +357,20 @@ impl Admin {
         let user = self.find_user(tenant.id, id).await?;
         let before = UserView::from(&user);
         before.version().check(if_match)?;
-        self.ports.users.delete(tenant.id, user.id).await?;
-        self.end_user_access(&tenant, user.id).await?;
+        let work = self.begin().await?;
+        work.users().delete(tenant.id, user.id).await?;
+        self.revoke_user_grants(work.as_ref(), &tenant, user.id)
+            .await?;
+        self.commit(
+            work,
+            caller,
+            &permit,
+            target(user.id),
+            snapshot(&before),
+            None,
+        )
+        .await?;
+        self.end_user_sessions(&tenant, user.id).await?;
         // Its admin and application roles go with it, on every node.
         match self.ports.authorizer.forget_user(user.id).await {
             Ok(changed) => {
@@ -342,7 +380,6 @@ impl Admin {
             }
             Err(e) => tracing::warn!(error = %e, "could not remove the deleted user's roles"),
         }
-        self.record(caller, &permit, target(user.id), snapshot(&before), None)
-            .await
+        Ok(())
     }
 }

@@ -65,6 +65,7 @@ async fn fixture() -> Fixture {
     let master = MasterKey::generate().unwrap();
     let cache = Arc::new(keyward_cache::MemoryStore::new());
     let admin = Admin::new(AdminPorts {
+        transactions: store.clone(),
         authorizer,
         tenants: store.clone(),
         clients: store.clone(),

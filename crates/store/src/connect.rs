@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use keyward_core::StoreError;
@@ -9,7 +10,8 @@ use keyward_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
     TransactionTrait,
 };
 
@@ -27,12 +29,93 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
 /// The durable store: one sea-orm connection pool on SQLite or PostgreSQL. It implements
 /// every durable port; each port's implementation lives in its own module.
+///
+/// [`SqlStore::begin`] gives a store whose every port call runs in one transaction (the
+/// admin use-cases write a change and its audit event that way); [`SqlStore::commit`] ends
+/// it. Dropping it uncommitted rolls back.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
-    pub(crate) db: DatabaseConnection,
+    /// Where statements go: the pool, or this store's transaction.
+    pub(crate) db: Db,
+    /// The pool itself, also for a transaction's store (the migrator, the Casbin adapter).
+    pub(crate) pool: DatabaseConnection,
     /// PostgreSQL only: the audit writer's own connections (see [`audit_pool`]); `None` on
-    /// SQLite.
+    /// SQLite and inside a transaction (whose events go with its other statements).
     pub(crate) audit: Option<PgPool>,
+}
+
+/// The pool, or one transaction on it. Store code runs its statements on `&self.db` either
+/// way; a transaction begun on a transaction is a savepoint.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Pool(DatabaseConnection),
+    Tx(Arc<DatabaseTransaction>),
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Db::Pool(c) => c.get_database_backend(),
+            Db::Tx(t) => t.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Db::Pool(c) => c.execute_raw(stmt).await,
+            Db::Tx(t) => t.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Db::Pool(c) => c.execute_unprepared(sql).await,
+            Db::Tx(t) => t.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Db::Pool(c) => c.query_one_raw(stmt).await,
+            Db::Tx(t) => t.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Db::Pool(c) => c.query_all_raw(stmt).await,
+            Db::Tx(t) => t.query_all_raw(stmt).await,
+        }
+    }
+}
+
+impl Db {
+    /// A transaction on the pool, or a savepoint in this transaction.
+    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Db::Pool(c) => c.begin().await,
+            Db::Tx(t) => t.begin().await,
+        }
+    }
+
+    /// [`Db::begin`] with options; inside a transaction the options are the outer one's.
+    pub(crate) async fn begin_with_options(
+        &self,
+        options: TransactionOptions,
+    ) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Db::Pool(c) => c.begin_with_options(options).await,
+            Db::Tx(t) => t.begin().await,
+        }
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), DbErr> {
+        match self {
+            Db::Pool(c) => c.ping().await,
+            Db::Tx(t) => t.execute_unprepared("SELECT 1").await.map(|_| ()),
+        }
+    }
 }
 
 impl SqlStore {
@@ -86,7 +169,44 @@ impl SqlStore {
             DbBackend::Postgres => Some(audit_pool(url, tuning)?),
             _ => None,
         };
-        Ok(SqlStore { db, audit })
+        Ok(SqlStore {
+            db: Db::Pool(db.clone()),
+            pool: db,
+            audit,
+        })
+    }
+
+    /// A store whose every port call runs in one new transaction, until [`SqlStore::commit`].
+    /// On SQLite the transaction takes the write lock at once (`BEGIN IMMEDIATE`), so it
+    /// never fails half-way for a writer that came in between.
+    pub async fn begin(&self) -> Result<SqlStore, StoreError> {
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+            .map_err(map_db_err)?;
+        Ok(SqlStore {
+            db: Db::Tx(Arc::new(txn)),
+            pool: self.pool.clone(),
+            audit: None,
+        })
+    }
+
+    /// Commits a store from [`SqlStore::begin`] (a store on the pool has nothing to commit).
+    /// Fails, rolling back, while a clone of this store is still alive.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.db {
+            Db::Pool(_) => Ok(()),
+            Db::Tx(txn) => match Arc::try_unwrap(txn) {
+                Ok(txn) => txn.commit().await.map_err(map_db_err),
+                Err(_) => Err(StoreError::Backend(
+                    "a transaction was committed while a copy of it was in use".to_owned(),
+                )),
+            },
+        }
     }
 
     /// Applies pending migrations. Idempotent, and safe when several nodes start at once.
@@ -122,7 +242,7 @@ impl SqlStore {
                     Some(path) => Some(lock_exclusive(lock_path_for(path)).await?),
                     None => None,
                 };
-                Migrator::up(&self.db, None).await.map_err(map_db_err)
+                Migrator::up(&self.pool, None).await.map_err(map_db_err)
                 // `_lock` drops here, releasing the file lock.
             }
         }
@@ -142,12 +262,12 @@ impl SqlStore {
         if let Some(audit) = &self.audit {
             audit.close().await;
         }
-        self.db.close().await.map_err(map_db_err)
+        self.pool.close().await.map_err(map_db_err)
     }
 
     /// The underlying connection, for the migrator and the Casbin adapter.
     pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
+        &self.pool
     }
 
     /// The path of the main SQLite database file, or `None` when it lives in memory.
@@ -267,4 +387,45 @@ pub(crate) fn map_db_err(err: DbErr) -> StoreError {
 /// A stored row that no longer parses into its domain type: reported, never a panic.
 pub(crate) fn corrupt(table: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{table}: {detail}"))
+}
+
+/// An admin change and its audit event in one transaction (keyward-admin's port).
+struct SqlWork(SqlStore);
+
+#[async_trait::async_trait]
+impl keyward_admin::AdminWork for SqlWork {
+    fn tenants(&self) -> &dyn keyward_core::TenantStore {
+        &self.0
+    }
+    fn clients(&self) -> &dyn keyward_oauth::ClientStore {
+        &self.0
+    }
+    fn users(&self) -> &dyn keyward_identity::UserStore {
+        &self.0
+    }
+    fn keys(&self) -> &dyn keyward_oauth::SigningKeyStore {
+        &self.0
+    }
+    fn providers(&self) -> &dyn keyward_federation::IdentityProviderStore {
+        &self.0
+    }
+    fn consents(&self) -> &dyn keyward_oauth::ConsentStore {
+        &self.0
+    }
+    fn refresh_tokens(&self) -> &dyn keyward_oauth::RefreshTokenStore {
+        &self.0
+    }
+    fn audit(&self) -> &dyn keyward_core::AuditLog {
+        &self.0
+    }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.0.commit().await
+    }
+}
+
+#[async_trait::async_trait]
+impl keyward_admin::AdminTransactions for SqlStore {
+    async fn begin_work(&self) -> Result<Box<dyn keyward_admin::AdminWork>, StoreError> {
+        Ok(Box::new(SqlWork(self.begin().await?)))
+    }
 }

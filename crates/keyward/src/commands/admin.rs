@@ -61,6 +61,7 @@ pub async fn authorizer(platform: &Platform) -> Result<Arc<Authorizer>, Failure>
 pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
     let store = Arc::new(platform.store.clone());
     Admin::new(AdminPorts {
+        transactions: store.clone(),
         authorizer,
         tenants: store.clone(),
         clients: store.clone(),
@@ -218,8 +219,10 @@ pub async fn grant(
         tracing::warn!(error = %e, "could not announce the policy change to other nodes");
     }
     let after = json!({ "subject": actor.subject(), "role": role.as_str() });
+    // A Casbin rule, stored by its adapter: the event is written right after it.
     super::audit::record(
         platform,
+        platform.store.clone(),
         tenant,
         "role.assign",
         format!("role:{}", role.as_str()),

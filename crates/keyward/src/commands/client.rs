@@ -62,13 +62,14 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
         } => {
             let tenant = platform.tenant(&tenant.tenant).await?;
             let client = find(platform, &tenant, &client_id).await?;
-            ClientStore::delete(&platform.store, tenant.id, &client.client_id)
+            let work = super::audit::begin(platform).await?;
+            ClientStore::delete(&work, tenant.id, &client.client_id)
                 .await
                 .map_err(|e| Failure::store("deleting the client", e))?;
-            announce(platform, &tenant, &client_id).await;
             let before = describe(&tenant, &client);
             super::audit::record(
                 platform,
+                work,
                 tenant.id,
                 "client.delete",
                 format!("client:{client_id}"),
@@ -76,6 +77,7 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
                 None,
             )
             .await?;
+            announce(platform, &tenant, &client_id).await;
             print(out.json, &json!({ "deleted": client_id }), || {
                 format!("deleted client {client_id}")
             });
@@ -174,15 +176,15 @@ pub async fn create_with(
     keyward_oauth::admin_api::check_registration(&tenant.slug, &registered.client.scopes)
         .map_err(|e| Failure::Invalid(e.to_string()))?;
     registered.client.settings = settings;
-    ClientStore::create(&platform.store, &registered.client)
+    let work = super::audit::begin(platform).await?;
+    ClientStore::create(&work, &registered.client)
         .await
         .map_err(|e| Failure::store("registering the client", e))?;
-    // A node may remember that this client id did not exist.
-    announce(platform, tenant, registered.client.client_id.as_str()).await;
     let after = describe(tenant, &registered.client);
     let target = format!("client:{}", registered.client.client_id);
     super::audit::record(
         platform,
+        work,
         tenant.id,
         "client.create",
         target,
@@ -190,6 +192,8 @@ pub async fn create_with(
         Some(after),
     )
     .await?;
+    // A node may remember that this client id did not exist.
+    announce(platform, tenant, registered.client.client_id.as_str()).await;
     Ok((registered.client, registered.secret))
 }
 
@@ -212,19 +216,22 @@ pub async fn add_scope(
         .map_err(|e| Failure::Invalid(e.to_string()))?;
     let before = describe(tenant, &find(platform, tenant, client_id).await?);
     client.updated_at = platform.clock.now();
-    ClientStore::update(&platform.store, &client)
+    let work = super::audit::begin(platform).await?;
+    ClientStore::update(&work, &client)
         .await
         .map_err(|e| Failure::store("changing the client's scopes", e))?;
-    announce(platform, tenant, client_id).await;
     super::audit::record(
         platform,
+        work,
         tenant.id,
         "client.update",
         format!("client:{client_id}"),
         Some(before),
         Some(describe(tenant, &client)),
     )
-    .await
+    .await?;
+    announce(platform, tenant, client_id).await;
+    Ok(())
 }
 
 /// Replaces a secret-based client's secret; returns the new one.
@@ -246,12 +253,13 @@ pub async fn rotate_secret(
         .map_err(|e| Failure::Internal(e.to_string()))?;
     client.secret_hash = Some(hash);
     client.updated_at = platform.clock.now();
-    ClientStore::update(&platform.store, &client)
+    let work = super::audit::begin(platform).await?;
+    ClientStore::update(&work, &client)
         .await
         .map_err(|e| Failure::store("rotating the secret", e))?;
-    announce(platform, tenant, client_id).await;
     super::audit::record(
         platform,
+        work,
         tenant.id,
         "client.rotate_secret",
         format!("client:{client_id}"),
@@ -259,6 +267,7 @@ pub async fn rotate_secret(
         None,
     )
     .await?;
+    announce(platform, tenant, client_id).await;
     Ok(secret)
 }
 

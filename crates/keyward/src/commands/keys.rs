@@ -22,8 +22,9 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 .parse::<SigningAlg>()
                 .map_err(|e| Failure::Invalid(format!("tenant setting signing_alg: {e}")))?;
             let window = super::tenant::retirement_window(&tenant);
+            let work = super::audit::begin(platform).await?;
             let report = rotate(
-                &platform.store,
+                &work,
                 tenant.id,
                 alg,
                 &platform.master,
@@ -32,14 +33,6 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
             )
             .await
             .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
-            // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
-            if let Err(e) = platform
-                .cache
-                .publish(KEYS_CHANNEL, &tenant.id.to_string())
-                .await
-            {
-                tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
-            }
             let retired = report
                 .retired
                 .as_ref()
@@ -64,6 +57,7 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
             });
             super::audit::record(
                 platform,
+                work,
                 tenant.id,
                 "keys.rotate",
                 format!("tenant:{}", tenant.slug),
@@ -71,6 +65,14 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 Some(value.clone()),
             )
             .await?;
+            // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
+            if let Err(e) = platform
+                .cache
+                .publish(KEYS_CHANNEL, &tenant.id.to_string())
+                .await
+            {
+                tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
+            }
             print(out.json, &value, || {
                 report
                     .algs

@@ -59,7 +59,9 @@ pub async fn create(
     let name = DisplayName::parse(name.unwrap_or(slug.as_str()))
         .map_err(|e| Failure::Invalid(e.to_string()))?;
     let tenant = Tenant::new(slug, name, platform.clock.now());
-    TenantStore::create(&platform.store, &tenant)
+    // The tenant, its signing keys and the audit event: all of them or none.
+    let work = super::audit::begin(platform).await?;
+    TenantStore::create(&work, &tenant)
         .await
         .map_err(|e| match e {
             keyward_core::StoreError::Conflict(_) => {
@@ -67,7 +69,18 @@ pub async fn create(
             }
             other => Failure::store("creating the tenant", other),
         })?;
-    provision_keys(platform, &tenant).await?;
+    provision_keys_in(platform, &work, &tenant).await?;
+    let after = describe(platform, &tenant);
+    super::audit::record(
+        platform,
+        work,
+        tenant.id,
+        "tenant.create",
+        format!("tenant:{}", tenant.slug),
+        None,
+        Some(after),
+    )
+    .await?;
     // A node may remember that this slug did not exist.
     if let Err(e) = platform
         .cache
@@ -76,28 +89,27 @@ pub async fn create(
     {
         tracing::warn!(error = %e, "could not announce the new tenant to other nodes");
     }
-    let after = describe(platform, &tenant);
-    super::audit::record(
-        platform,
-        tenant.id,
-        "tenant.create",
-        format!("tenant:{}", tenant.slug),
-        None,
-        Some(after),
-    )
-    .await?;
     Ok(tenant)
 }
 
 /// Gives a tenant an active and a next signing key for every algorithm (only what is missing).
 pub async fn provision_keys(platform: &Platform, tenant: &Tenant) -> Result<(), Failure> {
+    provision_keys_in(platform, &platform.store, tenant).await
+}
+
+/// [`provision_keys`] through `store` (a transaction of the caller's).
+async fn provision_keys_in(
+    platform: &Platform,
+    store: &keyward_store::SqlStore,
+    tenant: &Tenant,
+) -> Result<(), Failure> {
     let alg = tenant
         .settings
         .signing_alg
         .parse::<SigningAlg>()
         .unwrap_or(SigningAlg::Es256);
     ensure_keys(
-        &platform.store,
+        store,
         tenant.id,
         alg,
         &platform.master,

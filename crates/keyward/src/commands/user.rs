@@ -48,17 +48,13 @@ pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failur
             let password = read_password()?;
             let user = find(platform, &tenant, &username).await?;
             let hash = hash(platform, &tenant, &password)?;
-            UserStore::set_password_hash(
-                &platform.store,
-                tenant.id,
-                user.id,
-                &hash,
-                platform.clock.now(),
-            )
-            .await
-            .map_err(|e| Failure::store("setting the password", e))?;
+            let work = super::audit::begin(platform).await?;
+            UserStore::set_password_hash(&work, tenant.id, user.id, &hash, platform.clock.now())
+                .await
+                .map_err(|e| Failure::store("setting the password", e))?;
             super::audit::record(
                 platform,
+                work,
                 tenant.id,
                 "user.set_password",
                 format!("user:{}", user.id),
@@ -118,17 +114,17 @@ pub async fn create(
         },
         platform.clock.now(),
     );
-    UserStore::create(&platform.store, &user)
-        .await
-        .map_err(|e| match e {
-            keyward_core::StoreError::Conflict(_) => Failure::Conflict(
-                "a user with this username or e-mail already exists in this tenant".to_owned(),
-            ),
-            other => Failure::store("creating the user", other),
-        })?;
+    let work = super::audit::begin(platform).await?;
+    UserStore::create(&work, &user).await.map_err(|e| match e {
+        keyward_core::StoreError::Conflict(_) => Failure::Conflict(
+            "a user with this username or e-mail already exists in this tenant".to_owned(),
+        ),
+        other => Failure::store("creating the user", other),
+    })?;
     let after = describe(tenant, &user);
     super::audit::record(
         platform,
+        work,
         tenant.id,
         "user.create",
         format!("user:{}", user.id),

@@ -1,6 +1,7 @@
 //! An admin change and its audit event are one: when the audit event cannot be written, the
-//! change does not happen either (it is written in the same transaction). The audit log is
-//! made to refuse every insert with a database trigger, on every backend.
+//! change does not happen either (it is written in the same transaction), through the admin
+//! API and the command line alike. The audit log is made to refuse every insert with a
+//! database trigger, on every backend.
 
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, DbBackend};
@@ -121,6 +122,15 @@ async fn an_admin_change_whose_audit_event_cannot_be_written_does_not_happen_on_
         assert_eq!(
             status, 404,
             "{backend}: a tenant was created without its audit event"
+        );
+
+        // The command line writes its changes the same way.
+        let created = keyward::commands::tenant::create(&app.platform, "ghost-cli", None).await;
+        assert!(created.is_err(), "{backend}: the CLI reported success");
+        let (status, _, _) = api(&app, Method::GET, "/tenants/ghost-cli", &root, None).await;
+        assert_eq!(
+            status, 404,
+            "{backend}: the CLI created a tenant without its audit event"
         );
         app.cleanup().await;
     }
