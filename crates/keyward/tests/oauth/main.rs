@@ -37,6 +37,7 @@ mod page_client;
 mod pages;
 mod password;
 mod readiness;
+mod redirect_policy;
 mod refresh;
 mod server;
 mod sessions;
