@@ -6,7 +6,7 @@
 use keyward_core::OutboundRule;
 use keyward_oauth::admin_api::check_registration;
 use keyward_oauth::client_registration::{
-    ClientRegistration, Registered, RegistrationError, register,
+    ClientRegistration, Registered, RegistrationError, RegistrationRules, register_with,
 };
 use serde_json::Value;
 
@@ -106,9 +106,10 @@ pub(crate) fn validate(
 ) -> Result<Registered, AdminError> {
     let mut errors = Fields::default();
     let settings = extra_metadata(input, admin.ports.outbound, &mut errors);
-    match register(
+    match register_with(
         tenant.id,
         &registration(input),
+        RegistrationRules::of(&tenant.settings),
         &admin.ports.secrets,
         admin.ports.clock.now(),
     ) {

@@ -21,6 +21,8 @@ pub struct SettingsView {
     /// ES256, RS256 or EdDSA.
     pub signing_alg: String,
     pub password_min_length: u32,
+    /// Plain-http redirect URIs to any host are accepted (otherwise loopback only).
+    pub allow_http_redirect_uris: bool,
     pub branding: BrandingView,
 }
 
@@ -42,6 +44,7 @@ impl From<&TenantSettings> for SettingsView {
             pkce_required: s.pkce_required,
             signing_alg: s.signing_alg.clone(),
             password_min_length: s.password_min_length,
+            allow_http_redirect_uris: s.allow_http_redirect_uris,
             branding: BrandingView {
                 logo_url: s.branding.logo_url.clone(),
                 primary_color: s.branding.primary_color.clone(),
@@ -68,6 +71,8 @@ pub struct SettingsPatch {
     pub signing_alg: Option<String>,
     #[cfg_attr(feature = "openapi", schema(minimum = 8, maximum = 128))]
     pub password_min_length: Option<u32>,
+    /// Accept plain-http redirect URIs to any host (development tenants only).
+    pub allow_http_redirect_uris: Option<bool>,
     pub branding: Option<BrandingPatch>,
 }
 
@@ -121,6 +126,9 @@ pub(crate) fn apply(settings: &mut TenantSettings, patch: &SettingsPatch, errors
     }
     if let Some(v) = patch.pkce_required {
         settings.pkce_required = v;
+    }
+    if let Some(v) = patch.allow_http_redirect_uris {
+        settings.allow_http_redirect_uris = v;
     }
     if let Some(alg) = &patch.signing_alg {
         match alg.parse::<SigningAlg>() {

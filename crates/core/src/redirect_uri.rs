@@ -44,7 +44,16 @@ impl RedirectUri {
     /// Stored URIs are not re-checked when read, so clients registered before keep working
     /// until they are changed.
     pub fn parse_for_registration(s: &str) -> Result<Self, ParseError> {
+        Self::parse_for_registration_with(s, false)
+    }
+
+    /// [`RedirectUri::parse_for_registration`]; with `allow_http`, plain http to any host is
+    /// accepted too (a tenant whose `allow_http_redirect_uris` setting says so).
+    pub fn parse_for_registration_with(s: &str, allow_http: bool) -> Result<Self, ParseError> {
         let uri = Self::parse(s)?;
+        if allow_http {
+            return Ok(uri);
+        }
         let Ok(url) = Url::parse(s) else {
             return Err(ParseError::new("redirect_uri", "must be an absolute URI"));
         };

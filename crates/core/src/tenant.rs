@@ -48,6 +48,9 @@ pub struct TenantSettings {
     /// The signing algorithm for new keys and tokens: ES256, RS256 or EdDSA.
     pub signing_alg: String,
     pub password_min_length: u32,
+    /// Accept plain-http redirect URIs to any host, not only loopback (RFC 8252 §7.3): for a
+    /// development tenant whose apps run on plain-http hosts. Off by default.
+    pub allow_http_redirect_uris: bool,
     pub branding: Branding,
 }
 
@@ -61,6 +64,7 @@ impl Default for TenantSettings {
             pkce_required: false,
             signing_alg: "ES256".to_owned(),
             password_min_length: 8,
+            allow_http_redirect_uris: false,
             branding: Branding::default(),
         }
     }

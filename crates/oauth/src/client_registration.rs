@@ -49,20 +49,40 @@ pub fn register(
     hasher: &ClientSecretHasher,
     now: DateTime<Utc>,
 ) -> Result<Registered, RegistrationError> {
+    register_with(tenant, reg, RegistrationRules::default(), hasher, now)
+}
+
+/// What a tenant's settings change about registration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistrationRules {
+    /// Plain-http redirect URIs to any host (the tenant's `allow_http_redirect_uris`).
+    pub allow_http_redirect_uris: bool,
+}
+
+impl RegistrationRules {
+    pub fn of(settings: &keyward_core::TenantSettings) -> Self {
+        Self {
+            allow_http_redirect_uris: settings.allow_http_redirect_uris,
+        }
+    }
+}
+
+/// [`register`] under a tenant's [`RegistrationRules`].
+pub fn register_with(
+    tenant: TenantId,
+    reg: &ClientRegistration,
+    rules: RegistrationRules,
+    hasher: &ClientSecretHasher,
+    now: DateTime<Utc>,
+) -> Result<Registered, RegistrationError> {
+    let allow_http = rules.allow_http_redirect_uris;
+    let redirect_rule = |s: &str| RedirectUri::parse_for_registration_with(s, allow_http);
     let mut errors = Vec::new();
     let name = DisplayName::parse(&reg.name)
         .map_err(|e| errors.push(e))
         .ok();
-    let redirect_uris = parse_all(
-        &reg.redirect_uris,
-        RedirectUri::parse_for_registration,
-        &mut errors,
-    );
-    let post_logout = parse_all(
-        &reg.post_logout_redirect_uris,
-        RedirectUri::parse_for_registration,
-        &mut errors,
-    );
+    let redirect_uris = parse_all(&reg.redirect_uris, redirect_rule, &mut errors);
+    let post_logout = parse_all(&reg.post_logout_redirect_uris, redirect_rule, &mut errors);
     let mut grant_types = parse_all(&reg.grant_types, |g| g.parse::<GrantType>(), &mut errors);
     grant_types.sort();
     grant_types.dedup();
@@ -192,6 +212,25 @@ mod tests {
         );
         assert!(done.secret.is_some() && done.client.secret_hash.is_some());
         assert!(done.client.scopes.is_empty());
+    }
+
+    #[test]
+    fn a_tenant_rule_allows_plain_http_redirect_uris_to_any_host() {
+        let mut r = reg("intranet");
+        r.redirect_uris = vec!["http://app.internal:8000/cb".to_owned()];
+        assert!(register(TenantId::generate(), &r, &hasher(), Utc::now()).is_err());
+        let rules = RegistrationRules {
+            allow_http_redirect_uris: true,
+        };
+        let Ok(ok) = register_with(TenantId::generate(), &r, rules, &hasher(), Utc::now()) else {
+            unreachable!("allowed by the tenant's rule")
+        };
+        assert_eq!(
+            ok.client.redirect_uris[0].as_str(),
+            "http://app.internal:8000/cb"
+        );
+        r.redirect_uris = vec!["not a uri".to_owned()];
+        assert!(register_with(TenantId::generate(), &r, rules, &hasher(), Utc::now()).is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `keyward client create|list|delete|rotate-secret`.
 
 use keyward_core::{ClientId, PageRequest, Tenant};
-use keyward_oauth::client_registration::{ClientRegistration, RegistrationError, register};
+use keyward_oauth::client_registration::{
+    ClientRegistration, RegistrationError, RegistrationRules, register_with,
+};
 use keyward_oauth::{Client, ClientSettings, ClientStore};
 use serde_json::{Value, json};
 
@@ -161,17 +163,24 @@ pub async fn create_with(
     reg: &ClientRegistration,
     settings: ClientSettings,
 ) -> Result<(Client, Option<String>), Failure> {
-    let mut registered = register(tenant.id, reg, &platform.secrets, platform.clock.now())
-        .map_err(|e| match e {
-            RegistrationError::Invalid(errors) => Failure::Invalid(
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
-        })?;
+    let rules = RegistrationRules::of(&tenant.settings);
+    let mut registered = register_with(
+        tenant.id,
+        reg,
+        rules,
+        &platform.secrets,
+        platform.clock.now(),
+    )
+    .map_err(|e| match e {
+        RegistrationError::Invalid(errors) => Failure::Invalid(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
+    })?;
     // The admin API's scope is for clients of the system tenant alone.
     keyward_oauth::admin_api::check_registration(&tenant.slug, &registered.client.scopes)
         .map_err(|e| Failure::Invalid(e.to_string()))?;

@@ -33,6 +33,7 @@ pub fn unusual_settings() -> TenantSettings {
         pkce_required: true,
         signing_alg: "EdDSA".to_owned(),
         password_min_length: 14,
+        allow_http_redirect_uris: true,
         branding: Branding {
             logo_url: Some("https://cdn.test/logo.png".to_owned()),
             primary_color: Some("#123456".to_owned()),
