@@ -903,6 +903,32 @@ await check('back-channel logout: the relying party receives a valid logout_toke
   } finally { await ctx.close(); }
 }, { ...READY, timeoutMs: 45000 });
 
+await check('sign-in throttle: after 10 wrong passwords for one username the sign-in page refuses at once (429)', async () => {
+  const other = `${cfg.base}/t/${cfg.other_tenant}`;
+  const { challenge } = await pkcePair();
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    const url = `${other}/authorize?${new URLSearchParams({ response_type: 'code', client_id: C.other.client_id, redirect_uri: CB, scope: 'openid', state: 'thr', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+    await page.goto(url, { timeout: 10000, waitUntil: 'load' });
+    let last;
+    for (let i = 0; i < 11; i++) {
+      assert(await page.locator('input[name="password"]').count(), `no sign-in form at attempt ${i + 1}: ${page.url()}`);
+      await page.fill('input[name="username"]', 'nobody-throttled');
+      await page.fill('input[name="password"]', `wrong-${i}`);
+      const answered = page.waitForResponse((r) => r.request().method() === 'POST', { timeout: 10000 });
+      await page.click('form button[type="submit"]');
+      last = await answered;
+      await page.waitForLoadState('load');
+      if (i === 0) await screenshot(page, shots, 'sign-in-wrong-password');
+    }
+    await screenshot(page, shots, 'sign-in-throttled');
+    eq(last.status(), 429, 'the 11th attempt');
+    const text = await page.locator('body').innerText({ timeout: 2000 });
+    assert(text.includes('Too many attempts'), `the page says: ${text.slice(0, 200)}`);
+  } finally { await ctx.close(); }
+}, { ...READY, timeoutMs: 60000 });
+
 // ================================================================== last
 await check('alg: none is never used (every ID and logout token of this run)', async () => {
   assert(seenIdTokens.length > 0, 'no tokens were collected');

@@ -159,8 +159,16 @@ async fn admin_api(
     authorizer: std::sync::Arc<keyward_authz::Authorizer>,
     logout: std::sync::Arc<dyn keyward_admin::SessionLogout>,
 ) -> Result<keyward_admin_api::AdminApi, Failure> {
+    // This node drops its own cached copy before the change is answered (read your writes);
+    // the other nodes hear of it on the cache's channels.
+    let announcer = std::sync::Arc::new(invalidation::LocalFirst {
+        directory: protocol.directory.clone(),
+        keys: protocol.keys.clone(),
+        others: crate::commands::admin::CacheAnnouncer(platform.cache.clone()),
+    });
     let admin = std::sync::Arc::new(
-        crate::commands::admin::service(platform, authorizer).with_session_logout(logout),
+        crate::commands::admin::service_announcing(platform, authorizer, announcer)
+            .with_session_logout(logout),
     );
     let auth = std::sync::Arc::new(keyward_admin_api::AdminAuthenticator::new(
         protocol.directory.clone(),

@@ -59,6 +59,20 @@ pub async fn authorizer(platform: &Platform) -> Result<Arc<Authorizer>, Failure>
 
 /// The admin use-cases over the platform's ports.
 pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
+    service_announcing(
+        platform,
+        authorizer,
+        Arc::new(CacheAnnouncer(platform.cache.clone())),
+    )
+}
+
+/// [`service`] telling `announcer` of each change (a serving node also drops its own cached
+/// copies at once).
+pub fn service_announcing(
+    platform: &Platform,
+    authorizer: Arc<Authorizer>,
+    announcer: Arc<dyn Announcer>,
+) -> Admin {
     let store = Arc::new(platform.store.clone());
     Admin::new(AdminPorts {
         transactions: store.clone(),
@@ -72,7 +86,7 @@ pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
         refresh_tokens: store.clone(),
         audit: store,
         cache: platform.cache.clone(),
-        announcer: Arc::new(CacheAnnouncer(platform.cache.clone())),
+        announcer,
         secrets: platform.secrets.clone(),
         passwords: platform.passwords.clone(),
         master: platform.master.clone(),

@@ -79,3 +79,28 @@ pub fn spawn(cache: Arc<dyn EphemeralStore>, directory: Arc<Directory>, keys: Ar
         });
     }
 }
+
+/// The admin use-cases' announcer on a serving node: drops this node's cached tenant, client
+/// or keys at once — so the request after an admin change sees it, without waiting for the
+/// node's own pub/sub message — then tells the other nodes.
+pub struct LocalFirst {
+    pub directory: Arc<Directory>,
+    pub keys: Arc<KeyRing>,
+    pub others: crate::commands::admin::CacheAnnouncer,
+}
+
+#[async_trait::async_trait]
+impl keyward_admin::Announcer for LocalFirst {
+    async fn tenant_changed(&self, tenant: TenantId) {
+        self.directory.invalidate_tenant(tenant);
+        self.others.tenant_changed(tenant).await;
+    }
+    async fn client_changed(&self, tenant: TenantId, client: &keyward_core::ClientId) {
+        self.directory.invalidate_client(tenant, client.as_str());
+        self.others.client_changed(tenant, client).await;
+    }
+    async fn keys_changed(&self, tenant: TenantId) {
+        self.keys.invalidate(tenant);
+        self.others.keys_changed(tenant).await;
+    }
+}

@@ -187,6 +187,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn with_private_addresses_allowed_a_resolved_name_reaches_the_urls_port() {
+        // The resolver answers addresses with port 0; the connection must use the URL's.
+        let (port, seen) = listener().await;
+        let http = OutboundHttp::new(OutboundRule::new(true)).unwrap();
+        let uri = format!("http://localhost:{port}/jwks");
+        let answered = http.get(&uri, 1024).await;
+        assert!(answered.is_err(), "the listener never answers: {answered:?}");
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "connected to {uri}");
+    }
+
+    #[tokio::test]
     async fn a_post_to_a_loopback_port_never_connects() {
         let (port, seen) = listener().await;
         let http = OutboundHttp::new(OutboundRule::default()).unwrap();

@@ -144,3 +144,40 @@ async fn a_revoked_role_ends_on_a_node_that_missed_the_message() {
         app.cleanup().await;
     }
 }
+
+/// The node that answers an admin change serves the change from the next request on: it
+/// drops its own cached tenant before answering, instead of waiting for its own message.
+#[tokio::test]
+async fn the_node_that_made_an_admin_change_serves_it_to_the_very_next_request() {
+    for app in TestApp::every_backend(Options::dev()).await {
+        let root = app.admin_token().await;
+        let legacy = app.demo_client("Demo legacy");
+        let grant = [
+            ("grant_type", "password"),
+            ("username", "demo"),
+            ("password", "demo-password"),
+        ];
+        for round in 0..5 {
+            for enabled in [false, true] {
+                let (status, _, body) = api(
+                    &app,
+                    Method::PATCH,
+                    "/tenants/demo",
+                    &root,
+                    Some(json!({ "settings": { "password_grant_enabled": enabled } })),
+                )
+                .await;
+                assert_eq!(status, 200, "{}: {body}", app.backend);
+                let res = app.post("demo", "token", Some(&legacy), &grant).await;
+                assert_eq!(
+                    res.status().is_success(),
+                    enabled,
+                    "{}: round {round}, password grant enabled={enabled} answered {}",
+                    app.backend,
+                    res.status()
+                );
+            }
+        }
+        app.cleanup().await;
+    }
+}
