@@ -193,7 +193,10 @@ mod tests {
         let http = OutboundHttp::new(OutboundRule::new(true)).unwrap();
         let uri = format!("http://localhost:{port}/jwks");
         let answered = http.get(&uri, 1024).await;
-        assert!(answered.is_err(), "the listener never answers: {answered:?}");
+        assert!(
+            answered.is_err(),
+            "the listener never answers: {answered:?}"
+        );
         assert_eq!(seen.load(Ordering::SeqCst), 1, "connected to {uri}");
     }
 
