@@ -17,6 +17,7 @@ mod audit_atomicity;
 mod authorize_errors;
 mod authz_check;
 mod authz_claims;
+mod cli_visibility;
 mod client_authentication;
 mod code_flow;
 mod consent;
