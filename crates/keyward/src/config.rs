@@ -116,7 +116,7 @@ impl Config {
     pub const DEFAULT_INTERACTION_LIMIT: u64 = 300;
     pub const DEFAULT_DATABASE_STATEMENT_TIMEOUT_SECS: u64 = 30;
     pub const DEFAULT_DATABASE_KEEPALIVE_SECS: u64 = 60;
-    pub const DEFAULT_RESYNC_INTERVAL_SECS: u64 = 5;
+    pub const DEFAULT_RESYNC_INTERVAL_SECS: u64 = 1;
     pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = keyward_identity::QueueLimits::DEFAULT_CAPACITY;
     pub const DEFAULT_PASSWORD_HASH_QUEUE_PER_TENANT: usize =
         keyward_identity::QueueLimits::DEFAULT_PER_TENANT;
@@ -639,20 +639,20 @@ mod tests {
         assert_eq!(
             c.map(|c| (c.outbound_allow_private, c.resync_interval_secs))
                 .ok(),
-            Some((false, 5))
+            Some((false, 1))
         );
         let c = Config::load(
             None,
             None,
             env(&[
                 ("KEYWARD_OUTBOUND_ALLOW_PRIVATE", "true"),
-                ("KEYWARD_RESYNC_INTERVAL_SECS", "1"),
+                ("KEYWARD_RESYNC_INTERVAL_SECS", "30"),
             ]),
         );
         assert_eq!(
             c.map(|c| (c.outbound_allow_private, c.resync_interval_secs))
                 .ok(),
-            Some((true, 1))
+            Some((true, 30))
         );
         for (key, bad) in [
             ("KEYWARD_OUTBOUND_ALLOW_PRIVATE", "sometimes"),

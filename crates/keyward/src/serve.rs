@@ -74,19 +74,6 @@ pub async fn start(
         .local_addr()
         .map_err(|e| Failure::Internal(format!("listener address: {e}")))?;
     let authorizer = crate::commands::admin::authorizer(&platform).await?;
-    let resync = resync::Resync {
-        authorizer: authorizer.clone(),
-        store: platform.store.clone(),
-        cache: platform.cache.clone(),
-        clock: platform.clock.clone(),
-        interval: Duration::from_secs(platform.config.resync_interval_secs),
-    };
-    // Before the first request: revocations the cache lost (a restart on memory) are back.
-    resync
-        .revocations()
-        .await
-        .map_err(|why| Failure::Unavailable(format!("start-up resync: {why}")))?;
-    resync.spawn();
     let dropped = metrics
         .counter(
             "keyward_audit_events_dropped_total",
@@ -99,6 +86,21 @@ pub async fn start(
         std::sync::Arc::new(app_claims::AuthorizerClaims(authorizer.clone())),
         audit,
     )?;
+    let resync = resync::Resync {
+        authorizer: authorizer.clone(),
+        directory: protocol.directory.clone(),
+        keys: protocol.keys.clone(),
+        store: platform.store.clone(),
+        cache: platform.cache.clone(),
+        clock: platform.clock.clone(),
+        interval: Duration::from_secs(platform.config.resync_interval_secs),
+    };
+    // Before the first request: revocations the cache lost (a restart on memory) are back.
+    resync
+        .revocations()
+        .await
+        .map_err(|why| Failure::Unavailable(format!("start-up resync: {why}")))?;
+    resync.spawn();
     invalidation::spawn(
         platform.cache.clone(),
         protocol.directory.clone(),

@@ -13,7 +13,7 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 
-use crate::connect::{SqlStore, map_db_err};
+use crate::connect::{POLICY_VERSION_KEY, SqlStore, count_up, map_db_err};
 use crate::entity::casbin_rule as rule;
 
 /// Casbin's `ptype` plus six fields `v0`..`v5`.
@@ -136,37 +136,14 @@ fn insert_unique(row: rule::ActiveModel) -> sea_orm::Insert<rule::ActiveModel> {
     )
 }
 
-/// The `platform_meta` key counting policy changes: every change of `casbin_rule` adds one
-/// in the same transaction, so a node that compares the number with the one it loaded knows
-/// whether it missed a change, whatever messages it got.
-pub const POLICY_VERSION_KEY: &str = "policy_version";
-
 async fn bump_policy_version(conn: &impl ConnectionTrait) -> casbin::Result<()> {
-    let sql = format!(
-        "INSERT INTO platform_meta (\"key\", \"value\") VALUES ('{POLICY_VERSION_KEY}', '1') \
-         ON CONFLICT (\"key\") DO UPDATE SET \"value\" = \
-         CAST(CAST(platform_meta.\"value\" AS BIGINT) + 1 AS TEXT)"
-    );
-    conn.execute_unprepared(&sql).await.map_err(db_err)?;
-    Ok(())
+    count_up(conn, POLICY_VERSION_KEY).await.map_err(db_err)
 }
 
 impl SqlStore {
     /// How many policy changes storage has seen (0 before the first).
     pub async fn policy_version(&self) -> Result<i64, keyward_core::StoreError> {
-        let row = crate::entity::platform_meta::Entity::find_by_id(POLICY_VERSION_KEY.to_owned())
-            .one(&self.db)
-            .await
-            .map_err(map_db_err)?;
-        match row {
-            None => Ok(0),
-            Some(row) => row.value.parse().map_err(|_| {
-                keyward_core::StoreError::Corrupt(format!(
-                    "platform_meta.{POLICY_VERSION_KEY} is not a number: {}",
-                    row.value
-                ))
-            }),
-        }
+        Ok(self.change_versions().await?.policy)
     }
 }
 

@@ -12,7 +12,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
-use crate::connect::{SqlStore, corrupt, map_db_err};
+use crate::connect::{DIRECTORY_VERSION_KEY, SqlStore, corrupt, map_db_err};
 use crate::entity::client;
 
 const TABLE: &str = "clients";
@@ -105,7 +105,7 @@ impl ClientStore for SqlStore {
             .exec_without_returning(&self.db)
             .await
             .map_err(map_db_err)?;
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 
     async fn get(&self, tenant: TenantId, id: &ClientId) -> Result<Option<Client>, StoreError> {
@@ -173,7 +173,7 @@ impl ClientStore for SqlStore {
         if done.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 
     async fn delete(&self, tenant: TenantId, id: &ClientId) -> Result<(), StoreError> {
@@ -186,6 +186,6 @@ impl ClientStore for SqlStore {
         if done.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 }

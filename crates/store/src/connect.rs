@@ -429,3 +429,61 @@ impl keyward_admin::AdminTransactions for SqlStore {
         Ok(Box::new(SqlWork(self.begin().await?)))
     }
 }
+
+/// `platform_meta` keys counting changes that nodes keep in memory, so a node can tell it
+/// missed one whatever messages it got: policies (the Casbin rules) and the directory
+/// (tenants, clients, signing keys). A write counts up its key in its own transaction when
+/// it is part of one (the admin use-cases, the CLI), otherwise right after.
+pub const POLICY_VERSION_KEY: &str = "policy_version";
+pub const DIRECTORY_VERSION_KEY: &str = "directory_version";
+
+/// Counts up `key` (a constant of this module) in `platform_meta`, creating it at 1.
+pub(crate) async fn count_up(conn: &impl ConnectionTrait, key: &'static str) -> Result<(), DbErr> {
+    let sql = format!(
+        "INSERT INTO platform_meta (\"key\", \"value\") VALUES ('{key}', '1') \
+         ON CONFLICT (\"key\") DO UPDATE SET \"value\" = \
+         CAST(CAST(platform_meta.\"value\" AS BIGINT) + 1 AS TEXT)"
+    );
+    conn.execute_unprepared(&sql).await.map(|_| ())
+}
+
+/// The change counters as one node read them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeVersions {
+    pub policy: i64,
+    pub directory: i64,
+}
+
+impl SqlStore {
+    /// Counts up `key` on this store's connection (inside its transaction, if any).
+    pub(crate) async fn count_change(&self, key: &'static str) -> Result<(), StoreError> {
+        count_up(&self.db, key).await.map_err(map_db_err)
+    }
+
+    /// Both change counters, in one query (0 before the first change).
+    pub async fn change_versions(&self) -> Result<ChangeVersions, StoreError> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let rows = crate::entity::platform_meta::Entity::find()
+            .filter(
+                crate::entity::platform_meta::Column::Key
+                    .is_in([POLICY_VERSION_KEY, DIRECTORY_VERSION_KEY]),
+            )
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        let mut versions = ChangeVersions::default();
+        for row in rows {
+            let n: i64 = row.value.parse().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "platform_meta.{} is not a number: {}",
+                    row.key, row.value
+                ))
+            })?;
+            match row.key.as_str() {
+                POLICY_VERSION_KEY => versions.policy = n,
+                _ => versions.directory = n,
+            }
+        }
+        Ok(versions)
+    }
+}

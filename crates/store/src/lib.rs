@@ -19,5 +19,7 @@ mod signing_key_store;
 mod tenant_store;
 mod user_store;
 
-pub use casbin_adapter::{POLICY_VERSION_KEY, SqlCasbinAdapter};
-pub use connect::{PostgresTuning, SqlStore};
+pub use casbin_adapter::SqlCasbinAdapter;
+pub use connect::{
+    ChangeVersions, DIRECTORY_VERSION_KEY, POLICY_VERSION_KEY, PostgresTuning, SqlStore,
+};

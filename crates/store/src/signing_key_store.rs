@@ -7,7 +7,7 @@ use keyward_oauth::{KeyStatus, SigningAlg, SigningKey, SigningKeyStore};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::connect::{SqlStore, map_db_err};
+use crate::connect::{DIRECTORY_VERSION_KEY, SqlStore, map_db_err};
 use crate::entity::signing_key;
 
 #[async_trait]
@@ -29,7 +29,7 @@ impl SigningKeyStore for SqlStore {
             .exec_without_returning(&self.db)
             .await
             .map_err(map_db_err)?;
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 
     /// Oldest first; the kid breaks ties between keys created in the same instant.
@@ -71,7 +71,7 @@ impl SigningKeyStore for SqlStore {
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 
     async fn delete(&self, tenant: TenantId, kid: &str) -> Result<(), StoreError> {
@@ -84,7 +84,7 @@ impl SigningKeyStore for SqlStore {
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 }
 

@@ -8,7 +8,7 @@ use keyward_core::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::connect::{SqlStore, corrupt, map_db_err};
+use crate::connect::{DIRECTORY_VERSION_KEY, SqlStore, corrupt, map_db_err};
 use crate::entity::tenant;
 
 const TABLE: &str = "tenants";
@@ -44,7 +44,7 @@ impl TenantStore for SqlStore {
             .exec_without_returning(&self.db)
             .await
             .map_err(map_db_err)?;
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 
     async fn by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -98,7 +98,7 @@ impl TenantStore for SqlStore {
         if done.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 
     /// `NotFound` if the tenant is already gone, like every other delete.
@@ -111,6 +111,6 @@ impl TenantStore for SqlStore {
         if done.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.count_change(DIRECTORY_VERSION_KEY).await
     }
 }

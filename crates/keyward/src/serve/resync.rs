@@ -2,6 +2,9 @@
 //! a timer (`resync_interval_secs`), so that no lost message and no lost cache leaves it
 //! wrong for longer than one interval. Messages stay the fast path; this is the floor.
 //!
+//! - **Tenants, clients, keys.** Their writes count up `platform_meta.directory_version`; a
+//!   node whose count differs drops its cached copies (they are re-read on next use). This is
+//!   how a change made by the CLI in another process reaches a running embedded server.
 //! - **Policies.** Every change of the Casbin rules counts up `platform_meta.policy_version`
 //!   in its own transaction. A node remembers the version it loaded and reloads when the
 //!   stored one differs; the first round always reloads (a change may have landed between
@@ -28,6 +31,9 @@ const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
 pub struct Resync {
     pub authorizer: Arc<Authorizer>,
+    /// Tenants and clients, and signing keys, cached in process.
+    pub directory: Arc<keyward_oauth::directory::Directory>,
+    pub keys: Arc<keyward_oauth::keyring::KeyRing>,
     pub store: SqlStore,
     pub cache: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
@@ -61,13 +67,9 @@ impl Resync {
         Ok(true)
     }
 
-    /// Reloads the policy if storage changed since `loaded`; answers the version now held.
-    async fn policies(&self, loaded: Option<i64>) -> Result<Option<i64>, String> {
-        let stored = self
-            .store
-            .policy_version()
-            .await
-            .map_err(|e| format!("reading the policy version: {e}"))?;
+    /// Reloads the policy if storage holds `stored` and this node loaded another version;
+    /// answers the version now held.
+    async fn policies(&self, loaded: Option<i64>, stored: i64) -> Result<Option<i64>, String> {
         if loaded == Some(stored) {
             return Ok(loaded);
         }
@@ -80,6 +82,22 @@ impl Resync {
         }
         // The version read before the reload: a change during it is seen next round.
         Ok(Some(stored))
+    }
+
+    /// Drops the cached tenants, clients and keys if the directory counter moved since
+    /// `loaded` (or nothing was compared yet); answers the version now held.
+    fn directory(&self, loaded: Option<i64>, stored: i64) -> Option<i64> {
+        if loaded != Some(stored) {
+            self.directory.invalidate_all();
+            self.keys.invalidate_all();
+            if loaded.is_some() {
+                tracing::debug!(
+                    version = stored,
+                    "tenants, clients or keys changed in storage"
+                );
+            }
+        }
+        Some(stored)
     }
 
     async fn purge(&self) {
@@ -97,12 +115,23 @@ impl Resync {
         tokio::spawn(follow_policy_channel(this.clone()));
         tokio::spawn(async move {
             let mut loaded = None;
+            let mut directory = None;
             let mut round: u64 = 0;
             loop {
                 tokio::time::sleep(this.interval).await;
-                match this.policies(loaded).await {
-                    Ok(version) => loaded = version,
-                    Err(why) => tracing::warn!("resync: {why}; keeping the policy in memory"),
+                match this.store.change_versions().await {
+                    Ok(stored) => {
+                        directory = this.directory(directory, stored.directory);
+                        match this.policies(loaded, stored.policy).await {
+                            Ok(version) => loaded = version,
+                            Err(why) => {
+                                tracing::warn!("resync: {why}; keeping the policy in memory");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "resync: reading the change counters failed")
+                    }
                 }
                 if let Err(why) = this.revocations().await {
                     tracing::warn!("resync: {why}");

@@ -194,3 +194,40 @@ async fn unparseable_rows_are_reported_as_corrupt_on_every_backend() {
         db.cleanup().await;
     }
 }
+
+/// Writes of what nodes cache in process (tenants, clients) count up the directory version;
+/// reads do not; inside a transaction the count commits or rolls back with the write.
+#[tokio::test]
+async fn directory_writes_count_up_the_directory_version_on_every_backend() {
+    for db in TestDb::all().await {
+        let backend = db.backend();
+        let version = || async { db.store.change_versions().await.unwrap().directory };
+        assert_eq!(version().await, 0, "{backend}");
+        let mut tenant = tenants::seed_tenant(&db.store, "counted").await;
+        assert_eq!(version().await, 1, "{backend}: create");
+        TenantStore::by_slug(&db.store, &tenant.slug).await.unwrap();
+        TenantStore::list(&db.store, &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(version().await, 1, "{backend}: reads do not count");
+        tenant.display_name = keyward_core::DisplayName::parse("Renamed").unwrap();
+        TenantStore::update(&db.store, &tenant).await.unwrap();
+        assert_eq!(version().await, 2, "{backend}: update");
+
+        let work = db.store.begin().await.unwrap();
+        tenant.display_name = keyward_core::DisplayName::parse("Rolled back").unwrap();
+        TenantStore::update(&work, &tenant).await.unwrap();
+        drop(work);
+        assert_eq!(version().await, 2, "{backend}: rolled back with its write");
+        let work = db.store.begin().await.unwrap();
+        TenantStore::update(&work, &tenant).await.unwrap();
+        work.commit().await.unwrap();
+        assert_eq!(version().await, 3, "{backend}: committed with its write");
+        assert_eq!(
+            db.store.change_versions().await.unwrap().policy,
+            0,
+            "{backend}: the policy counter is another"
+        );
+        db.cleanup().await;
+    }
+}
