@@ -19,6 +19,25 @@ pub enum EphemeralError {
 /// A stream of invalidation messages published on one channel, from every node.
 pub type Invalidations = BoxStream<'static, String>;
 
+/// The invalidation channels of what nodes cache in process, and their messages, named in
+/// one place for those who publish (the admin use-cases, the CLI) and those who listen (the
+/// server). keyward-authz names its own `POLICY_CHANNEL`.
+pub mod channel {
+    use crate::{ClientId, TenantId};
+
+    /// A tenant changed; the message is its id.
+    pub const TENANTS: &str = "invalidate:tenants";
+    /// A client changed; the message is [`client_message`].
+    pub const CLIENTS: &str = "invalidate:clients";
+    /// A tenant's signing keys changed; the message is its id.
+    pub const KEYS: &str = "invalidate:keys";
+
+    /// `{tenant_id}:{client_id}`.
+    pub fn client_message(tenant: TenantId, client: &ClientId) -> String {
+        format!("{tenant}:{client}")
+    }
+}
+
 /// Ephemeral, TTL-bound state shared by every node.
 ///
 /// Contract (checked by keyward-testkit's cache suite against every implementation):

@@ -4,6 +4,7 @@
 //! end-to-end tests run the same server in their own process (`serve::start` on a listener
 //! they bound to port 0).
 
+pub mod admin_service;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -236,9 +236,9 @@ pub const DEV_ADMIN: &str = "Admin service account (dev)";
 
 /// Makes sure the dev admin service account exists with a fresh secret.
 async fn admin_credential(platform: &Platform) -> Result<SeededClient, Failure> {
-    use crate::commands::admin;
     let system = platform.tenant(TenantSlug::SYSTEM).await?;
-    let authorizer = admin::authorizer(platform).await?;
+    use crate::commands::admin;
+    let authorizer = crate::admin_service::authorizer(platform).await?;
     let existing = ClientStore::list(
         &platform.store,
         system.id,

@@ -73,7 +73,7 @@ pub async fn start(
     let listen = listener
         .local_addr()
         .map_err(|e| Failure::Internal(format!("listener address: {e}")))?;
-    let authorizer = crate::commands::admin::authorizer(&platform).await?;
+    let authorizer = crate::admin_service::authorizer(&platform).await?;
     let dropped = metrics
         .counter(
             "keyward_audit_events_dropped_total",
@@ -166,10 +166,10 @@ async fn admin_api(
     let announcer = std::sync::Arc::new(invalidation::LocalFirst {
         directory: protocol.directory.clone(),
         keys: protocol.keys.clone(),
-        others: crate::commands::admin::CacheAnnouncer(platform.cache.clone()),
+        others: crate::admin_service::CacheAnnouncer(platform.cache.clone()),
     });
     let admin = std::sync::Arc::new(
-        crate::commands::admin::service_announcing(platform, authorizer, announcer)
+        crate::admin_service::service_announcing(platform, authorizer, announcer)
             .with_session_logout(logout),
     );
     let auth = std::sync::Arc::new(keyward_admin_api::AdminAuthenticator::new(

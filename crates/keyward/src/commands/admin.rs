@@ -1,99 +1,19 @@
 //! `keyward admin create|service-account`: the first platform administrator and service
-//! accounts for automation, both in the `system` tenant. Also the wiring of the admin
-//! use-cases (`service`) shared by these commands and `serve`.
+//! accounts for automation, both in the `system` tenant.
 
 use std::io::BufRead;
-use std::sync::Arc;
 
-use async_trait::async_trait;
-use keyward_admin::{Admin, AdminPorts, Announcer};
 use keyward_authz::{Actor, Authorizer, TenantRole};
-use keyward_core::{ClientId, EphemeralStore, TenantId, TenantSlug};
+use keyward_core::{TenantId, TenantSlug};
 use keyward_oauth::admin_api::ADMIN_SCOPE;
 use keyward_oauth::client_registration::ClientRegistration;
-use keyward_store::SqlCasbinAdapter;
 use serde_json::json;
 
+use crate::admin_service::authorizer;
 use crate::cli::{AdminCommand, AdminRoleArg};
 use crate::failure::Failure;
 use crate::output::print;
 use crate::startup::Platform;
-
-/// Announces admin changes on the channels `serve`'s invalidation listener follows.
-pub struct CacheAnnouncer(pub Arc<dyn EphemeralStore>);
-
-impl CacheAnnouncer {
-    async fn publish(&self, channel: &str, message: &str) {
-        if let Err(e) = self.0.publish(channel, message).await {
-            tracing::warn!(error = %e, channel, "could not announce an admin change to other nodes");
-        }
-    }
-}
-
-#[async_trait]
-impl Announcer for CacheAnnouncer {
-    async fn tenant_changed(&self, tenant: TenantId) {
-        self.publish(super::tenant::TENANTS_CHANNEL, &tenant.to_string())
-            .await;
-    }
-    async fn client_changed(&self, tenant: TenantId, client: &ClientId) {
-        self.publish(
-            super::client::CLIENTS_CHANNEL,
-            &format!("{tenant}:{client}"),
-        )
-        .await;
-    }
-    async fn keys_changed(&self, tenant: TenantId) {
-        self.publish(super::keys::KEYS_CHANNEL, &tenant.to_string())
-            .await;
-    }
-}
-
-/// The Casbin authorizer over the database's policy table (built-in roles seeded).
-pub async fn authorizer(platform: &Platform) -> Result<Arc<Authorizer>, Failure> {
-    Authorizer::new(SqlCasbinAdapter::new(&platform.store))
-        .await
-        .map(Arc::new)
-        .map_err(|e| Failure::Unavailable(format!("loading the authorization policy: {e}")))
-}
-
-/// The admin use-cases over the platform's ports.
-pub fn service(platform: &Platform, authorizer: Arc<Authorizer>) -> Admin {
-    service_announcing(
-        platform,
-        authorizer,
-        Arc::new(CacheAnnouncer(platform.cache.clone())),
-    )
-}
-
-/// [`service`] telling `announcer` of each change (a serving node also drops its own cached
-/// copies at once).
-pub fn service_announcing(
-    platform: &Platform,
-    authorizer: Arc<Authorizer>,
-    announcer: Arc<dyn Announcer>,
-) -> Admin {
-    let store = Arc::new(platform.store.clone());
-    Admin::new(AdminPorts {
-        transactions: store.clone(),
-        authorizer,
-        tenants: store.clone(),
-        clients: store.clone(),
-        users: store.clone(),
-        keys: store.clone(),
-        providers: store.clone(),
-        consents: store.clone(),
-        refresh_tokens: store.clone(),
-        audit: store,
-        cache: platform.cache.clone(),
-        announcer,
-        secrets: platform.secrets.clone(),
-        passwords: platform.passwords.clone(),
-        master: platform.master.clone(),
-        clock: platform.clock.clone(),
-        outbound: keyward_core::OutboundRule::new(platform.config.outbound_allow_private),
-    })
-}
 
 pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failure> {
     let authorizer = authorizer(platform).await?;

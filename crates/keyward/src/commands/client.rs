@@ -1,5 +1,6 @@
 //! `keyward client create|list|delete|rotate-secret`.
 
+use keyward_core::ephemeral::channel;
 use keyward_core::{ClientId, PageRequest, Tenant};
 use keyward_oauth::client_registration::{
     ClientRegistration, RegistrationError, RegistrationRules, register_with,
@@ -12,14 +13,11 @@ use crate::failure::Failure;
 use crate::output::print;
 use crate::startup::Platform;
 
-/// The cache channel on which every node hears that a client changed: `{tenant_id}:{client_id}`.
-pub const CLIENTS_CHANNEL: &str = "invalidate:clients";
-
 /// Tells every node to drop its cached copy of a client; a node that misses it re-reads when
 /// its entry expires.
 async fn announce(platform: &Platform, tenant: &Tenant, client_id: &str) {
     let message = format!("{}:{client_id}", tenant.id);
-    if let Err(e) = platform.cache.publish(CLIENTS_CHANNEL, &message).await {
+    if let Err(e) = platform.cache.publish(channel::CLIENTS, &message).await {
         tracing::warn!(error = %e, "could not announce the client change to other nodes");
     }
 }

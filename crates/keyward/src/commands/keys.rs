@@ -9,9 +9,6 @@ use crate::failure::Failure;
 use crate::output::print;
 use crate::startup::Platform;
 
-/// The cache channel on which every node hears that a tenant's keys changed.
-pub const KEYS_CHANNEL: &str = "invalidate:keys";
-
 pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Rotate { tenant, out } => {
@@ -68,7 +65,10 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
             // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
             if let Err(e) = platform
                 .cache
-                .publish(KEYS_CHANNEL, &tenant.id.to_string())
+                .publish(
+                    keyward_core::ephemeral::channel::KEYS,
+                    &tenant.id.to_string(),
+                )
                 .await
             {
                 tracing::warn!(error = %e, "could not announce the key rotation to other nodes");

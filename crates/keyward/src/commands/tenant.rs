@@ -11,9 +11,6 @@ use crate::failure::Failure;
 use crate::output::print;
 use crate::startup::Platform;
 
-/// The cache channel on which every node hears that a tenant changed (message: its id).
-pub const TENANTS_CHANNEL: &str = "invalidate:tenants";
-
 pub async fn run(platform: &Platform, command: TenantCommand) -> Result<(), Failure> {
     match command {
         TenantCommand::Create { slug, name, out } => {
@@ -84,7 +81,10 @@ pub async fn create(
     // A node may remember that this slug did not exist.
     if let Err(e) = platform
         .cache
-        .publish(TENANTS_CHANNEL, &tenant.id.to_string())
+        .publish(
+            keyward_core::ephemeral::channel::TENANTS,
+            &tenant.id.to_string(),
+        )
         .await
     {
         tracing::warn!(error = %e, "could not announce the new tenant to other nodes");

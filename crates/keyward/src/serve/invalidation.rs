@@ -12,9 +12,9 @@ use keyward_core::{EphemeralStore, TenantId};
 use keyward_oauth::directory::Directory;
 use keyward_oauth::keyring::KeyRing;
 
-use crate::commands::client::CLIENTS_CHANNEL;
-use crate::commands::keys::KEYS_CHANNEL;
-use crate::commands::tenant::TENANTS_CHANNEL;
+use keyward_core::ephemeral::channel::{
+    CLIENTS as CLIENTS_CHANNEL, KEYS as KEYS_CHANNEL, TENANTS as TENANTS_CHANNEL,
+};
 
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
@@ -86,7 +86,7 @@ pub fn spawn(cache: Arc<dyn EphemeralStore>, directory: Arc<Directory>, keys: Ar
 pub struct LocalFirst {
     pub directory: Arc<Directory>,
     pub keys: Arc<KeyRing>,
-    pub others: crate::commands::admin::CacheAnnouncer,
+    pub others: crate::admin_service::CacheAnnouncer,
 }
 
 #[async_trait::async_trait]
