@@ -120,14 +120,20 @@ pub async fn start(
     };
     let auth = AuthServer::new(protocol.tokens, protocol.keys, sessions, pages, flows);
     let console = keyward_admin_ui::ConsoleOptions::new(listen);
-    let state = web::Data::new(platform.clone());
+    // The operational endpoints get what they use, never the platform (and its master key).
+    let probes = web::Data::new(Probes {
+        store: platform.store.clone(),
+        cache: platform.cache.clone(),
+    });
+    let metrics_access = web::Data::new(MetricsAccess(platform.config.metrics_token.clone()));
     let trusted_proxies = web::Data::new(keyward_http::client_ip::TrustedProxies::new(
         platform.config.trusted_proxies.clone(),
     ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(metrics.clone()))
-            .app_data(state.clone())
+            .app_data(probes.clone())
+            .app_data(metrics_access.clone())
             .app_data(trusted_proxies.clone())
             .wrap(from_fn(keyward_http::security_headers::security_headers))
             .wrap(metrics.middleware())
@@ -189,10 +195,10 @@ async fn admin_api(
 /// local.
 async fn metrics_endpoint(
     req: actix_web::HttpRequest,
-    platform: web::Data<Platform>,
+    access: web::Data<MetricsAccess>,
     metrics: web::Data<HttpMetrics>,
 ) -> HttpResponse {
-    match &platform.config.metrics_token {
+    match &access.0 {
         Some(token) => {
             let presented = req
                 .headers()
@@ -226,9 +232,25 @@ async fn healthz() -> HttpResponse {
 }
 
 /// Ready: the database and the cache answer; 503 names the one that does not.
-async fn readyz(platform: web::Data<Platform>) -> HttpResponse {
-    readiness_response(&platform.readiness(PROBE_TIMEOUT).await)
+async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
+    readiness_response(&probes.check(PROBE_TIMEOUT).await)
 }
+
+/// What `/readyz` checks: the database and the cache, nothing else of the platform.
+struct Probes {
+    store: keyward_store::SqlStore,
+    cache: std::sync::Arc<dyn keyward_core::EphemeralStore>,
+}
+
+impl Probes {
+    /// Each dependency with its own timeout, concurrently, so a hanging one is named alone.
+    async fn check(&self, timeout: Duration) -> Vec<(&'static str, Result<(), String>)> {
+        crate::startup::readiness(&self.store, self.cache.as_ref(), timeout).await
+    }
+}
+
+/// The bearer token `/metrics` requires, if one is configured.
+struct MetricsAccess(Option<crate::config::MetricsToken>);
 
 fn readiness_response(checks: &[(&'static str, Result<(), String>)]) -> HttpResponse {
     let mut detail = Map::new();

@@ -384,19 +384,28 @@ impl Platform {
     /// Each dependency is checked at the same time as the others, each with its own
     /// `timeout`, so one that hangs is named alone.
     pub async fn readiness(&self, timeout: Duration) -> Vec<(&'static str, Result<(), String>)> {
-        async fn within<E: std::fmt::Display>(
-            timeout: Duration,
-            check: impl std::future::Future<Output = Result<(), E>>,
-        ) -> Result<(), String> {
-            match tokio::time::timeout(timeout, check).await {
-                Ok(result) => result.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("no answer in {} ms", timeout.as_millis())),
-            }
-        }
-        let (db, cache) = tokio::join!(
-            within(timeout, PlatformStore::ping(&self.store)),
-            within(timeout, self.cache.ping()),
-        );
-        vec![("database", db), ("cache", cache)]
+        readiness(&self.store, self.cache.as_ref(), timeout).await
     }
+}
+
+/// The database and the cache, each checked with its own `timeout`, at the same time.
+pub async fn readiness(
+    store: &SqlStore,
+    cache: &dyn EphemeralStore,
+    timeout: Duration,
+) -> Vec<(&'static str, Result<(), String>)> {
+    async fn within<E: std::fmt::Display>(
+        timeout: Duration,
+        check: impl std::future::Future<Output = Result<(), E>>,
+    ) -> Result<(), String> {
+        match tokio::time::timeout(timeout, check).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer in {} ms", timeout.as_millis())),
+        }
+    }
+    let (db, cache) = tokio::join!(
+        within(timeout, PlatformStore::ping(store)),
+        within(timeout, cache.ping()),
+    );
+    vec![("database", db), ("cache", cache)]
 }
