@@ -140,13 +140,6 @@ async fn bump_policy_version(conn: &impl ConnectionTrait) -> casbin::Result<()> 
     count_up(conn, POLICY_VERSION_KEY).await.map_err(db_err)
 }
 
-impl SqlStore {
-    /// How many policy changes storage has seen (0 before the first).
-    pub async fn policy_version(&self) -> Result<i64, keyward_core::StoreError> {
-        Ok(self.change_versions().await?.policy)
-    }
-}
-
 /// Loads rows into the model; a row whose policy type the model does not define is skipped,
 /// as Casbin's file adapter does.
 fn load_rows(m: &mut dyn Model, rows: Vec<rule::Model>) {

@@ -20,6 +20,4 @@ mod tenant_store;
 mod user_store;
 
 pub use casbin_adapter::SqlCasbinAdapter;
-pub use connect::{
-    ChangeVersions, DIRECTORY_VERSION_KEY, POLICY_VERSION_KEY, PostgresTuning, SqlStore,
-};
+pub use connect::{ChangeVersions, PostgresTuning, SqlStore};

@@ -146,24 +146,15 @@ impl RefreshTokenStore for SqlStore {
                 return Err(StoreError::NotFound);
             }
         }
-        let live: Vec<(Option<String>, Option<DateTime<Utc>>)> = refresh_token::Entity::find()
-            .select_only()
-            .column(refresh_token::Column::AccessTokenJti)
-            .column(refresh_token::Column::AccessTokenExpiresAt)
-            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(refresh_token::Column::FamilyId.eq(family_id))
-            .filter(refresh_token::Column::AccessTokenJti.is_not_null())
-            .filter(refresh_token::Column::AccessTokenExpiresAt.gt(at))
-            .order_by_asc(refresh_token::Column::Generation)
-            .into_tuple()
-            .all(&txn)
-            .await
-            .map_err(map_db_err)?;
+        let live = live_access_tokens(
+            &txn,
+            tenant,
+            refresh_token::Column::FamilyId.eq(family_id),
+            at,
+        )
+        .await?;
         txn.commit().await.map_err(map_db_err)?;
-        Ok(live
-            .into_iter()
-            .filter_map(|(jti, exp)| Some((jti?, exp?)))
-            .collect())
+        Ok(live)
     }
 
     async fn revoke_subject(
@@ -187,24 +178,15 @@ impl RefreshTokenStore for SqlStore {
             .and_where(family::Column::TenantId.eq(tenant.as_uuid()))
             .and_where(family::Column::Subject.eq(subject))
             .to_owned();
-        let live: Vec<(Option<String>, Option<DateTime<Utc>>)> = refresh_token::Entity::find()
-            .select_only()
-            .column(refresh_token::Column::AccessTokenJti)
-            .column(refresh_token::Column::AccessTokenExpiresAt)
-            .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(refresh_token::Column::FamilyId.in_subquery(families))
-            .filter(refresh_token::Column::AccessTokenJti.is_not_null())
-            .filter(refresh_token::Column::AccessTokenExpiresAt.gt(at))
-            .order_by_asc(refresh_token::Column::IssuedAt)
-            .into_tuple()
-            .all(&txn)
-            .await
-            .map_err(map_db_err)?;
+        let live = live_access_tokens(
+            &txn,
+            tenant,
+            refresh_token::Column::FamilyId.in_subquery(families),
+            at,
+        )
+        .await?;
         txn.commit().await.map_err(map_db_err)?;
-        Ok(live
-            .into_iter()
-            .filter_map(|(jti, exp)| Some((jti?, exp?)))
-            .collect())
+        Ok(live)
     }
 
     /// Tokens go with their family through the cascading foreign key.
@@ -311,6 +293,34 @@ async fn rotate_in_transaction(
 
 /// A transaction that writes: on SQLite it takes the write lock at `BEGIN` (IMMEDIATE), so
 /// its reads after the first write never hit a stale snapshot; PostgreSQL ignores the mode.
+/// The access tokens (jti, expiry) still live at `at` that were issued with `tenant`'s
+/// refresh tokens of the families `families` selects, oldest first.
+async fn live_access_tokens(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    families: sea_orm::sea_query::SimpleExpr,
+    at: DateTime<Utc>,
+) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    let live: Vec<(Option<String>, Option<DateTime<Utc>>)> = refresh_token::Entity::find()
+        .select_only()
+        .column(refresh_token::Column::AccessTokenJti)
+        .column(refresh_token::Column::AccessTokenExpiresAt)
+        .filter(refresh_token::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(families)
+        .filter(refresh_token::Column::AccessTokenJti.is_not_null())
+        .filter(refresh_token::Column::AccessTokenExpiresAt.gt(at))
+        .order_by_asc(refresh_token::Column::IssuedAt)
+        .order_by_asc(refresh_token::Column::Generation)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(map_db_err)?;
+    Ok(live
+        .into_iter()
+        .filter_map(|(jti, exp)| Some((jti?, exp?)))
+        .collect())
+}
+
 async fn begin_write(store: &SqlStore) -> Result<DatabaseTransaction, StoreError> {
     store
         .db

@@ -3,7 +3,7 @@
 //! crosses between the two processes (each has its own in-memory cache): every node compares
 //! the database's change counters with what it loaded, every `resync_interval_secs` (1 s).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -12,19 +12,15 @@ use crate::server::{Creds, Server};
 /// How long a CLI change may take to reach the running server.
 const WITHIN: Duration = Duration::from_secs(3);
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
+async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let started = Instant::now();
-    while started.elapsed() < WITHIN {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what}: not visible to the running server after {WITHIN:?}");
+    assert!(
+        crate::eventually(WITHIN, check).await,
+        "{what}: not visible to the running server after {WITHIN:?}"
+    );
 }
 
 async fn token_status(server: &Server, tenant: &str, creds: &Creds, scope: Option<&str>) -> u16 {

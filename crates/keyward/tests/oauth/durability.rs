@@ -2,7 +2,7 @@
 //! a restart of an embedded node and a flush of Redis, and a revoked admin role ends on every
 //! node even when the message announcing it never arrives.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
@@ -13,21 +13,8 @@ use crate::app::{Options, TestApp};
 /// How often the nodes of these tests compare their state with the database.
 const RESYNC: &str = "1";
 
-/// Polls `check` for up to 10 s; answers whether it became true.
-async fn within_seconds<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
+/// How long a change may take to reach a node that missed its message.
+const WITHIN: Duration = Duration::from_secs(10);
 
 async fn revoked_service_token(app: &TestApp) -> String {
     let service = app.demo_client("Demo service");
@@ -80,7 +67,10 @@ async fn a_revoked_access_token_stays_revoked_after_redis_is_flushed() {
     // The nodes notice the flush at their next resync; until then the revocation is missing.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
-        within_seconds(|| async { !app.active("demo", &service, &token).await }).await,
+        crate::eventually(WITHIN, || async {
+            !app.active("demo", &service, &token).await
+        })
+        .await,
         "the revocation was lost with the flush"
     );
     app.cleanup().await;
@@ -127,7 +117,7 @@ async fn a_revoked_role_ends_on_a_node_that_missed_the_message() {
             app.backend
         );
 
-        let ended = within_seconds(|| async {
+        let ended = crate::eventually(WITHIN, || async {
             refused(
                 api(&other, Method::GET, "/tenants/demo/users", &token, None)
                     .await

@@ -47,3 +47,19 @@ mod tenancy;
 mod token_audit;
 mod user_sessions;
 mod userinfo;
+
+/// Polls `check` every 100 ms for up to `within`; answers whether it became true.
+pub(crate) async fn eventually<F, Fut>(within: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

@@ -298,7 +298,11 @@ async fn policy_changes_count_up_the_policy_version_on_every_backend() {
     use ::casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
     for db in TestDb::all().await {
         let backend = db.backend();
-        assert_eq!(db.store.policy_version().await.unwrap(), 0, "{backend}");
+        assert_eq!(
+            db.store.change_versions().await.unwrap().policy,
+            0,
+            "{backend}"
+        );
         let mut e = Enforcer::new(
             DefaultModel::from_str(casbin::RBAC_WITH_DOMAINS)
                 .await
@@ -313,14 +317,18 @@ async fn policy_changes_count_up_the_policy_version_on_every_backend() {
                 .await
                 .unwrap()
         );
-        assert_eq!(db.store.policy_version().await.unwrap(), 1, "{backend}");
+        assert_eq!(
+            db.store.change_versions().await.unwrap().policy,
+            1,
+            "{backend}"
+        );
         assert!(
             !e.add_policy(rule(&["alice", "t1", "users", "read"]))
                 .await
                 .unwrap()
         );
         assert_eq!(
-            db.store.policy_version().await.unwrap(),
+            db.store.change_versions().await.unwrap().policy,
             1,
             "{backend}: a no-op"
         );
@@ -334,14 +342,22 @@ async fn policy_changes_count_up_the_policy_version_on_every_backend() {
                 .await
                 .unwrap()
         );
-        assert_eq!(db.store.policy_version().await.unwrap(), 3, "{backend}");
+        assert_eq!(
+            db.store.change_versions().await.unwrap().policy,
+            3,
+            "{backend}"
+        );
         assert!(
             e.remove_filtered_grouping_policy(0, rule(&["bob"]))
                 .await
                 .unwrap()
         );
         e.save_policy().await.unwrap();
-        assert_eq!(db.store.policy_version().await.unwrap(), 5, "{backend}");
+        assert_eq!(
+            db.store.change_versions().await.unwrap().policy,
+            5,
+            "{backend}"
+        );
         db.cleanup().await;
     }
 }
