@@ -1,10 +1,11 @@
 //! keyward: the binary's library half. The command line (serve, migrate, tenant / client /
-//! user / keys commands), configuration, and the one composition root (`startup`) that wires
-//! every crate together at compile time. `main.rs` parses arguments and calls in here; the
-//! end-to-end tests run the same server in their own process (`serve::start` on a listener
-//! they bound to port 0).
+//! user / keys commands), configuration, and the one composition root
+//! ([`application::Application`], over `startup::Platform`) that wires every crate together
+//! at compile time. `main.rs` parses arguments and calls in here; the end-to-end tests run
+//! the same application in their own process (`keyward_testkit::app::TestApp`).
 
 pub mod admin_service;
+pub mod application;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -24,11 +25,15 @@ pub async fn run(command: Command, config: Config) -> Result<(), Failure> {
     match command {
         Command::Serve { dev } => {
             let config = if dev { config.into_embedded() } else { config };
-            let platform = Platform::start(config).await?;
+            let listen = config.listen;
+            let app = application::Application::build(config).await?;
             if dev {
-                seed::seed(&platform).await?.print(&platform);
+                app.seed_demo().await?.print(app.platform());
             }
-            serve::serve(platform).await
+            let listener = std::net::TcpListener::bind(listen).map_err(|e| {
+                Failure::Config(format!("KEYWARD_LISTEN: cannot listen on {listen}: {e}"))
+            })?;
+            serve::serve(app, listener).await
         }
         Command::Migrate => {
             // Platform::start migrates; it also checks the master key, which a migration

@@ -12,67 +12,7 @@ use crate::startup::Platform;
 pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Rotate { tenant, out } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let alg = tenant
-                .settings
-                .signing_alg
-                .parse::<SigningAlg>()
-                .map_err(|e| Failure::Invalid(format!("tenant setting signing_alg: {e}")))?;
-            let window = super::tenant::retirement_window(&tenant);
-            let work = super::audit::begin(platform).await?;
-            let report = rotate(
-                &work,
-                tenant.id,
-                alg,
-                &platform.master,
-                platform.clock.now(),
-                window,
-            )
-            .await
-            .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
-            let retired = report
-                .retired
-                .as_ref()
-                .map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
-            // Top-level kids are the tenant's default alg; `algs` has every alg's rotation.
-            let algs: Vec<Value> = report
-                .algs
-                .iter()
-                .map(|a| {
-                    let retired = a.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
-                    json!({ "alg": a.alg.as_str(), "active_kid": a.active_kid, "next_kid": a.next_kid, "retired": retired })
-                })
-                .collect();
-            let value = json!({
-                "tenant": tenant.slug,
-                "default_alg": report.default_alg.as_str(),
-                "active_kid": report.active_kid,
-                "next_kid": report.next_kid,
-                "retired": retired,
-                "algs": algs,
-                "removed": report.removed,
-            });
-            super::audit::record(
-                platform,
-                work,
-                tenant.id,
-                "keys.rotate",
-                format!("tenant:{}", tenant.slug),
-                None,
-                Some(value.clone()),
-            )
-            .await?;
-            // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
-            if let Err(e) = platform
-                .cache
-                .publish(
-                    keyward_core::ephemeral::channel::KEYS,
-                    &tenant.id.to_string(),
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
-            }
+            let (value, report) = rotate_keys(platform, &tenant.tenant).await?;
             print(out.json, &value, || {
                 report
                     .algs
@@ -124,4 +64,74 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
         }
     }
     Ok(())
+}
+
+/// `keyward keys rotate --tenant SLUG`: rotates every alg's keys of the tenant, audited and
+/// announced; answers the report as the `--json` output shows it.
+pub async fn rotate_keys(
+    platform: &Platform,
+    slug: &str,
+) -> Result<(Value, keyward_oauth::key_rotation::RotationReport), Failure> {
+    let tenant = platform.tenant(slug).await?;
+    let alg = tenant
+        .settings
+        .signing_alg
+        .parse::<SigningAlg>()
+        .map_err(|e| Failure::Invalid(format!("tenant setting signing_alg: {e}")))?;
+    let window = super::tenant::retirement_window(&tenant);
+    let work = super::audit::begin(platform).await?;
+    let report = rotate(
+        &work,
+        tenant.id,
+        alg,
+        &platform.master,
+        platform.clock.now(),
+        window,
+    )
+    .await
+    .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
+    let retired = report
+        .retired
+        .as_ref()
+        .map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
+    // Top-level kids are the tenant's default alg; `algs` has every alg's rotation.
+    let algs: Vec<Value> = report
+        .algs
+        .iter()
+        .map(|a| {
+            let retired = a.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
+            json!({ "alg": a.alg.as_str(), "active_kid": a.active_kid, "next_kid": a.next_kid, "retired": retired })
+        })
+        .collect();
+    let value = json!({
+        "tenant": tenant.slug,
+        "default_alg": report.default_alg.as_str(),
+        "active_kid": report.active_kid,
+        "next_kid": report.next_kid,
+        "retired": retired,
+        "algs": algs,
+        "removed": report.removed,
+    });
+    super::audit::record(
+        platform,
+        work,
+        tenant.id,
+        "keys.rotate",
+        format!("tenant:{}", tenant.slug),
+        None,
+        Some(value.clone()),
+    )
+    .await?;
+    // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
+    if let Err(e) = platform
+        .cache
+        .publish(
+            keyward_core::ephemeral::channel::KEYS,
+            &tenant.id.to_string(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
+    }
+    Ok((value, report))
 }

@@ -5,30 +5,41 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::server::{Creds, Server};
+use crate::app::TestApp;
+use crate::server::Creds;
 
 pub(crate) const API: &str = "/admin/api/v1";
 
 /// A caller of the admin API holding a bearer token.
 pub(crate) struct Admin<'s> {
-    pub(crate) server: &'s Server,
+    pub(crate) base: &'s str,
+    pub(crate) http: &'s reqwest::Client,
     pub(crate) token: String,
 }
 
 impl<'s> Admin<'s> {
-    pub(crate) async fn login(server: &'s Server, creds: &Creds) -> Self {
-        let body = server
-            .token(
-                "system",
-                creds,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("scope", "keyward:admin"),
-                ],
-            )
-            .await;
+    pub(crate) async fn login(server: &'s TestApp, creds: &Creds) -> Self {
+        Self::login_at(&server.base, &server.http, creds).await
+    }
+
+    /// [`Admin::login`] at the server listening at `base`, whichever way it was started.
+    pub(crate) async fn login_at(base: &'s str, http: &'s reqwest::Client, creds: &Creds) -> Self {
+        let res = http
+            .post(format!("{base}/t/system/token"))
+            .basic_auth(&creds.id, Some(&creds.secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "keyward:admin"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
         Self {
-            server,
+            base,
+            http,
             token: body["access_token"].as_str().unwrap().to_owned(),
         }
     }
@@ -39,7 +50,16 @@ impl<'s> Admin<'s> {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        call(self.server, method, path, Some(&self.token), body, None).await
+        call_at(
+            self.base,
+            self.http,
+            method,
+            path,
+            Some(&self.token),
+            body,
+            None,
+        )
+        .await
     }
 
     pub(crate) async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
@@ -50,16 +70,35 @@ impl<'s> Admin<'s> {
 }
 
 pub(crate) async fn call(
-    server: &Server,
+    server: &TestApp,
     method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<Value>,
     if_match: Option<&str>,
 ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let mut request = server
-        .http
-        .request(method, format!("{}{API}{path}", server.base));
+    call_at(
+        &server.base,
+        &server.http,
+        method,
+        path,
+        token,
+        body,
+        if_match,
+    )
+    .await
+}
+
+async fn call_at(
+    base: &str,
+    http: &reqwest::Client,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    if_match: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = http.request(method, format!("{base}{API}{path}"));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -90,8 +129,8 @@ pub(crate) async fn call(
 }
 
 /// The platform-admin service account `serve --dev` prints.
-pub(crate) fn dev_admin(server: &Server) -> Creds {
-    server.demo_client("Admin service account (dev)")
+pub(crate) fn dev_admin(server: &TestApp) -> Creds {
+    server.admin_client()
 }
 
 /// Makes tenant `slug` with one client and one user; returns (client_id, user_id).
@@ -151,7 +190,7 @@ pub(crate) async fn service_account(root: &Admin<'_>, role: &str, tenant: &str) 
 
 #[tokio::test]
 async fn admin_api_refuses_missing_bad_and_foreign_tokens() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     for token in [None, Some("not-a-token"), Some("a.b.c")] {
         let (status, headers, _) = call(&server, Method::GET, "/tenants", token, None, None).await;
         assert_eq!(status, 401);
@@ -195,7 +234,8 @@ async fn admin_api_refuses_missing_bad_and_foreign_tokens() {
 
 #[tokio::test]
 async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
-    let server = Server::plain().await;
+    // The CLI and the server as the README runs them: separate processes.
+    let server = crate::server::Server::plain().await;
     let created = server
         .env
         .json(&["admin", "service-account", "--name", "ci", "--json"]);
@@ -219,7 +259,7 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
     // The embedded node keeps its policy in memory: a CLI change counts from its next start
     // (with Redis, every node reloads at once).
     let server = server.restart().await;
-    let root = Admin::login(&server, &creds).await;
+    let root = Admin::login_at(&server.base, &server.http, &creds).await;
     let tenants = root.ok(Method::GET, "/tenants", None).await;
     assert!(
         tenants["items"]
@@ -275,7 +315,8 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let person = Admin {
-        server: &server,
+        base: &server.base,
+        http: &server.http,
         token: body["access_token"].as_str().unwrap().into(),
     };
     person.ok(Method::GET, "/tenants/made-by-ci", None).await;
@@ -296,7 +337,7 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
 
 #[tokio::test]
 async fn each_principal_is_rate_limited_with_retry_after() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let other = Admin::login(
         &server,
@@ -334,7 +375,7 @@ async fn each_principal_is_rate_limited_with_retry_after() {
 
 #[tokio::test]
 async fn writes_answer_field_errors_honour_if_match_page_and_are_audited() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let (client, _) = seed_tenant(&root, "behaviour").await;
 
@@ -507,7 +548,7 @@ async fn writes_answer_field_errors_honour_if_match_page_and_are_audited() {
 
 #[tokio::test]
 async fn openapi_document_and_docs_page_are_served() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let doc: Value = server
         .http
         .get(format!("{}/admin/api/openapi.json", server.base))

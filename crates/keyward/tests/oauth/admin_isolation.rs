@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::admin_api::{Admin, dev_admin, seed_tenant, service_account};
-use crate::server::Server;
+use crate::app::TestApp;
 
 /// Every endpoint of one tenant: (method, path, body, is a write).
 pub(crate) fn endpoints(
@@ -150,7 +150,7 @@ pub(crate) fn endpoints(
 
 #[tokio::test]
 async fn tenant_admin_of_a_gets_403_or_404_for_everything_of_b() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let (a_client, a_user) = seed_tenant(&root, "iso-a").await;
     let (b_client, b_user) = seed_tenant(&root, "iso-b").await;
@@ -202,7 +202,7 @@ async fn tenant_admin_of_a_gets_403_or_404_for_everything_of_b() {
 
 #[tokio::test]
 async fn tenant_viewer_cannot_write_and_platform_admin_can() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let (client, user) = seed_tenant(&root, "viewed").await;
     let viewer = Admin::login(

@@ -2,67 +2,26 @@
 //! same PostgreSQL and Redis within a second (skipped without KEYWARD_TEST_DATABASE_URL and
 //! KEYWARD_TEST_REDIS_URL).
 
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::admin_api::API;
-use crate::harness::Env;
-
-/// One more `keyward serve` on `env`'s database and cache.
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn node(env: &Env) -> Node {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = env.command(&["serve"]);
-    cmd.env("KEYWARD_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let node = Node {
-        child: cmd.spawn().unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{}/healthz", node.base))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "node did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    node
-}
+use crate::app::{Options, TestApp};
 
 #[tokio::test]
 async fn a_role_granted_on_one_node_takes_effect_on_another_within_a_second() {
-    let Some(env) = Env::postgres().await else {
+    if std::env::var("KEYWARD_TEST_REDIS_URL").is_err() {
+        eprintln!("skipped: KEYWARD_TEST_REDIS_URL is not set");
+        return;
+    }
+    let Some(one) = TestApp::postgres(Options::dev()).await else {
         eprintln!("skipped: KEYWARD_TEST_DATABASE_URL is not set");
         return;
     };
-    if std::env::var("KEYWARD_TEST_REDIS_URL").is_err() {
-        eprintln!("skipped: KEYWARD_TEST_REDIS_URL is not set");
-        env.cleanup().await;
-        return;
-    }
-    let root = env.json(&["admin", "service-account", "--name", "root", "--json"]);
-    env.json(&["tenant", "create", "shared", "--json"]);
-    let one = node(&env).await;
-    let two = node(&env).await;
+    let admin = one.admin_client();
+    one.tenant("shared").await;
+    let two = one.peer().await;
     let http = reqwest::Client::new();
     let token = |base: String, id: String, secret: String| {
         let http = http.clone();
@@ -83,12 +42,7 @@ async fn a_role_granted_on_one_node_takes_effect_on_another_within_a_second() {
             body["access_token"].as_str().unwrap().to_owned()
         }
     };
-    let root_token = token(
-        one.base.clone(),
-        root["client_id"].as_str().unwrap().into(),
-        root["client_secret"].as_str().unwrap().into(),
-    )
-    .await;
+    let root_token = token(one.base.clone(), admin.id.clone(), admin.secret.clone()).await;
     let api = |base: &str, path: &str| format!("{base}{API}{path}");
     let system: Value = http
         .get(api(&one.base, "/tenants/system"))
@@ -145,6 +99,6 @@ async fn a_role_granted_on_one_node_takes_effect_on_another_within_a_second() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    drop((one, two));
-    env.cleanup().await;
+    drop(two);
+    one.cleanup().await;
 }

@@ -2,11 +2,11 @@
 //! unregistered redirect URI shows the error page and never redirects; everything else goes
 //! back to the client with `error`, `state` and `iss`.
 
+use crate::app::TestApp;
 use crate::code_flow::{CHALLENGE, SPA_CB};
 use crate::flow_driver::response_params;
-use crate::server::Server;
 
-async fn page(server: &Server, query: &str) -> (u16, String, Option<String>) {
+async fn page(server: &TestApp, query: &str) -> (u16, String, Option<String>) {
     let res = server
         .http
         .get(format!("{}/authorize?{query}", server.issuer("demo")))
@@ -21,7 +21,7 @@ async fn page(server: &Server, query: &str) -> (u16, String, Option<String>) {
     (status, res.text().await.unwrap(), location)
 }
 
-async fn error_param(server: &Server, query: &str) -> std::collections::HashMap<String, String> {
+async fn error_param(server: &TestApp, query: &str) -> std::collections::HashMap<String, String> {
     let (status, body, location) = page(server, query).await;
     let location = location.unwrap_or_else(|| panic!("{query}: no redirect ({status}): {body}"));
     assert!(location.starts_with("http://127.0.0.1:3000/"), "{location}");
@@ -30,7 +30,7 @@ async fn error_param(server: &Server, query: &str) -> std::collections::HashMap<
 
 #[tokio::test]
 async fn authorize_never_redirects_to_unknown_clients_or_unregistered_uris() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     for query in [
         format!("response_type=code&client_id=nope&redirect_uri={SPA_CB}"),
@@ -55,7 +55,7 @@ async fn authorize_never_redirects_to_unknown_clients_or_unregistered_uris() {
 
 #[tokio::test]
 async fn authorize_errors_go_back_to_the_client_with_state_and_iss() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     let implicit = server.demo_client("Demo implicit").id;
     let s256 = format!("code_challenge={CHALLENGE}&code_challenge_method=S256");
@@ -119,7 +119,7 @@ async fn authorize_errors_go_back_to_the_client_with_state_and_iss() {
 
 #[tokio::test]
 async fn implicit_without_nonce_is_refused_in_the_fragment() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let implicit = server.demo_client("Demo implicit").id;
     let (_, _, location) = page(
         &server,

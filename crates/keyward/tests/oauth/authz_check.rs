@@ -5,7 +5,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::admin_api::{Admin, dev_admin, seed_tenant};
-use crate::server::{Creds, Server, assert_error};
+use crate::app::TestApp;
+use crate::server::{Creds, assert_error};
 
 /// A confidential client of `tenant`, made through the admin API.
 async fn api_client(root: &Admin<'_>, tenant: &str) -> Creds {
@@ -39,7 +40,7 @@ pub(crate) async fn grant_editor(root: &Admin<'_>, tenant: &str, user: &str) {
 }
 
 async fn check(
-    server: &Server,
+    server: &TestApp,
     tenant: &str,
     creds: Option<&Creds>,
     body: &str,
@@ -55,7 +56,7 @@ async fn check(
     request.send().await.unwrap()
 }
 
-async fn decide(server: &Server, tenant: &str, creds: &Creds, body: Value) -> Value {
+async fn decide(server: &TestApp, tenant: &str, creds: &Creds, body: Value) -> Value {
     let res = check(server, tenant, Some(creds), &body.to_string()).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -73,7 +74,7 @@ fn question(user: &str, action: &str, resource_id: &str) -> Value {
 
 #[tokio::test]
 async fn authz_check_answers_from_the_tenants_app_roles() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let (_, alice) = seed_tenant(&root, "acme").await;
     grant_editor(&root, "acme", &alice).await;
@@ -110,7 +111,7 @@ async fn authz_check_answers_from_the_tenants_app_roles() {
 
 #[tokio::test]
 async fn authz_check_denies_a_subject_of_another_tenant() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let (_, alice_a) = seed_tenant(&root, "tenant-a").await;
     seed_tenant(&root, "tenant-b").await;
@@ -139,7 +140,7 @@ async fn authz_check_denies_a_subject_of_another_tenant() {
 
 #[tokio::test]
 async fn authz_check_refuses_unauthenticated_callers_and_bad_json() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let (_, alice) = seed_tenant(&root, "acme").await;
     let rs = api_client(&root, "acme").await;

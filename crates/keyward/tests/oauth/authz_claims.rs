@@ -9,8 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::admin_api::{Admin, dev_admin};
+use crate::app::TestApp;
 use crate::authz_check::grant_editor;
-use crate::server::{Creds, Server};
+use crate::server::Creds;
 
 fn payload(jwt: &str) -> Value {
     let part = jwt.split('.').nth(1).unwrap();
@@ -52,7 +53,7 @@ async fn carol(root: &Admin<'_>) -> String {
     id
 }
 
-async fn password_tokens(server: &Server, creds: &Creds) -> Value {
+async fn password_tokens(server: &TestApp, creds: &Creds) -> Value {
     server
         .token(
             "demo",
@@ -69,7 +70,7 @@ async fn password_tokens(server: &Server, creds: &Creds) -> Value {
 
 #[tokio::test]
 async fn a_client_that_opted_in_gets_roles_and_permissions_claims() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let user = carol(&root).await;
     let app = demo_client(&root, true).await;
@@ -104,7 +105,7 @@ async fn a_client_that_opted_in_gets_roles_and_permissions_claims() {
 
 #[tokio::test]
 async fn a_client_that_did_not_opt_in_gets_no_authorization_claims() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     carol(&root).await;
     let app = demo_client(&root, false).await;

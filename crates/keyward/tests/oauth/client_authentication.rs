@@ -10,7 +10,8 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::server::{Creds, Server, assert_error};
+use crate::app::{Options, TestApp};
+use crate::server::{Creds, assert_error};
 
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -56,19 +57,17 @@ pub(crate) fn claims(client_id: &str, aud: &str, jti: &str) -> Value {
 /// Registers a private_key_jwt client with the CLI, then sets its keys through the store (the
 /// CLI has no flag for them yet); the server has not seen the client, so nothing is cached.
 async fn private_key_jwt_client(
-    server: &Server,
+    server: &TestApp,
     settings: impl FnOnce(&mut keyward_oauth::ClientSettings),
 ) -> String {
-    server.tenant("acme");
-    let creds = server.client(
-        "acme",
-        &["--auth-method", "private_key_jwt", "--scope", "api:read"],
-    );
-    let url = format!(
-        "sqlite://{}/keyward.db?mode=rwc",
-        server.env.dir.path().display()
-    );
-    let store = keyward_store::SqlStore::connect(&url).await.unwrap();
+    server.tenant("acme").await;
+    let creds = server
+        .client(
+            "acme",
+            &["--auth-method", "private_key_jwt", "--scope", "api:read"],
+        )
+        .await;
+    let store = server.store();
     let tenant = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap())
         .await
         .unwrap()
@@ -83,7 +82,7 @@ async fn private_key_jwt_client(
     creds.id
 }
 
-async fn present(server: &Server, assertion: &str) -> reqwest::Response {
+async fn present(server: &TestApp, assertion: &str) -> reqwest::Response {
     server
         .post(
             "acme",
@@ -100,7 +99,7 @@ async fn present(server: &Server, assertion: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn private_key_jwt_client_gets_a_token_once_per_assertion() {
-    let server = Server::plain().await;
+    let server = TestApp::plain().await;
     let key = RpKey::generate();
     let jwk = key.jwk();
     let id = private_key_jwt_client(&server, |s| s.jwks = Some(json!({ "keys": [jwk] }))).await;
@@ -159,7 +158,7 @@ async fn serve_json(body: String) -> String {
 
 #[tokio::test]
 async fn private_key_jwt_keys_are_fetched_from_the_clients_jwks_uri() {
-    let server = Server::plain().await;
+    let server = TestApp::embedded(Options::default().loopback_relying_parties()).await;
     let key = RpKey::generate();
     let uri = serve_json(json!({ "keys": [key.jwk()] }).to_string()).await;
     let id = private_key_jwt_client(&server, |s| s.jwks_uri = Some(uri)).await;
@@ -173,7 +172,7 @@ async fn private_key_jwt_keys_are_fetched_from_the_clients_jwks_uri() {
 
 #[tokio::test]
 async fn client_secret_post_is_refused_for_a_client_registered_for_basic() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let svc: Creds = server.demo_client("Demo service");
     let res = server
         .post(

@@ -11,15 +11,16 @@ use openidconnect::{
 };
 use serde_json::Value;
 
+use crate::app::TestApp;
 use crate::flow_driver::{Browser, response_params};
-use crate::server::{Server, assert_error};
+use crate::server::assert_error;
 
 pub const SPA_CB: &str = "http://127.0.0.1:3000/spa/callback";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// An authorization URL for the demo SPA (public, first party) with PKCE.
-pub fn spa_url(server: &Server, client_id: &str, extra: &str) -> String {
+pub fn spa_url(server: &TestApp, client_id: &str, extra: &str) -> String {
     format!(
         "{}/authorize?response_type=code&client_id={client_id}&redirect_uri={SPA_CB}&scope=openid+email+profile&state=st&nonce=nn&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
         server.issuer("demo")
@@ -27,7 +28,7 @@ pub fn spa_url(server: &Server, client_id: &str, extra: &str) -> String {
 }
 
 /// Signs the browser in through the SPA's flow and returns the code.
-pub async fn spa_code(server: &Server, browser: &Browser, client_id: &str, extra: &str) -> String {
+pub async fn spa_code(server: &TestApp, browser: &Browser, client_id: &str, extra: &str) -> String {
     let landing = browser
         .drive(
             browser.get(&spa_url(server, client_id, extra)).await,
@@ -42,7 +43,7 @@ pub async fn spa_code(server: &Server, browser: &Browser, client_id: &str, extra
 }
 
 pub async fn redeem(
-    server: &Server,
+    server: &TestApp,
     client_id: &str,
     code: &str,
     verifier: &str,
@@ -60,7 +61,7 @@ pub async fn redeem(
 
 #[tokio::test]
 async fn code_flow_with_pkce_and_consent_works_with_openidconnect_end_to_end() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let creds = server.demo_client("Demo web app");
     let metadata = CoreProviderMetadata::discover_async(
         IssuerUrl::new(server.issuer("demo")).unwrap(),
@@ -154,7 +155,7 @@ async fn code_flow_with_pkce_and_consent_works_with_openidconnect_end_to_end() {
 
 #[tokio::test]
 async fn authorization_code_reuse_is_invalid_grant_and_revokes_the_first_tokens() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     let browser = Browser::new(&server);
     let code = spa_code(&server, &browser, &spa, "").await;
@@ -191,7 +192,7 @@ async fn authorization_code_reuse_is_invalid_grant_and_revokes_the_first_tokens(
 
 #[tokio::test]
 async fn code_exchange_checks_verifier_client_and_redirect_uri() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     let browser = Browser::new(&server);
     let code = spa_code(&server, &browser, &spa, "").await;
@@ -218,7 +219,9 @@ async fn code_exchange_checks_verifier_client_and_redirect_uri() {
     .await;
 
     let code = spa_code(&server, &browser, &spa, "").await;
-    let other = server.client("demo", &["--public", "--redirect-uri", SPA_CB]);
+    let other = server
+        .client("demo", &["--public", "--redirect-uri", SPA_CB])
+        .await;
     assert_error(
         redeem(&server, &other.id, &code, VERIFIER, SPA_CB).await,
         400,
@@ -229,7 +232,7 @@ async fn code_exchange_checks_verifier_client_and_redirect_uri() {
 
 #[tokio::test]
 async fn prompt_none_gives_a_code_when_signed_in_and_login_required_when_not() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     let browser = Browser::new(&server);
     let res = browser.get(&spa_url(&server, &spa, "&prompt=none")).await;
@@ -249,7 +252,7 @@ async fn prompt_none_gives_a_code_when_signed_in_and_login_required_when_not() {
 
 #[tokio::test]
 async fn prompt_login_and_max_age_zero_force_a_new_sign_in() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     let browser = Browser::new(&server);
     spa_code(&server, &browser, &spa, "").await;
@@ -272,7 +275,7 @@ async fn prompt_login_and_max_age_zero_force_a_new_sign_in() {
 
 #[tokio::test]
 async fn authorize_accepts_post_and_ignores_unknown_parameters() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let spa = server.demo_client("Demo SPA").id;
     let browser = Browser::new(&server);
     spa_code(
@@ -306,7 +309,7 @@ async fn authorize_accepts_post_and_ignores_unknown_parameters() {
 
 #[tokio::test]
 async fn declining_consent_returns_access_denied_to_the_client() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let web = server.demo_client("Demo web app").id;
     let url = format!(
         "{}/authorize?response_type=code&client_id={web}&scope=openid+email&state=declined",

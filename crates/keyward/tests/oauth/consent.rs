@@ -4,13 +4,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::app::TestApp;
 use crate::page_client::{Browser, Page};
 use crate::pages::{PASSWORD, server_with, urlencode};
-use crate::server::Server;
 
 const REDIRECT: &str = "https://rp.test/cb";
 
-fn absolute(server: &Server, location: &str) -> String {
+fn absolute(server: &TestApp, location: &str) -> String {
     if location.starts_with('/') {
         format!("{}{location}", server.base)
     } else {
@@ -21,7 +21,7 @@ fn absolute(server: &Server, location: &str) -> String {
 /// Starts an authorization request for `client` and signs in on the login page it leads to;
 /// returns the answer of `/authorize/resume` after the login.
 async fn authorize_and_sign_in(
-    server: &Server,
+    server: &TestApp,
     browser: &Browser,
     client: &str,
     scope: &str,
@@ -70,20 +70,20 @@ async fn authorize_and_sign_in(
     browser.get(&absolute(server, &signed_in.location())).await
 }
 
-async fn photo_app(server: &Server) -> String {
-    let created = server.env.json(&[
-        "client",
-        "create",
-        "--tenant",
-        "acme",
-        "--name",
-        "Photo App",
-        "--redirect-uri",
-        REDIRECT,
-        "--grant-type",
-        "authorization_code",
-        "--json",
-    ]);
+async fn photo_app(server: &TestApp) -> String {
+    let created = server
+        .register(&[
+            "--tenant",
+            "acme",
+            "--name",
+            "Photo App",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant-type",
+            "authorization_code",
+            "--json",
+        ])
+        .await;
     created["client_id"].as_str().unwrap().to_owned()
 }
 

@@ -6,39 +6,40 @@ use keyward_oauth::SigningAlg;
 use keyward_oauth::jose::{parse_jwk_set, verify};
 use serde_json::Value;
 
+use crate::app::TestApp;
 use crate::page_client::{Browser, Page};
 use crate::pages::{PASSWORD, server_with, sign_in};
-use crate::server::{Server, assert_error};
+use crate::server::assert_error;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
 
 /// A public TV client of `acme` with the device and refresh grants.
-fn tv(server: &Server) -> String {
-    let created = server.env.json(&[
-        "client",
-        "create",
-        "--tenant",
-        "acme",
-        "--name",
-        "Living Room TV",
-        "--public",
-        "--grant-type",
-        GRANT,
-        "--grant-type",
-        "refresh_token",
-        "--scope",
-        "openid",
-        "--scope",
-        "profile",
-        "--scope",
-        "offline_access",
-        "--json",
-    ]);
+async fn tv(server: &TestApp) -> String {
+    let created = server
+        .register(&[
+            "--tenant",
+            "acme",
+            "--name",
+            "Living Room TV",
+            "--public",
+            "--grant-type",
+            GRANT,
+            "--grant-type",
+            "refresh_token",
+            "--scope",
+            "openid",
+            "--scope",
+            "profile",
+            "--scope",
+            "offline_access",
+            "--json",
+        ])
+        .await;
     created["client_id"].as_str().unwrap().to_owned()
 }
 
-async fn start(server: &Server, client_id: &str, scope: &str) -> Value {
+async fn start(server: &TestApp, client_id: &str, scope: &str) -> Value {
     let res = server
         .post(
             "acme",
@@ -52,7 +53,7 @@ async fn start(server: &Server, client_id: &str, scope: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn poll(server: &Server, client_id: &str, device_code: &str) -> reqwest::Response {
+async fn poll(server: &TestApp, client_id: &str, device_code: &str) -> reqwest::Response {
     server
         .post(
             "acme",
@@ -67,11 +68,11 @@ async fn poll(server: &Server, client_id: &str, device_code: &str) -> reqwest::R
         .await
 }
 
-fn absolute(server: &Server, location: &str) -> String {
+fn absolute(server: &TestApp, location: &str) -> String {
     format!("{}{location}", server.base)
 }
 
-async fn verified_claims(server: &Server, token: &str) -> Value {
+async fn verified_claims(server: &TestApp, token: &str) -> Value {
     let jwks: Value = server
         .http
         .get(format!("{}/jwks", server.issuer("acme")))
@@ -87,7 +88,7 @@ async fn verified_claims(server: &Server, token: &str) -> Value {
 }
 
 /// Submits the decision form of a confirmation page.
-async fn decide(server: &Server, browser: &Browser, page: &Page, decision: &str) -> Page {
+async fn decide(server: &TestApp, browser: &Browser, page: &Page, decision: &str) -> Page {
     let form = [
         ("csrf_token", page.hidden("csrf_token")),
         ("user_code", page.hidden("user_code")),
@@ -102,7 +103,7 @@ async fn decide(server: &Server, browser: &Browser, page: &Page, decision: &str)
 #[tokio::test]
 async fn device_flow_signs_in_on_the_page_and_the_device_gets_verifiable_tokens_once() {
     let (server, alice) = server_with("acme", "Acme").await;
-    let client_id = tv(&server);
+    let client_id = tv(&server).await;
     let meta: Value = server
         .http
         .get(format!(
@@ -283,7 +284,7 @@ async fn device_flow_signs_in_on_the_page_and_the_device_gets_verifiable_tokens_
 #[tokio::test]
 async fn denying_a_device_is_access_denied_and_unknown_codes_get_a_readable_page() {
     let (server, _) = server_with("acme", "Acme").await;
-    let client_id = tv(&server);
+    let client_id = tv(&server).await;
     let browser = Browser::new();
     assert_eq!(
         sign_in(&server, &browser, "acme", PASSWORD).await.status,
@@ -338,7 +339,7 @@ async fn denying_a_device_is_access_denied_and_unknown_codes_get_a_readable_page
 #[tokio::test]
 async fn device_authorization_authenticates_the_client_and_checks_its_grant_and_scope() {
     let (server, _) = server_with("acme", "Acme").await;
-    let client_id = tv(&server);
+    let client_id = tv(&server).await;
     let wide = server
         .post(
             "acme",
@@ -357,7 +358,9 @@ async fn device_authorization_authenticates_the_client_and_checks_its_grant_and_
         )
         .await;
     assert_error(unknown, 401, "invalid_client").await;
-    let service = server.client("acme", &["--grant-type", "client_credentials"]);
+    let service = server
+        .client("acme", &["--grant-type", "client_credentials"])
+        .await;
     let refused = server
         .post("acme", "device_authorization", Some(&service), &[])
         .await;
@@ -375,7 +378,8 @@ async fn device_authorization_authenticates_the_client_and_checks_its_grant_and_
 
 #[tokio::test]
 async fn serve_dev_prints_how_to_try_the_device_flow_with_the_demo_tv() {
-    let server = Server::dev().await;
+    // What the binary prints: the one test here that needs `keyward serve` as a process.
+    let server = crate::server::Server::dev().await;
     let log = server.log();
     assert!(log.contains("Try the device flow"), "{log}");
     let tv = server.demo_client("Demo TV");
@@ -425,7 +429,7 @@ async fn guessing_user_codes_is_throttled_per_address() {
 /// when it talks to Keyward directly (the test above, where nothing is trusted).
 #[tokio::test]
 async fn behind_a_trusted_proxy_throttling_counts_the_forwarded_address() {
-    let server = Server::dev_with(&[("KEYWARD_TRUSTED_PROXIES", "127.0.0.1/32, ::1")]).await;
+    let server = TestApp::dev_with(&[("KEYWARD_TRUSTED_PROXIES", "127.0.0.1/32, ::1")]).await;
     let url = format!("{}/device?user_code=BCDF-GHJK", server.issuer("demo"));
     let lookup = |client: &'static str| {
         let request = server.http.get(&url).header("X-Forwarded-For", client);

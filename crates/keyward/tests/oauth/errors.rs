@@ -1,11 +1,12 @@
 //! RFC 6749 §5.2 errors at the token endpoint, and requests no framework should answer with a
 //! 500: wrong content type, oversized or malformed body, unknown tenant.
 
-use crate::server::{Creds, Server, assert_error};
+use crate::app::TestApp;
+use crate::server::{Creds, assert_error};
 
 #[tokio::test]
 async fn every_token_endpoint_error_is_rfc6749_json() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let svc = server.demo_client("Demo service");
     let post = |form: &'static [(&'static str, &'static str)]| {
         server.post("demo", "token", Some(&svc), form)
@@ -71,7 +72,7 @@ async fn every_token_endpoint_error_is_rfc6749_json() {
 
 #[tokio::test]
 async fn successful_token_response_is_not_cacheable() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let svc = server.demo_client("Demo service");
     let res = server
         .post(
@@ -88,7 +89,7 @@ async fn successful_token_response_is_not_cacheable() {
 
 #[tokio::test]
 async fn malformed_requests_get_invalid_request_never_a_500() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let svc = server.demo_client("Demo service");
     let token_url = format!("{}/token", server.issuer("demo"));
     let send = |content_type: &'static str, body: Vec<u8>| {
@@ -136,7 +137,7 @@ async fn malformed_requests_get_invalid_request_never_a_500() {
 
 #[tokio::test]
 async fn unknown_tenant_is_a_404_oauth_error() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let svc = server.demo_client("Demo service");
     for endpoint in ["token", "introspect", "revoke"] {
         let res = server
@@ -161,7 +162,7 @@ async fn unknown_tenant_is_a_404_oauth_error() {
 
 #[tokio::test]
 async fn introspection_and_revocation_require_client_authentication() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     for endpoint in ["introspect", "revoke"] {
         let res = server
             .post("demo", endpoint, None, &[("token", "anything")])

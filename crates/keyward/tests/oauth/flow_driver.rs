@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::app::TestApp;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-
-use crate::server::Server;
 
 pub struct Browser {
     http: reqwest::Client,
@@ -92,7 +91,7 @@ pub fn form(html: &str) -> (String, Vec<(String, String)>) {
 }
 
 impl Browser {
-    pub fn new(server: &Server) -> Self {
+    pub fn new(server: &TestApp) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

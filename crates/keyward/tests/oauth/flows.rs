@@ -13,9 +13,10 @@ use openidconnect::{
 };
 use serde_json::Value;
 
-use crate::server::{Creds, Server};
+use crate::app::TestApp;
+use crate::server::Creds;
 
-async fn discover(server: &Server, tenant: &str) -> CoreProviderMetadata {
+async fn discover(server: &TestApp, tenant: &str) -> CoreProviderMetadata {
     let issuer = IssuerUrl::new(server.issuer(tenant)).unwrap();
     CoreProviderMetadata::discover_async(issuer, &server.http)
         .await
@@ -84,7 +85,7 @@ async fn loopback(
 
 #[tokio::test]
 async fn openidconnect_discovers_the_provider() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let metadata = discover(&server, "demo").await;
     assert_eq!(metadata.issuer().as_str(), server.issuer("demo"));
     assert_eq!(
@@ -95,7 +96,7 @@ async fn openidconnect_discovers_the_provider() {
 
 #[tokio::test]
 async fn discovery_is_served_at_all_three_locations() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let oidc: Value = server
         .http
         .get(format!(
@@ -146,7 +147,7 @@ async fn discovery_is_served_at_all_three_locations() {
 
 #[tokio::test]
 async fn client_credentials_token_is_introspected_and_revoked_with_openidconnect() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let creds = server.demo_client("Demo service");
     let client = client!(&server, "demo", creds);
     let token = client
@@ -195,7 +196,7 @@ async fn client_credentials_token_is_introspected_and_revoked_with_openidconnect
 
 #[tokio::test]
 async fn password_and_refresh_grants_work_with_openidconnect() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let creds: Creds = server.demo_client("Demo legacy");
     let client = client!(&server, "demo", creds);
     let first = client

@@ -5,12 +5,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
+use crate::app::TestApp;
 use crate::flow_driver::{Browser, Landing, form};
-use crate::server::Server;
 
 #[tokio::test]
 async fn implicit_form_post_delivers_an_id_token_with_nonce_and_no_code() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let implicit = server.demo_client("Demo implicit").id;
     let url = format!(
         "{}/authorize?response_type=id_token&response_mode=form_post&client_id={implicit}&scope=openid+email&state=st&nonce=n-123",
@@ -53,7 +53,7 @@ async fn implicit_form_post_delivers_an_id_token_with_nonce_and_no_code() {
 
 #[tokio::test]
 async fn implicit_id_token_token_goes_in_the_fragment_and_the_access_token_reaches_userinfo() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let implicit = server.demo_client("Demo implicit").id;
     let url = format!(
         "{}/authorize?response_type=id_token+token&client_id={implicit}&scope=openid+email&state=st&nonce=n-9",

@@ -2,22 +2,21 @@
 //! tokens carry the new kid. With the in-memory cache the running server learns of the CLI's
 //! rotation only when its key ring refreshes (or over Redis pub/sub), so the test restarts it.
 
+use crate::app::TestApp;
 use keyward_oauth::SigningAlg;
 use keyward_oauth::jose::{parse_jwk_set, verify};
 use serde_json::Value;
 
-use crate::server::Server;
-
 const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
 
-async fn access_token(server: &Server, creds: &crate::server::Creds) -> String {
+async fn access_token(server: &TestApp, creds: &crate::server::Creds) -> String {
     let res = server
         .token("acme", creds, &[("grant_type", "client_credentials")])
         .await;
     res["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn jwks(server: &Server) -> Value {
+async fn jwks(server: &TestApp) -> Value {
     server
         .http
         .get(format!("{}/jwks", server.issuer("acme")))
@@ -31,18 +30,16 @@ async fn jwks(server: &Server) -> Value {
 
 #[tokio::test]
 async fn old_tokens_verify_after_rotation_and_new_tokens_carry_the_new_kid() {
-    let server = Server::plain().await;
-    server.tenant("acme");
-    let creds = server.client("acme", &[]);
+    let server = TestApp::plain().await;
+    server.tenant("acme").await;
+    let creds = server.client("acme", &[]).await;
     let old = access_token(&server, &creds).await;
     let old_kid = verify(&old, &parse_jwk_set(&jwks(&server).await).unwrap(), &ALGS)
         .unwrap()
         .kid
         .unwrap();
 
-    let report = server
-        .env
-        .json(&["keys", "rotate", "--tenant", "acme", "--json"]);
+    let report = server.rotate_keys("acme").await;
     assert_ne!(report["active_kid"], old_kid.as_str());
     let server = server.restart().await;
 

@@ -6,44 +6,40 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use keyward_core::{ClientId, MasterKey, SystemClock, TenantSlug, TenantStore};
+use keyward_core::{ClientId, SystemClock, TenantSlug, TenantStore};
 use keyward_oauth::keyring::KeyRing;
 use keyward_oauth::{ClientStore, SigningAlg};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::app::TestApp;
 use crate::page_client::Browser;
 use crate::pages::{PASSWORD, server_with, sign_in, tenant_with_alice, urlencode};
-use crate::server::Server;
 
 const BYE: &str = "https://rp.test/bye";
 
-async fn store(server: &Server) -> keyward_store::SqlStore {
-    let url = format!(
-        "sqlite://{}/keyward.db?mode=rwc",
-        server.env.dir.path().display()
-    );
-    keyward_store::SqlStore::connect(&url).await.unwrap()
+async fn store(server: &TestApp) -> keyward_store::SqlStore {
+    server.store()
 }
 
 /// A client of `slug` with BYE as post-logout redirect URI and, optionally, a back-channel URI
 /// (written through the store: the CLI has no flag for it).
-async fn rp(server: &Server, slug: &str, backchannel: Option<String>) -> String {
-    let created = server.env.json(&[
-        "client",
-        "create",
-        "--tenant",
-        slug,
-        "--name",
-        "RP",
-        "--redirect-uri",
-        "https://rp.test/cb",
-        "--post-logout-redirect-uri",
-        BYE,
-        "--grant-type",
-        "authorization_code",
-        "--json",
-    ]);
+async fn rp(server: &TestApp, slug: &str, backchannel: Option<String>) -> String {
+    let created = server
+        .register(&[
+            "--tenant",
+            slug,
+            "--name",
+            "RP",
+            "--redirect-uri",
+            "https://rp.test/cb",
+            "--post-logout-redirect-uri",
+            BYE,
+            "--grant-type",
+            "authorization_code",
+            "--json",
+        ])
+        .await;
     let id = created["client_id"].as_str().unwrap().to_owned();
     if backchannel.is_some() {
         let store = store(server).await;
@@ -63,28 +59,25 @@ async fn rp(server: &Server, slug: &str, backchannel: Option<String>) -> String 
 
 /// An ID token of `slug` for `client` about `sub`, signed with the tenant's ES256 key and
 /// already expired (hints are accepted expired).
-async fn id_token_hint(server: &Server, slug: &str, client: &str, sub: &str) -> String {
+async fn id_token_hint(server: &TestApp, slug: &str, client: &str, sub: &str) -> String {
     signed_as(server, slug, client, sub, "JWT").await
 }
 
 /// The same claims as an ID token hint, signed with the tenant's key under header `typ`.
-async fn signed_as(server: &Server, slug: &str, client: &str, sub: &str, typ: &str) -> String {
+async fn signed_as(server: &TestApp, slug: &str, client: &str, sub: &str, typ: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({ "iss": server.issuer(slug), "sub": sub, "aud": client, "iat": now - 7200, "exp": now - 3600 });
     sign_with_tenant_key(server, slug, typ, &claims).await
 }
 
 /// `claims` signed with the tenant's ES256 key under header `typ`.
-async fn sign_with_tenant_key(server: &Server, slug: &str, typ: &str, claims: &Value) -> String {
+async fn sign_with_tenant_key(server: &TestApp, slug: &str, typ: &str, claims: &Value) -> String {
     let store = store(server).await;
     let tenant = TenantStore::by_slug(&store, &TenantSlug::parse(slug).unwrap())
         .await
         .unwrap()
         .unwrap();
-    let master = MasterKey::from_base64(
-        &std::fs::read_to_string(server.env.dir.path().join("master.key")).unwrap(),
-    )
-    .unwrap();
+    let master = server.platform.master.clone();
     let ring = KeyRing::new(Arc::new(store), master, Arc::new(SystemClock));
     let keys = ring.tenant_keys(tenant.id).await.unwrap();
     keys.signer(SigningAlg::Es256)
@@ -170,7 +163,7 @@ async fn a_cross_site_logout_ends_the_session_its_hint_names_and_without_one_pre
     assert!(!token.is_empty());
 }
 
-fn logout_url(server: &Server, slug: &str, params: &[(&str, &str)]) -> String {
+fn logout_url(server: &TestApp, slug: &str, params: &[(&str, &str)]) -> String {
     let query: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
@@ -306,7 +299,7 @@ async fn logout_with_a_valid_expired_hint_ends_the_session_and_echoes_state() {
 #[tokio::test]
 async fn logout_refuses_a_hint_from_another_tenant_or_a_mismatched_client() {
     let (server, alice) = server_with("acme", "Acme").await;
-    tenant_with_alice(&server, "beta", "Beta");
+    tenant_with_alice(&server, "beta", "Beta").await;
     let client = rp(&server, "acme", None).await;
     let foreign = id_token_hint(&server, "beta", &client, &alice).await;
     let browser = Browser::new();
@@ -479,7 +472,15 @@ async fn failed_backchannel_logout_is_retried_then_counted_in_metrics() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(!server.log().contains(&hint), "tokens never reach the log");
+    // The log holds this failure (so it is the log the server writes), never the token.
+    let log = server.log();
+    let uri = format!("http://127.0.0.1:{closed}/backchannel");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("back-channel logout failed; giving up") && l.contains(&uri)),
+        "the failure is logged: {log}"
+    );
+    assert!(!log.contains(&hint), "tokens never reach the log");
 }
 
 #[tokio::test]
@@ -489,20 +490,20 @@ async fn backchannel_logout_reaches_the_clients_that_got_codes_in_the_ended_sess
 
     let (server, alice) = server_with("acme", "Acme").await;
     let (uri, mut received) = backchannel_receiver().await;
-    let created = server.env.json(&[
-        "client",
-        "create",
-        "--tenant",
-        "acme",
-        "--name",
-        "First party",
-        "--redirect-uri",
-        "https://rp.test/cb",
-        "--grant-type",
-        "authorization_code",
-        "--first-party",
-        "--json",
-    ]);
+    let created = server
+        .register(&[
+            "--tenant",
+            "acme",
+            "--name",
+            "First party",
+            "--redirect-uri",
+            "https://rp.test/cb",
+            "--grant-type",
+            "authorization_code",
+            "--first-party",
+            "--json",
+        ])
+        .await;
     let client = created["client_id"].as_str().unwrap().to_owned();
     {
         let store = store(&server).await;

@@ -11,8 +11,6 @@ mod admin_api;
 mod admin_isolation;
 mod admin_nodes;
 mod admin_tokens;
-#[allow(dead_code)]
-mod app;
 mod audit_atomicity;
 mod authorize_errors;
 mod authz_check;
@@ -29,6 +27,7 @@ mod errors;
 mod flow_driver;
 mod flows;
 mod implicit;
+mod in_process;
 mod input_checks;
 mod key_rotation;
 mod logout;
@@ -47,6 +46,9 @@ mod tenancy;
 mod token_audit;
 mod user_sessions;
 mod userinfo;
+
+/// The in-process test app (the real application on port 0 of this process).
+pub(crate) use keyward_testkit::app;
 
 /// Polls `check` every 100 ms for up to `within`; answers whether it became true.
 pub(crate) async fn eventually<F, Fut>(within: std::time::Duration, mut check: F) -> bool

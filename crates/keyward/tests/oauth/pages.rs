@@ -2,42 +2,28 @@
 //! labels, CSRF, branding and escaping, generic failures and throttling, the session cookie,
 //! tenant isolation of sessions, expired interactions and security headers.
 
+use crate::app::{Options, TestApp};
 use crate::page_client::{Browser, Page};
-use crate::server::Server;
 
 pub const PASSWORD: &str = "correct horse 1";
 
 /// A plain server with tenant `slug` (display name `name`) and user `alice`; returns her id.
-pub async fn server_with(slug: &str, name: &str) -> (Server, String) {
-    let server = Server::plain().await;
-    let user = tenant_with_alice(&server, slug, name);
+/// Relying parties on loopback are reachable (the back-channel logout tests run them).
+pub async fn server_with(slug: &str, name: &str) -> (TestApp, String) {
+    let server = TestApp::embedded(Options::default().loopback_relying_parties()).await;
+    let user = tenant_with_alice(&server, slug, name).await;
     (server, user)
 }
 
-pub fn tenant_with_alice(server: &Server, slug: &str, name: &str) -> String {
+pub async fn tenant_with_alice(server: &TestApp, slug: &str, name: &str) -> String {
+    server.tenant_named(slug, name).await;
     server
-        .env
-        .json(&["tenant", "create", slug, "--name", name, "--json"]);
-    let user = server.env.json_with_stdin(
-        &[
-            "user",
-            "create",
-            "--tenant",
-            slug,
-            "--username",
-            "alice",
-            "--email",
-            "alice@example.test",
-            "--password-stdin",
-            "--json",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    user["id"].as_str().unwrap().to_owned()
+        .user_with_email(slug, "alice", Some("alice@example.test"), PASSWORD)
+        .await
 }
 
 /// Signs `alice` in at `slug` (no interaction) and returns the response.
-pub async fn sign_in(server: &Server, browser: &Browser, slug: &str, password: &str) -> Page {
+pub async fn sign_in(server: &TestApp, browser: &Browser, slug: &str, password: &str) -> Page {
     let url = format!("{}/login", server.issuer(slug));
     let form = browser.get(&url).await;
     assert_eq!(form.status, 200, "{}", form.body);
@@ -244,7 +230,7 @@ async fn login_returns_only_to_relative_paths_of_the_same_tenant() {
 #[tokio::test]
 async fn session_cookie_of_one_tenant_is_not_a_session_at_another() {
     let (server, _) = server_with("acme", "Acme").await;
-    tenant_with_alice(&server, "beta", "Beta");
+    tenant_with_alice(&server, "beta", "Beta").await;
     let browser = Browser::new();
     assert_eq!(
         sign_in(&server, &browser, "acme", PASSWORD).await.status,

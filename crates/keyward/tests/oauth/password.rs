@@ -1,11 +1,12 @@
 //! The password grant (RFC 6749 §4.3): off unless both the tenant and the client allow it,
 //! one refusal for every bad credential, throttled per user.
 
-use crate::server::{Server, assert_error};
+use crate::app::TestApp;
+use crate::server::assert_error;
 
 #[tokio::test]
 async fn password_grant_is_off_unless_the_tenant_and_the_client_allow_it() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     // The tenant allows it, this client does not.
     let svc = server.demo_client("Demo service");
     let form = [
@@ -20,8 +21,8 @@ async fn password_grant_is_off_unless_the_tenant_and_the_client_allow_it() {
     )
     .await;
     // The client allows it, this tenant does not (password grant is off by default).
-    server.tenant("acme");
-    let legacy = server.client("acme", &["--grant-type", "password"]);
+    server.tenant("acme").await;
+    let legacy = server.client("acme", &["--grant-type", "password"]).await;
     assert_error(
         server.post("acme", "token", Some(&legacy), &form).await,
         400,
@@ -32,7 +33,7 @@ async fn password_grant_is_off_unless_the_tenant_and_the_client_allow_it() {
 
 #[tokio::test]
 async fn bad_credentials_get_one_refusal_and_no_refresh_token_without_offline_access() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let legacy = server.demo_client("Demo legacy");
     for (user, password) in [
         ("demo", "wrong password"),
@@ -80,7 +81,7 @@ async fn bad_credentials_get_one_refusal_and_no_refresh_token_without_offline_ac
 
 #[tokio::test]
 async fn repeated_failures_throttle_the_user_even_with_the_right_password() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let legacy = server.demo_client("Demo legacy");
     for _ in 0..10 {
         let res = server

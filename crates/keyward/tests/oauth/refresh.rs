@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use crate::server::{Server, assert_error};
+use crate::app::TestApp;
+use crate::server::assert_error;
 
 fn text(v: &Value, key: &str) -> String {
     v[key]
@@ -11,7 +12,7 @@ fn text(v: &Value, key: &str) -> String {
         .to_owned()
 }
 
-async fn login(server: &Server) -> Value {
+async fn login(server: &TestApp) -> Value {
     let legacy = server.demo_client("Demo legacy");
     server
         .token(
@@ -28,7 +29,7 @@ async fn login(server: &Server) -> Value {
 
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let legacy = server.demo_client("Demo legacy");
     let first = login(&server).await;
     let rt1 = text(&first, "refresh_token");
@@ -91,7 +92,7 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
 
 #[tokio::test]
 async fn refresh_may_narrow_the_scope_but_never_widen_it() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let legacy = server.demo_client("Demo legacy");
     let first = login(&server).await;
     assert_eq!(text(&first, "scope"), "email offline_access openid profile");
@@ -141,7 +142,7 @@ async fn refresh_may_narrow_the_scope_but_never_widen_it() {
 
 #[tokio::test]
 async fn a_refresh_token_is_useless_to_another_client() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let first = login(&server).await;
     let rt = text(&first, "refresh_token");
     let other = server.demo_client("Demo web app");

@@ -1,4 +1,6 @@
-//! A running `keyward serve` in a fresh data directory, and helpers to talk to it.
+//! A running `keyward serve` child process in a fresh data directory, for the few tests about
+//! the binary itself: what it prints, and the CLI and a server in separate processes. Every
+//! other end-to-end test runs the application in process (`crate::app::TestApp`).
 
 use std::net::TcpListener;
 use std::process::{Child, Stdio};
@@ -16,12 +18,7 @@ pub struct Server {
     pub http: reqwest::Client,
 }
 
-/// A client's id and (for secret-based clients) secret.
-#[derive(Debug, Clone)]
-pub struct Creds {
-    pub id: String,
-    pub secret: String,
-}
+pub use keyward_testkit::app::Creds;
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -42,15 +39,6 @@ impl Server {
     /// `keyward serve --dev`: the `demo` tenant, with the password grant enabled.
     pub async fn dev() -> Self {
         Self::start(Env::embedded(), &["serve", "--dev"]).await
-    }
-
-    /// [`Server::dev`] with extra environment variables.
-    pub async fn dev_with(vars: &[(&str, &str)]) -> Self {
-        let mut env = Env::embedded();
-        for (key, value) in vars {
-            env.set(key, value);
-        }
-        Self::start(env, &["serve", "--dev"]).await
     }
 
     /// `keyward serve` on the embedded default, with no tenant but `system`.
@@ -190,24 +178,6 @@ impl Server {
             request = request.basic_auth(&c.id, Some(&c.secret));
         }
         request.send().await.unwrap()
-    }
-
-    /// A token response's JSON, asserting success.
-    pub async fn token(&self, tenant: &str, creds: &Creds, form: &[(&str, &str)]) -> Value {
-        let res = self.post(tenant, "token", Some(creds), form).await;
-        let status = res.status();
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        body
-    }
-
-    /// Whether introspection at `tenant` by `creds` calls `token` active.
-    pub async fn active(&self, tenant: &str, creds: &Creds, token: &str) -> bool {
-        let res = self
-            .post(tenant, "introspect", Some(creds), &[("token", token)])
-            .await;
-        assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["active"] == true
     }
 }
 

@@ -4,11 +4,12 @@ use keyward_oauth::SigningAlg;
 use keyward_oauth::jose::{parse_jwk_set, verify};
 use serde_json::Value;
 
-use crate::server::{Server, assert_error};
+use crate::app::TestApp;
+use crate::server::assert_error;
 
 const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
 
-async fn jwks(server: &Server, tenant: &str) -> Value {
+async fn jwks(server: &TestApp, tenant: &str) -> Value {
     server
         .http
         .get(format!("{}/jwks", server.issuer(tenant)))
@@ -22,11 +23,11 @@ async fn jwks(server: &Server, tenant: &str) -> Value {
 
 #[tokio::test]
 async fn tenants_do_not_accept_each_others_clients_tokens_or_keys() {
-    let server = Server::plain().await;
-    server.tenant("alpha");
-    server.tenant("beta");
-    let a = server.client("alpha", &["--scope", "api:read"]);
-    let b = server.client("beta", &["--scope", "api:read"]);
+    let server = TestApp::plain().await;
+    server.tenant("alpha").await;
+    server.tenant("beta").await;
+    let a = server.client("alpha", &["--scope", "api:read"]).await;
+    let b = server.client("beta", &["--scope", "api:read"]).await;
 
     let at_beta = server
         .post(

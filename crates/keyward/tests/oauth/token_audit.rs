@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::admin_api::{Admin, dev_admin};
-use crate::server::Server;
+use crate::app::TestApp;
 
 /// The demo tenant's events of `action`, waiting (up to 10 s) until there are `at_least`.
 async fn events(admin: &Admin<'_>, action: &str, at_least: usize) -> Vec<Value> {
@@ -31,7 +31,7 @@ async fn events(admin: &Admin<'_>, action: &str, at_least: usize) -> Vec<Value> 
 
 #[tokio::test]
 async fn issues_replays_and_revocations_are_audited_in_the_tokens_tenant() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let admin = Admin::login(&server, &dev_admin(&server)).await;
     let legacy = server.demo_client("Demo legacy");
 

@@ -11,9 +11,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::admin_api::{Admin, dev_admin, seed_tenant, service_account};
+use crate::app::{Options, TestApp};
 use crate::code_flow::{CHALLENGE, SPA_CB, spa_code, spa_url};
 use crate::flow_driver::{Browser, response_params};
-use crate::server::Server;
 
 async fn demo_user(root: &Admin<'_>) -> String {
     let found = root
@@ -22,13 +22,13 @@ async fn demo_user(root: &Admin<'_>) -> String {
     found["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn signed_in(server: &Server, spa: &str) -> Browser {
+async fn signed_in(server: &TestApp, spa: &str) -> Browser {
     let browser = Browser::new(server);
     spa_code(server, &browser, spa, "").await;
     browser
 }
 
-async fn silent_error(server: &Server, browser: &Browser, spa: &str) -> Option<String> {
+async fn silent_error(server: &TestApp, browser: &Browser, spa: &str) -> Option<String> {
     let res = browser.get(&spa_url(server, spa, "&prompt=none")).await;
     let params = response_params(&browser.drive(res, None).await.redirect());
     params.get("error").cloned()
@@ -36,7 +36,7 @@ async fn silent_error(server: &Server, browser: &Browser, spa: &str) -> Option<S
 
 #[tokio::test]
 async fn a_revoked_session_must_sign_in_again() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let spa = server.demo_client("Demo SPA").id;
     let user = demo_user(&root).await;
@@ -82,7 +82,7 @@ async fn a_revoked_session_must_sign_in_again() {
 
 #[tokio::test]
 async fn revoking_all_sessions_signs_every_browser_out() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let spa = server.demo_client("Demo SPA").id;
     let user = demo_user(&root).await;
@@ -106,7 +106,7 @@ async fn revoking_all_sessions_signs_every_browser_out() {
 
 #[tokio::test]
 async fn a_tenant_admin_of_b_can_neither_list_nor_revoke_sessions_of_a() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let spa = server.demo_client("Demo SPA").id;
     let user = demo_user(&root).await;
@@ -163,7 +163,7 @@ async fn a_tenant_admin_of_b_can_neither_list_nor_revoke_sessions_of_a() {
 
 #[tokio::test]
 async fn revoking_a_session_tells_its_clients_by_backchannel_logout() {
-    let server = Server::dev().await;
+    let server = TestApp::embedded(Options::dev().loopback_relying_parties()).await;
     let root = Admin::login(&server, &dev_admin(&server)).await;
     let user = demo_user(&root).await;
     let (uri, mut received) = crate::logout::backchannel_receiver().await;

@@ -1,11 +1,10 @@
 //! OIDC Core §5.3 userinfo: by GET and POST, the token in the header or the form body; claims
 //! by scope; RFC 6750 errors with WWW-Authenticate.
 
+use crate::app::TestApp;
 use serde_json::Value;
 
-use crate::server::Server;
-
-async fn password_token(server: &Server, scope: &str) -> String {
+async fn password_token(server: &TestApp, scope: &str) -> String {
     let legacy = server.demo_client("Demo legacy");
     let body = server
         .token(
@@ -30,7 +29,7 @@ async fn password_token(server: &Server, scope: &str) -> String {
 
 #[tokio::test]
 async fn userinfo_answers_get_and_post_with_header_or_body() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let token = password_token(&server, "openid email profile").await;
     let url = format!("{}/userinfo", server.issuer("demo"));
     let responses = [
@@ -69,7 +68,7 @@ async fn userinfo_answers_get_and_post_with_header_or_body() {
 
 #[tokio::test]
 async fn userinfo_releases_claims_by_scope() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let url = format!("{}/userinfo", server.issuer("demo"));
     let token = password_token(&server, "openid").await;
     let claims: Value = server
@@ -104,7 +103,7 @@ async fn userinfo_releases_claims_by_scope() {
 
 #[tokio::test]
 async fn userinfo_refuses_bad_tokens_with_a_bearer_challenge() {
-    let server = Server::dev().await;
+    let server = TestApp::dev().await;
     let url = format!("{}/userinfo", server.issuer("demo"));
     let res = server
         .http

@@ -1,24 +1,31 @@
-//! The real server in the test's own process: `keyward::serve::start` on a listener bound to
-//! 127.0.0.1:0, on SQLite + memory (a fresh data directory) or, when the test variables are
-//! set, on a fresh PostgreSQL database and its own Redis key prefix. Tenants, clients and
-//! users are seeded in-process through the same functions the CLI calls, so no subprocess is
-//! started. New end-to-end tests use this; `server::Server` (a `keyward serve` child process)
-//! remains for the tests that need a restart of the binary.
+//! The real server in the test's own process: `keyward::application::Application` built and
+//! run on a listener bound to 127.0.0.1:0, on SQLite + memory (a fresh data directory) or on a
+//! fresh PostgreSQL database with its own Redis key prefix. Tenants, clients and users are
+//! seeded in-process through the same functions the CLI calls, so no subprocess is started.
+//! Tests of the binary itself (its output, its exit codes, a restart of the process) keep
+//! driving `keyward` as a child process.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 
 use actix_web::dev::ServerHandle;
 use clap::Parser;
+use keyward::application::Application;
 use keyward::cli::{Cli, Command};
 use keyward::config::Config;
 use keyward::seed::Seeded;
 use keyward::startup::Platform;
-use keyward_testkit::db::TestDb;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::server::Creds;
+use crate::db::TestDb;
+
+/// A client's id and (for secret-based clients) secret.
+#[derive(Debug, Clone)]
+pub struct Creds {
+    pub id: String,
+    pub secret: String,
+}
 
 /// A test master key (only ever used by tests).
 const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -61,6 +68,12 @@ impl Options {
         }
     }
 
+    /// Lets the server call relying parties on loopback (back-channel receivers and JWK Sets
+    /// the test serves on 127.0.0.1): `KEYWARD_OUTBOUND_ALLOW_PRIVATE=true`.
+    pub fn loopback_relying_parties(self) -> Self {
+        self.var("KEYWARD_OUTBOUND_ALLOW_PRIVATE", "true")
+    }
+
     pub fn var(mut self, key: &str, value: &str) -> Self {
         self.vars.push((key.to_owned(), value.to_owned()));
         self
@@ -68,9 +81,39 @@ impl Options {
 }
 
 impl TestApp {
+    /// The app on the backends this run tests against: PostgreSQL + Redis when
+    /// `KEYWARD_TEST_DATABASE_URL` (and `KEYWARD_TEST_REDIS_URL`) are set, else SQLite +
+    /// memory. No tenant but `system`; seed with [`TestApp::tenant`], [`TestApp::client`] and
+    /// [`TestApp::user`].
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    /// [`TestApp::spawn`] with `options`.
+    pub async fn spawn_with(options: Options) -> Self {
+        match Self::postgres(options.clone()).await {
+            Some(app) => app,
+            None => Self::embedded(options).await,
+        }
+    }
+
     /// `serve --dev` on SQLite + memory: the seeded `demo` tenant (password grant enabled).
     pub async fn dev() -> Self {
         Self::embedded(Options::dev()).await
+    }
+
+    /// [`TestApp::dev`] with extra `KEYWARD_*` variables.
+    pub async fn dev_with(vars: &[(&str, &str)]) -> Self {
+        let mut options = Options::dev();
+        for (key, value) in vars {
+            options = options.var(key, value);
+        }
+        Self::embedded(options).await
+    }
+
+    /// `serve` on SQLite + memory, with no tenant but `system`.
+    pub async fn plain() -> Self {
+        Self::embedded(Options::default()).await
     }
 
     /// The embedded default with `options`.
@@ -107,7 +150,7 @@ impl TestApp {
                 vars.insert("KEYWARD_REDIS_URL".into(), redis);
                 vars.insert(
                     "KEYWARD_REDIS_PREFIX".into(),
-                    keyward_testkit::cache_contract::fresh_prefix(),
+                    crate::cache_contract::fresh_prefix(),
                 );
                 backend = "postgres+redis";
             }
@@ -116,32 +159,32 @@ impl TestApp {
             vars.insert(k, v);
         }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut app = Self::boot(vars, listener, backend, None).await;
-        app.seeded = if options.dev {
-            Some(keyward::seed::seed(&app.platform).await.unwrap())
-        } else {
-            None
-        };
+        let mut app = Self::boot(vars, listener, backend, None, options.dev).await;
         app.dir = Some(dir);
         app.db = db;
         app
     }
 
-    /// A node configured by `vars`, serving on `listener`.
+    /// A node configured by `vars`, serving on `listener`; `seed` runs `--dev`'s seeding
+    /// before the node answers (as `serve --dev` does), else `seeded` is what it holds.
     async fn boot(
         mut vars: HashMap<String, String>,
         listener: TcpListener,
         backend: &'static str,
-        seeded: Option<Seeded>,
+        mut seeded: Option<Seeded>,
+        seed: bool,
     ) -> Self {
+        process_log::install();
         let addr = listener.local_addr().unwrap();
         vars.insert("KEYWARD_LISTEN".into(), addr.to_string());
         let config = Config::load(None, None, |k| vars.get(k).cloned()).unwrap();
         let data_path = config.data_dir.clone();
-        let platform = Platform::start(config).await.unwrap();
-        let running = keyward::serve::start(platform.clone(), listener, Some(2))
-            .await
-            .unwrap();
+        let app = Application::build(config).await.unwrap();
+        if seed {
+            seeded = Some(app.seed_demo().await.unwrap());
+        }
+        let platform = app.platform().clone();
+        let running = app.run(listener, Some(2)).unwrap();
         let handle = running.handle();
         tokio::spawn(running.await_end());
         let http = reqwest::Client::builder()
@@ -170,11 +213,26 @@ impl TestApp {
         if vars.contains_key("KEYWARD_REDIS_PREFIX") {
             vars.insert(
                 "KEYWARD_REDIS_PREFIX".into(),
-                keyward_testkit::cache_contract::fresh_prefix(),
+                crate::cache_contract::fresh_prefix(),
             );
         }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        Self::boot(vars, listener, self.backend, self.seeded.clone()).await
+        Self::boot(vars, listener, self.backend, self.seeded.clone(), false).await
+    }
+
+    /// Another node sharing all of this node's state: the same database and data directory
+    /// and, with Redis, the same keys and channels (a cluster behind a load balancer). On the
+    /// memory cache it shares only the database, like [`TestApp::second_node`].
+    pub async fn peer(&self) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::boot(
+            self.vars.clone(),
+            listener,
+            self.backend,
+            self.seeded.clone(),
+            false,
+        )
+        .await
     }
 
     /// Stops this node and starts it again on the same configuration, data and port: what an
@@ -188,6 +246,7 @@ impl TestApp {
             listener,
             self.backend,
             self.seeded.take(),
+            false,
         )
         .await;
         next.dir = self.dir.take();
@@ -259,6 +318,46 @@ impl TestApp {
             .unwrap();
     }
 
+    /// [`TestApp::tenant`] with a display name, as `keyward tenant create SLUG --name NAME`.
+    pub async fn tenant_named(&self, slug: &str, name: &str) {
+        keyward::commands::tenant::create(&self.platform, slug, Some(name))
+            .await
+            .unwrap();
+    }
+
+    /// Registers a client as `keyward client create ARGS --json` does, answering its JSON.
+    pub async fn register(&self, args: &[&str]) -> Value {
+        let mut argv = vec!["keyward", "client", "create"];
+        argv.extend_from_slice(args);
+        let Command::Client(command) = Cli::try_parse_from(&argv).unwrap().command else {
+            unreachable!("a client command");
+        };
+        keyward::commands::client::register_from(&self.platform, command)
+            .await
+            .unwrap()
+    }
+
+    /// Rotates `tenant`'s signing keys as `keyward keys rotate --tenant T --json` does,
+    /// answering its JSON.
+    pub async fn rotate_keys(&self, tenant: &str) -> Value {
+        keyward::commands::keys::rotate_keys(&self.platform, tenant)
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// The app's database, as its nodes see it.
+    pub fn store(&self) -> keyward_store::SqlStore {
+        self.platform.store.clone()
+    }
+
+    /// What every app of this test process logged so far (the server's tracing output at
+    /// `info`, as `keyward serve` writes it to stderr). The log is shared by the apps of the
+    /// process: it answers "did anything ever log X", not "what did this app log".
+    pub fn log(&self) -> String {
+        process_log::text()
+    }
+
     /// Registers a client as `keyward client create --tenant T --name "test client" EXTRA`.
     pub async fn client(&self, tenant: &str, extra: &[&str]) -> Creds {
         let created = self.try_client(tenant, extra).await.unwrap();
@@ -295,12 +394,23 @@ impl TestApp {
 
     /// Creates a user with a password; answers its id.
     pub async fn user(&self, tenant: &str, username: &str, password: &str) -> String {
+        self.user_with_email(tenant, username, None, password).await
+    }
+
+    /// [`TestApp::user`] with an email address.
+    pub async fn user_with_email(
+        &self,
+        tenant: &str,
+        username: &str,
+        email: Option<&str>,
+        password: &str,
+    ) -> String {
         let tenant = self.platform.tenant(tenant).await.unwrap();
         let user = keyward::commands::user::create(
             &self.platform,
             &tenant,
             username,
-            None,
+            email,
             Some(password),
         )
         .await
@@ -361,32 +471,46 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn the_in_process_app_serves_tokens_and_seeds_clients_on_every_backend() {
-    for app in TestApp::every_backend(Options::dev()).await {
-        let service = app.demo_client("Demo service");
-        let body = app
-            .token("demo", &service, &[("grant_type", "client_credentials")])
-            .await;
-        assert!(body["access_token"].is_string(), "{}: {body}", app.backend);
-        app.tenant("acme").await;
-        let client = app
-            .client("acme", &["--grant-type", "client_credentials"])
-            .await;
-        let token = app
-            .token("acme", &client, &[("grant_type", "client_credentials")])
-            .await;
-        let access = token["access_token"].as_str().unwrap();
-        assert!(app.active("acme", &client, access).await, "{}", app.backend);
-        let admin = app.admin_token().await;
-        let res = app
-            .http
-            .get(format!("{}/admin/api/v1/tenants", app.base))
-            .bearer_auth(admin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{}", app.backend);
-        app.cleanup().await;
+/// The test process's log: the tracing output of every app it runs, kept in memory.
+mod process_log {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Captures the process's tracing output, with the binary's default filter, from the
+    /// first app on. A subscriber the test set itself is kept.
+    pub fn install() {
+        LOG.get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let writer = Buffer(buffer.clone());
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn",
+                ))
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .try_init();
+            buffer
+        });
+    }
+
+    pub fn text() -> String {
+        LOG.get()
+            .map(|log| String::from_utf8_lossy(&log.lock().unwrap()).into_owned())
+            .unwrap_or_default()
     }
 }
