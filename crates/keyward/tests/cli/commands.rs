@@ -359,6 +359,77 @@ fn migrate_twice(env: &Env) {
     }
 }
 
+/// Every change the CLI makes goes through the admin use-cases as the local operator: it is
+/// audited as `operator:local`, with the same snapshots the admin API records.
+#[tokio::test]
+async fn cli_changes_are_audited_as_the_local_operator_with_the_admin_apis_snapshots() {
+    use keyward_core::{AuditFilter, AuditLog, PageRequest, TenantSlug, TenantStore};
+
+    let env = Env::embedded();
+    env.json(&["tenant", "create", "acme", "--json"]);
+    let client = env.json(&[
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Billing job",
+        "--json",
+    ]);
+    let client_id = client["client_id"].as_str().unwrap();
+    env.json(&[
+        "client",
+        "rotate-secret",
+        "--tenant",
+        "acme",
+        client_id,
+        "--json",
+    ]);
+    env.json_with_stdin(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "ada",
+            "--password-stdin",
+            "--json",
+        ],
+        "a long password\n",
+    );
+    env.json(&["keys", "rotate", "--tenant", "acme", "--json"]);
+    env.json(&["client", "delete", "--tenant", "acme", client_id, "--json"]);
+
+    let store = env.store().await;
+    let acme = TenantStore::by_slug(&store, &TenantSlug::parse("acme").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let events = AuditLog::list(
+        &store,
+        acme.id,
+        &AuditFilter::default(),
+        &PageRequest::first(PageRequest::MAX_LIMIT),
+    )
+    .await
+    .unwrap()
+    .items;
+    assert_eq!(events.len(), 6, "{events:#?}");
+    for event in &events {
+        assert_eq!(event.actor, "operator:local", "{event:#?}");
+    }
+    // The admin API's client view (with its version), never the CLI's own description.
+    let created = events
+        .iter()
+        .find(|e| e.action == "client.create")
+        .unwrap_or_else(|| panic!("no client.create in {events:#?}"));
+    let after = created.after.as_ref().unwrap();
+    assert_eq!(after["client_id"], client_id);
+    assert!(after.get("updated_at").is_some(), "{after}");
+    assert!(after.get("tenant").is_none(), "{after}");
+}
+
 macro_rules! on_every_backend {
     ($($name:ident => $scenario:ident),* $(,)?) => {$(
         #[tokio::test]

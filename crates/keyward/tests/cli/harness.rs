@@ -121,6 +121,19 @@ impl Env {
         })
     }
 
+    /// The database this environment's commands use.
+    pub async fn store(&self) -> keyward_store::SqlStore {
+        let url = self
+            .vars
+            .iter()
+            .find(|(k, _)| k == "KEYWARD_DATABASE_URL")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| {
+                format!("sqlite://{}/keyward.db?mode=rwc", self.dir.path().display())
+            });
+        keyward_store::SqlStore::connect(&url).await.unwrap()
+    }
+
     pub async fn cleanup(self) {
         if let Some(db) = self.db {
             db.cleanup().await;
