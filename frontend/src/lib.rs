@@ -2,8 +2,9 @@
 //! through leptos_actix.
 //!
 //! It owns the console's pages, layout and navigation under `/admin/`. Pages are plain
-//! server-rendered HTML: there is no WebAssembly bundle and no hydration. Server functions
-//! will call the use-cases of keyward-admin in a later issue; the console itself must not hold
+//! server-rendered HTML: there is no WebAssembly bundle and no hydration. Not yet: server
+//! functions calling the use-cases of keyward-admin (today each section page only says what it
+//! will do, and the crate depends on no Keyward crate); the console itself must not hold
 //! business rules, only present them. It may depend on keyward-core and keyward-http, never on
 //! sea-orm, redis or lettre.
 //!

@@ -400,7 +400,7 @@ impl Admin {
             return Err(AdminError::invalid(
                 "auth_method",
                 format!(
-                    "the client authenticates with {}, not with a secret",
+                    "the client authenticates with {}, not with a client secret",
                     client.auth_method
                 ),
             ));

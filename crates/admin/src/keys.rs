@@ -29,11 +29,41 @@ pub struct KeyView {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RotationView {
+    /// The tenant's default algorithm, which the next three fields describe.
     pub default_alg: String,
     pub active_kid: String,
     pub next_kid: String,
+    /// The default algorithm's key that stopped signing, if any.
+    pub retired: Option<RetiredKeyView>,
+    /// Every algorithm's rotation.
+    pub algs: Vec<AlgRotationView>,
     /// Retired keys removed because every token they signed has expired.
     pub removed: Vec<String>,
+}
+
+/// One algorithm's rotation.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlgRotationView {
+    pub alg: String,
+    pub active_kid: String,
+    pub next_kid: String,
+    pub retired: Option<RetiredKeyView>,
+}
+
+/// A key that stopped signing and stays published until every token it signed has expired.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RetiredKeyView {
+    pub kid: String,
+    pub published_until: chrono::DateTime<chrono::Utc>,
+}
+
+fn retired(key: &Option<(String, chrono::DateTime<chrono::Utc>)>) -> Option<RetiredKeyView> {
+    key.as_ref().map(|(kid, until)| RetiredKeyView {
+        kid: kid.clone(),
+        published_until: *until,
+    })
 }
 
 impl Admin {
@@ -86,9 +116,7 @@ impl Admin {
             .signing_alg
             .parse()
             .unwrap_or(SigningAlg::Es256);
-        let s = &tenant.settings;
-        let window =
-            chrono::Duration::seconds(s.access_token_ttl_secs.max(s.id_token_ttl_secs).max(0));
+        let window = retirement_window(&tenant.settings);
         let work = self.begin().await?;
         let report = rotate(
             work.keys(),
@@ -104,6 +132,17 @@ impl Admin {
             default_alg: report.default_alg.as_str().to_owned(),
             active_kid: report.active_kid,
             next_kid: report.next_kid,
+            retired: retired(&report.retired),
+            algs: report
+                .algs
+                .iter()
+                .map(|a| AlgRotationView {
+                    alg: a.alg.as_str().to_owned(),
+                    active_kid: a.active_kid.clone(),
+                    next_kid: a.next_kid.clone(),
+                    retired: retired(&a.retired),
+                })
+                .collect(),
             removed: report.removed,
         };
         self.commit(
@@ -118,4 +157,9 @@ impl Admin {
         self.ports.announcer.keys_changed(tenant.id).await;
         Ok(view)
     }
+}
+
+/// How long a retired key stays published: the longest lifetime of a token it may have signed.
+fn retirement_window(s: &keyward_core::TenantSettings) -> chrono::Duration {
+    chrono::Duration::seconds(s.access_token_ttl_secs.max(s.id_token_ttl_secs).max(0))
 }

@@ -1,5 +1,6 @@
 //! keyward-admin: the admin use-cases (tenants, clients, users, admin roles, keys, audit),
-//! each one `permit -> validate -> port call`, shared by the admin API and the console. Every
+//! each one `permit -> validate -> port call`, shared by the admin API and the CLI (which
+//! calls them as the local operator, `Actor::Operator`). Every
 //! use-case asks keyward-authz for a `Permit` itself — callers never authorize by URL — and
 //! every mutation appends an audit event with before/after snapshots that carry no secret.
 //! It may use the other core crates and never actix-web, sea-orm, redis, lettre or leptos.
@@ -29,7 +30,7 @@ pub use audit::{AuditEventView, AuditQuery};
 pub use clients::{ClientInput, ClientPatch, ClientView, CreatedClient};
 pub use consents::ConsentView;
 pub use error::{AdminError, FieldError};
-pub use keys::{KeyView, RotationView};
+pub use keys::{AlgRotationView, KeyView, RetiredKeyView, RotationView};
 pub use providers::{ProviderInput, ProviderView};
 pub use roles::{RoleAssignmentInput, RoleAssignmentView};
 pub use service::{Admin, AdminPorts, AdminTransactions, AdminWork, Caller, PageView};

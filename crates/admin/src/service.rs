@@ -66,7 +66,7 @@ pub struct AdminPorts {
     pub outbound: keyward_core::OutboundRule,
 }
 
-/// The admin use-cases. One per process, shared by the admin API and the console.
+/// The admin use-cases. One per process, shared by the admin API and the CLI.
 pub struct Admin {
     pub(crate) ports: AdminPorts,
     /// Browser sessions, in the same ephemeral store (and with the same default lifetimes)

@@ -135,9 +135,9 @@ impl Admin {
         );
         let work = self.begin().await?;
         work.users().create(&user).await.map_err(|e| match e {
-            keyward_core::StoreError::Conflict(_) => {
-                AdminError::Conflict("the username or e-mail is taken in this tenant".into())
-            }
+            keyward_core::StoreError::Conflict(_) => AdminError::Conflict(
+                "a user with this username or e-mail already exists in this tenant".into(),
+            ),
             other => other.into(),
         })?;
         let view = UserView::from(&user);
@@ -283,9 +283,9 @@ impl Admin {
         user.updated_at = self.ports.clock.now();
         let work = self.begin().await?;
         work.users().update(&user).await.map_err(|e| match e {
-            keyward_core::StoreError::Conflict(_) => {
-                AdminError::Conflict("the username or e-mail is taken in this tenant".into())
-            }
+            keyward_core::StoreError::Conflict(_) => AdminError::Conflict(
+                "a user with this username or e-mail already exists in this tenant".into(),
+            ),
             other => other.into(),
         })?;
         if disabling {

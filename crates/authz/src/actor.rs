@@ -15,10 +15,16 @@ pub enum Actor {
         tenant: TenantId,
         client_id: ClientId,
     },
+    /// The local operator: whoever runs the `keyward` CLI on the platform's database and
+    /// master key. Holding both, they can do anything, so no policy is consulted; they are
+    /// audited as `operator:local`. Never a policy subject: [`Actor::from_subject`] refuses
+    /// it, so no role can be assigned to it and no token can name it.
+    Operator,
 }
 
 const USER_PREFIX: &str = "user:";
 const CLIENT_PREFIX: &str = "client:";
+const OPERATOR_SUBJECT: &str = "operator:local";
 
 impl Actor {
     /// The Casbin subject: `user:{uuid}` or `client:{tenant}/{client_id}`.
@@ -28,10 +34,11 @@ impl Actor {
             Self::ServiceAccount { tenant, client_id } => {
                 format!("{CLIENT_PREFIX}{tenant}/{client_id}")
             }
+            Self::Operator => OPERATOR_SUBJECT.to_owned(),
         }
     }
 
-    /// Parses a subject written by [`Actor::subject`].
+    /// Parses a policy subject written by [`Actor::subject`] (a user or a service account).
     pub fn from_subject(subject: &str) -> Result<Self, ParseError> {
         let invalid = || ParseError::new("subject", "must be user:{uuid} or client:{tenant}/{id}");
         if let Some(id) = subject.strip_prefix(USER_PREFIX) {
@@ -78,6 +85,10 @@ mod tests {
         }
         assert!(Actor::from_subject("user:nope").is_err());
         assert!(Actor::from_subject("app:viewer").is_err());
+        assert!(
+            Actor::from_subject(&Actor::Operator.subject()).is_err(),
+            "the operator is never a policy subject"
+        );
         assert!(Actor::from_subject(&format!("client:{tenant}")).is_err());
     }
 }

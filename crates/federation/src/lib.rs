@@ -4,7 +4,7 @@
 //! linked-identity ports and may use keyward-core only; never actix-web, sea-orm, redis,
 //! lettre or leptos.
 //!
-//! This session lands the ports and models; the bridge arrives with the social-login issue.
+//! Status: only the models and ports (`provider`) exist; the bridge itself is not built yet.
 
 pub mod provider;
 

@@ -1,11 +1,12 @@
-//! keyward-http: the actix-web glue shared by every Keyward service (auth server, admin API,
-//! admin console).
+//! keyward-http: the actix-web glue shared by the Keyward services (auth server, admin API and
+//! the binary; the admin console does not use it yet).
 //!
-//! It is responsible for what happens at the HTTP edge and nowhere else: resolving the tenant
-//! of a request, the single mapping from errors to HTTP responses (RFC 9457 problem+json here,
-//! the RFC 6749 / 6750 JSON errors beside it), CSRF protection, security headers, request ids
-//! and request metrics. It holds no business rules: it parses, labels and maps, and hands typed
-//! values to the services. It may depend on keyward-core and actix-web, never on leptos,
+//! It is responsible for what happens at the HTTP edge and nowhere else: RFC 9457
+//! problem+json, CSRF protection, security headers, request ids, request metrics and the
+//! client address. Not here yet: resolving the tenant of a request (each handler looks up its
+//! `/t/{tenant}` path itself) and the RFC 6749 / 6750 JSON errors (keyward-auth-server's
+//! `oauth_response` and `userinfo`, keyward-admin-api's `principal`). It holds no business
+//! rules: it parses, labels and maps, and hands typed values to the services. It may depend on keyward-core and actix-web, never on leptos,
 //! sea-orm, redis or lettre.
 //!
 //! Mounting (outermost first — actix runs the last `.wrap` first):

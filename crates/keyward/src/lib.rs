@@ -1,5 +1,5 @@
 //! keyward: the binary's library half. The command line (serve, migrate, tenant / client /
-//! user / keys commands), configuration, and the one composition root
+//! user / keys / admin commands), configuration, and the one composition root
 //! ([`application::Application`], over `startup::Platform`) that wires every crate together
 //! at compile time. `main.rs` parses arguments and calls in here; the end-to-end tests run
 //! the same application in their own process (`keyward_testkit::app::TestApp`).
@@ -42,10 +42,15 @@ pub async fn run(command: Command, config: Config) -> Result<(), Failure> {
             eprintln!("migrations applied");
             Ok(())
         }
-        Command::Tenant(c) => commands::tenant::run(&Platform::start(config).await?, c).await,
-        Command::Client(c) => commands::client::run(&Platform::start(config).await?, c).await,
-        Command::User(c) => commands::user::run(&Platform::start(config).await?, c).await,
-        Command::Keys(c) => commands::keys::run(&Platform::start(config).await?, c).await,
-        Command::Admin(c) => commands::admin::run(&Platform::start(config).await?, c).await,
+        Command::Tenant(c) => commands::tenant::run(&operator(config).await?, c).await,
+        Command::Client(c) => commands::client::run(&operator(config).await?, c).await,
+        Command::User(c) => commands::user::run(&operator(config).await?, c).await,
+        Command::Keys(c) => commands::keys::run(&operator(config).await?, c).await,
+        Command::Admin(c) => commands::admin::run(&operator(config).await?, c).await,
     }
+}
+
+/// The admin use-cases on the configured platform, called as the local operator.
+async fn operator(config: Config) -> Result<commands::operator::Operator, Failure> {
+    commands::operator::Operator::new(&Platform::start(config).await?).await
 }

@@ -1,6 +1,6 @@
-//! keyward: the binary. The command line (serve, migrate, tenant / client / user / keys
-//! commands), configuration, and the one composition root (`startup`) that wires every crate
-//! together at compile time.
+//! keyward: the binary. Parses the command line (serve, migrate, tenant / client / user / keys
+//! / admin commands) and the configuration, sets up logging and the runtime, and calls
+//! `keyward::run`; the composition root is the library's `application::Application`.
 
 use std::process::ExitCode;
 

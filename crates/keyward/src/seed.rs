@@ -2,11 +2,12 @@
 //! of how to try them. Running it again keeps the data and issues fresh client secrets, so the
 //! printed instructions always work.
 
+use keyward_admin::{ClientInput, SettingsPatch, TenantPatch};
 use keyward_core::{TenantSlug, TenantStore};
 use keyward_oauth::ClientStore;
 use keyward_oauth::admin_api::ADMIN_SCOPE;
-use keyward_oauth::client_registration::ClientRegistration;
 
+use crate::commands::operator::{Operator, failure};
 use crate::commands::{client, tenant, user};
 use crate::failure::Failure;
 use crate::startup::Platform;
@@ -128,8 +129,10 @@ impl Seeded {
     }
 }
 
-/// Seeds (or refreshes) the demo tenant and the dev admin service account.
+/// Seeds (or refreshes) the demo tenant and the dev admin service account, through the
+/// admin use-cases as the local operator (so each step is validated and audited).
 pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
+    let operator = Operator::new(platform).await?;
     let slug = TenantSlug::parse(DEMO_TENANT).map_err(|e| Failure::Internal(e.to_string()))?;
     let existing = TenantStore::by_slug(&platform.store, &slug)
         .await
@@ -137,14 +140,22 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
     let demo = match existing {
         Some(t) => t,
         None => {
-            let mut t = tenant::create(platform, DEMO_TENANT, Some("Demo")).await?;
-            t.settings.password_grant_enabled = true;
-            TenantStore::update(&platform.store, &t)
+            let t = tenant::create(&operator, DEMO_TENANT, Some("Demo")).await?;
+            let patch = TenantPatch {
+                settings: Some(SettingsPatch {
+                    password_grant_enabled: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            operator
+                .admin
+                .update_tenant(&operator.caller, DEMO_TENANT, &patch, None)
                 .await
-                .map_err(|e| Failure::store("demo tenant", e))?;
+                .map_err(|e| failure(e, || "the demo tenant vanished".to_owned()))?;
             user::create(
-                platform,
-                &t,
+                &operator,
+                DEMO_TENANT,
                 DEMO_USER,
                 Some("demo@example.com"),
                 Some(DEMO_PASSWORD),
@@ -168,12 +179,13 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
     for spec in CLIENTS {
         let (client_id, secret) = match existing.iter().find(|c| c.name.as_str() == spec.name) {
             Some(c) if c.auth_method.uses_secret() => {
-                let secret = client::rotate_secret(platform, &demo, c.client_id.as_str()).await?;
+                let secret =
+                    client::rotate_secret(&operator, DEMO_TENANT, c.client_id.as_str()).await?;
                 (c.client_id.to_string(), Some(secret))
             }
             Some(c) => (c.client_id.to_string(), None),
             None => {
-                let reg = ClientRegistration {
+                let input = ClientInput {
                     name: spec.name.to_owned(),
                     redirect_uris: spec.redirect_uri.map(str::to_owned).into_iter().collect(),
                     grant_types: spec.grant_types.iter().map(|g| (*g).to_owned()).collect(),
@@ -182,8 +194,8 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
                     first_party: spec.first_party,
                     ..Default::default()
                 };
-                let (c, secret) = client::create(platform, &demo, &reg).await?;
-                (c.client_id.to_string(), secret)
+                let created = client::create(&operator, DEMO_TENANT, &input).await?;
+                (created.client.client_id, created.client_secret)
             }
         };
         if let (true, Some(redirect)) = (spec.public && spec.first_party, spec.redirect_uri) {
@@ -211,7 +223,7 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
         });
     }
 
-    let admin = admin_credential(platform).await?;
+    let admin = admin_credential(&operator).await?;
     Ok(Seeded {
         clients,
         admin,
@@ -235,10 +247,10 @@ fn device_flow_instructions(issuer: &str, client_id: &str) -> String {
 pub const DEV_ADMIN: &str = "Admin service account (dev)";
 
 /// Makes sure the dev admin service account exists with a fresh secret.
-async fn admin_credential(platform: &Platform) -> Result<SeededClient, Failure> {
-    let system = platform.tenant(TenantSlug::SYSTEM).await?;
+async fn admin_credential(operator: &Operator) -> Result<SeededClient, Failure> {
     use crate::commands::admin;
-    let authorizer = crate::admin_service::authorizer(platform).await?;
+    let platform = &operator.platform;
+    let system = platform.tenant(TenantSlug::SYSTEM).await?;
     let existing = ClientStore::list(
         &platform.store,
         system.id,
@@ -251,20 +263,26 @@ async fn admin_credential(platform: &Platform) -> Result<SeededClient, Failure> 
     .find(|c| c.name.as_str() == DEV_ADMIN);
     let (id, secret) = match existing {
         Some(c) => {
-            let secret = client::rotate_secret(platform, &system, c.client_id.as_str()).await?;
+            let secret =
+                client::rotate_secret(operator, TenantSlug::SYSTEM, c.client_id.as_str()).await?;
             // Seeded before admin tokens had their own scope: it may ask for it now.
-            client::add_scope(platform, &system, c.client_id.as_str(), ADMIN_SCOPE).await?;
+            client::add_scope(
+                operator,
+                TenantSlug::SYSTEM,
+                c.client_id.as_str(),
+                ADMIN_SCOPE,
+            )
+            .await?;
             let actor = keyward_authz::Actor::ServiceAccount {
                 tenant: system.id,
                 client_id: c.client_id.clone(),
             };
-            if !authorizer.is_platform_admin(&actor).await {
+            if !operator.admin.authorizer().is_platform_admin(&actor).await {
                 admin::grant(
-                    platform,
-                    &authorizer,
+                    operator,
                     &actor,
                     crate::cli::AdminRoleArg::PlatformAdmin,
-                    system.id,
+                    TenantSlug::SYSTEM,
                 )
                 .await?;
             }
@@ -272,11 +290,10 @@ async fn admin_credential(platform: &Platform) -> Result<SeededClient, Failure> 
         }
         None => {
             let (id, secret, _) = admin::create_service_account(
-                platform,
-                &authorizer,
+                operator,
                 DEV_ADMIN,
                 crate::cli::AdminRoleArg::PlatformAdmin,
-                system.id,
+                TenantSlug::SYSTEM,
             )
             .await?;
             (id, secret)

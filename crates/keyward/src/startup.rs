@@ -1,4 +1,6 @@
-//! The composition root: the one place that knows every crate and wires them together.
+//! The platform every command and the server start from: configuration, the database
+//! (migrated, master key checked, `system` tenant present), the cache and the hashers, and the
+//! protocol engine wired over them. The server's composition root, `application`, builds on it.
 
 use std::path::Path;
 
@@ -103,11 +105,30 @@ impl Platform {
             DisplayName::parse("Keyward platform").map_err(|e| Failure::Internal(e.to_string()))?;
         let tenant = Tenant::new(slug, name, Utc::now());
         match TenantStore::create(&self.store, &tenant).await {
-            Ok(()) => crate::commands::tenant::provision_keys(self, &tenant).await,
+            Ok(()) => self.provision_keys(&tenant).await,
             // Another node created it at the same moment.
             Err(keyward_core::StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(Failure::store("system tenant", e)),
         }
+    }
+
+    /// Gives the system tenant an active and a next signing key for every algorithm.
+    async fn provision_keys(&self, tenant: &Tenant) -> Result<(), Failure> {
+        let alg = tenant
+            .settings
+            .signing_alg
+            .parse::<keyward_oauth::SigningAlg>()
+            .unwrap_or(keyward_oauth::SigningAlg::Es256);
+        keyward_oauth::key_rotation::ensure_keys(
+            &self.store,
+            tenant.id,
+            alg,
+            &self.master,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|e| Failure::Internal(format!("creating signing keys: {e}")))?;
+        Ok(())
     }
 
     /// Looks a tenant up by slug, with a message fit for the command line.

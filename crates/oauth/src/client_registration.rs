@@ -1,5 +1,5 @@
 //! Validating client metadata into a `Client` (the rules of RFC 6749 §2 and RFC 7591 §2),
-//! shared by the CLI, the admin API and the console.
+//! shared by the CLI and the admin API (through keyward-admin).
 
 use chrono::{DateTime, Utc};
 use keyward_core::{

@@ -1,7 +1,8 @@
 //! In-process read caches of tenants (by slug) and clients (by tenant and client id), so the
 //! token endpoint's hot path never touches the database. Entries are dropped by the
-//! `invalidate:*` cache messages every node receives, and in any case after a short TTL, the
-//! safety net for a node that missed a message (or a CLI writing without a shared cache).
+//! `invalidate:*` cache messages every node receives, by the binary's resync when the stored
+//! `directory_version` moves (a node that missed a message, or a CLI writing without a shared
+//! cache), and in any case after a short TTL.
 //! Misses are cached too, briefly, so a flood of unknown slugs cannot hammer the database.
 
 use std::collections::HashMap;

@@ -311,16 +311,24 @@ impl TestApp {
         }
     }
 
+    /// The admin use-cases on this app's database, called as the local operator (as the CLI
+    /// calls them).
+    pub async fn operator(&self) -> keyward::commands::operator::Operator {
+        keyward::commands::operator::Operator::new(&self.platform)
+            .await
+            .unwrap()
+    }
+
     /// Creates a tenant (with its keys), as `keyward tenant create` does.
     pub async fn tenant(&self, slug: &str) {
-        keyward::commands::tenant::create(&self.platform, slug, None)
+        keyward::commands::tenant::create(&self.operator().await, slug, None)
             .await
             .unwrap();
     }
 
     /// [`TestApp::tenant`] with a display name, as `keyward tenant create SLUG --name NAME`.
     pub async fn tenant_named(&self, slug: &str, name: &str) {
-        keyward::commands::tenant::create(&self.platform, slug, Some(name))
+        keyward::commands::tenant::create(&self.operator().await, slug, Some(name))
             .await
             .unwrap();
     }
@@ -332,7 +340,7 @@ impl TestApp {
         let Command::Client(command) = Cli::try_parse_from(&argv).unwrap().command else {
             unreachable!("a client command");
         };
-        keyward::commands::client::register_from(&self.platform, command)
+        keyward::commands::client::register_from(&self.operator().await, command)
             .await
             .unwrap()
     }
@@ -340,7 +348,7 @@ impl TestApp {
     /// Rotates `tenant`'s signing keys as `keyward keys rotate --tenant T --json` does,
     /// answering its JSON.
     pub async fn rotate_keys(&self, tenant: &str) -> Value {
-        keyward::commands::keys::rotate_keys(&self.platform, tenant)
+        keyward::commands::keys::rotate_keys(&self.operator().await, tenant)
             .await
             .unwrap()
             .0
@@ -389,7 +397,7 @@ impl TestApp {
         let Command::Client(command) = Cli::try_parse_from(&args).unwrap().command else {
             unreachable!("a client command");
         };
-        keyward::commands::client::register_from(&self.platform, command).await
+        keyward::commands::client::register_from(&self.operator().await, command).await
     }
 
     /// Creates a user with a password; answers its id.
@@ -405,10 +413,9 @@ impl TestApp {
         email: Option<&str>,
         password: &str,
     ) -> String {
-        let tenant = self.platform.tenant(tenant).await.unwrap();
         let user = keyward::commands::user::create(
-            &self.platform,
-            &tenant,
+            &self.operator().await,
+            tenant,
             username,
             email,
             Some(password),

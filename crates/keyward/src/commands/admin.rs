@@ -1,22 +1,20 @@
 //! `keyward admin create|service-account`: the first platform administrator and service
-//! accounts for automation, both in the `system` tenant.
+//! accounts for automation, both in the `system` tenant, through the admin use-cases as the
+//! local operator.
 
-use std::io::BufRead;
-
-use keyward_authz::{Actor, Authorizer, TenantRole};
-use keyward_core::{TenantId, TenantSlug};
+use keyward_admin::{ClientInput, RoleAssignmentInput};
+use keyward_authz::Actor;
+use keyward_core::{ClientId, TenantSlug};
 use keyward_oauth::admin_api::ADMIN_SCOPE;
-use keyward_oauth::client_registration::ClientRegistration;
 use serde_json::json;
 
-use crate::admin_service::authorizer;
+use super::operator::{Operator, failure};
 use crate::cli::{AdminCommand, AdminRoleArg};
 use crate::failure::Failure;
 use crate::output::print;
-use crate::startup::Platform;
 
-pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failure> {
-    let authorizer = authorizer(platform).await?;
+pub async fn run(operator: &Operator, command: AdminCommand) -> Result<(), Failure> {
+    let platform = &operator.platform;
     match command {
         AdminCommand::Create {
             username,
@@ -29,23 +27,21 @@ pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failu
                     "give the password on standard input with --password-stdin".to_owned(),
                 ));
             }
-            let password = read_password()?;
-            let system = platform.tenant(TenantSlug::SYSTEM).await?;
+            let password = super::user::read_password()?;
             let user = super::user::create(
-                platform,
-                &system,
+                operator,
+                TenantSlug::SYSTEM,
                 &username,
                 email.as_deref(),
                 Some(&password),
             )
             .await?;
-            let actor = Actor::User(user.id);
+            let actor = Actor::User(keyward_core::UserId::from_uuid(user.id));
             grant(
-                platform,
-                &authorizer,
+                operator,
                 &actor,
                 AdminRoleArg::PlatformAdmin,
-                system.id,
+                TenantSlug::SYSTEM,
             )
             .await?;
             print(
@@ -66,10 +62,9 @@ pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failu
             tenant,
             out,
         } => {
-            let system = platform.tenant(TenantSlug::SYSTEM).await?;
             let scope_tenant = match (&role, &tenant) {
-                (AdminRoleArg::PlatformAdmin, _) => system.id,
-                (_, Some(slug)) => platform.tenant(slug).await?.id,
+                (AdminRoleArg::PlatformAdmin, _) => TenantSlug::SYSTEM.to_owned(),
+                (_, Some(slug)) => platform.tenant(slug).await?.slug.to_string(),
                 (_, None) => {
                     return Err(Failure::Invalid(
                         "--tenant is required for tenant-admin and tenant-viewer".to_owned(),
@@ -77,7 +72,7 @@ pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failu
                 }
             };
             let (client, secret, actor) =
-                create_service_account(platform, &authorizer, &name, role, scope_tenant).await?;
+                create_service_account(operator, &name, role, &scope_tenant).await?;
             let token_endpoint = format!("{}/token", platform.config.issuer(TenantSlug::SYSTEM));
             let value = json!({
                 "client_id": client,
@@ -99,83 +94,52 @@ pub async fn run(platform: &Platform, command: AdminCommand) -> Result<(), Failu
     Ok(())
 }
 
-/// A client_credentials client of the system tenant holding `role` (in `tenant` for the tenant
-/// roles). Returns its client id, its secret (once) and its actor.
+/// A client_credentials client of the system tenant holding `role` (in tenant `slug` for the
+/// tenant roles). Answers its client id, its secret (once) and its actor.
 pub async fn create_service_account(
-    platform: &Platform,
-    authorizer: &Authorizer,
+    operator: &Operator,
     name: &str,
     role: AdminRoleArg,
-    tenant: TenantId,
+    slug: &str,
 ) -> Result<(String, String, Actor), Failure> {
-    let system = platform.tenant(TenantSlug::SYSTEM).await?;
-    let reg = ClientRegistration {
+    let input = ClientInput {
         name: name.to_owned(),
         grant_types: vec!["client_credentials".to_owned()],
         // It may ask for admin API tokens (keyward-oauth's `admin_api`).
         scopes: vec![ADMIN_SCOPE.to_owned()],
         ..Default::default()
     };
-    let (client, secret) = super::client::create(platform, &system, &reg).await?;
-    let secret =
-        secret.ok_or_else(|| Failure::Internal("the service account got no secret".to_owned()))?;
+    let created = super::client::create(operator, TenantSlug::SYSTEM, &input).await?;
+    let secret = created
+        .client_secret
+        .ok_or_else(|| Failure::Internal("the service account got no secret".to_owned()))?;
+    let system = operator.platform.tenant(TenantSlug::SYSTEM).await?;
+    let client_id = ClientId::parse(&created.client.client_id)
+        .map_err(|e| Failure::Internal(format!("the new client's id: {e}")))?;
     let actor = Actor::ServiceAccount {
         tenant: system.id,
-        client_id: client.client_id.clone(),
+        client_id,
     };
-    grant(platform, authorizer, &actor, role, tenant).await?;
-    Ok((client.client_id.to_string(), secret, actor))
+    grant(operator, &actor, role, slug).await?;
+    Ok((created.client.client_id, secret, actor))
 }
 
-/// Grants `role` to `actor`, records it and tells every node to reload its policy.
+/// Grants `role` to `actor` in tenant `slug` (platform-admin: everywhere), audited there;
+/// every node reloads its policy.
 pub async fn grant(
-    platform: &Platform,
-    authorizer: &Authorizer,
+    operator: &Operator,
     actor: &Actor,
     role: AdminRoleArg,
-    tenant: TenantId,
+    slug: &str,
 ) -> Result<(), Failure> {
-    let changed = match role {
-        AdminRoleArg::PlatformAdmin => authorizer.grant_platform_admin(actor).await,
-        AdminRoleArg::TenantAdmin => {
-            authorizer
-                .assign_role(actor, TenantRole::Admin, tenant)
-                .await
-        }
-        AdminRoleArg::TenantViewer => {
-            authorizer
-                .assign_role(actor, TenantRole::Viewer, tenant)
-                .await
-        }
-    }
-    .map_err(|e| Failure::Unavailable(format!("storing the role: {e}")))?;
-    if let Err(e) = changed.announce(platform.cache.as_ref()).await {
-        tracing::warn!(error = %e, "could not announce the policy change to other nodes");
-    }
-    let after = json!({ "subject": actor.subject(), "role": role.as_str() });
-    // A Casbin rule, stored by its adapter: the event is written right after it.
-    super::audit::record(
-        platform,
-        platform.store.clone(),
-        tenant,
-        "role.assign",
-        format!("role:{}", role.as_str()),
-        None,
-        Some(after),
-    )
-    .await
-}
-
-/// The first line of standard input, without its line ending.
-fn read_password() -> Result<String, Failure> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::Invalid(format!("reading the password from stdin: {e}")))?;
-    let password = line.trim_end_matches(['\n', '\r']).to_owned();
-    if password.is_empty() {
-        return Err(Failure::Invalid("no password on standard input".to_owned()));
-    }
-    Ok(password)
+    let input = RoleAssignmentInput {
+        subject: actor.subject(),
+        role: role.as_str().to_owned(),
+    };
+    operator
+        .admin
+        .assign_role(&operator.caller, slug, &input, true)
+        .await
+        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?;
+    Ok(())
 }

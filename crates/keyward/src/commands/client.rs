@@ -1,32 +1,19 @@
-//! `keyward client create|list|delete|rotate-secret`.
+//! `keyward client create|list|delete|rotate-secret`, through the admin use-cases as the
+//! local operator.
 
-use keyward_core::ephemeral::channel;
-use keyward_core::{ClientId, PageRequest, Tenant};
-use keyward_oauth::client_registration::{
-    ClientRegistration, RegistrationError, RegistrationRules, register_with,
-};
-use keyward_oauth::{Client, ClientSettings, ClientStore};
+use keyward_admin::{ClientInput, ClientPatch, ClientView, CreatedClient};
 use serde_json::{Value, json};
 
+use super::operator::{Operator, failure};
 use crate::cli::ClientCommand;
 use crate::failure::Failure;
 use crate::output::print;
-use crate::startup::Platform;
 
-/// Tells every node to drop its cached copy of a client; a node that misses it re-reads when
-/// its entry expires.
-async fn announce(platform: &Platform, tenant: &Tenant, client_id: &str) {
-    let message = format!("{}:{client_id}", tenant.id);
-    if let Err(e) = platform.cache.publish(channel::CLIENTS, &message).await {
-        tracing::warn!(error = %e, "could not announce the client change to other nodes");
-    }
-}
-
-pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Failure> {
+pub async fn run(operator: &Operator, command: ClientCommand) -> Result<(), Failure> {
     match command {
         command @ ClientCommand::Create { .. } => {
             let json = command.json();
-            let value = register_from(platform, command).await?;
+            let value = register_from(operator, command).await?;
             print(json, &value, || {
                 let mut s = format!(
                     "client_id:     {}",
@@ -41,15 +28,26 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
             });
         }
         ClientCommand::List { tenant, out } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let clients = list_all(platform, &tenant).await?;
-            let value = Value::Array(clients.iter().map(|c| describe(&tenant, c)).collect());
+            let slug = existing_tenant(operator, &tenant.tenant).await?;
+            let clients = operator
+                .all(|limit, after| {
+                    operator
+                        .admin
+                        .list_clients(&operator.caller, &slug, limit, after)
+                })
+                .await
+                .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?;
+            let value = Value::Array(clients.iter().map(|c| describe(&slug, c)).collect());
             print(out.json, &value, || {
                 clients
                     .iter()
                     .map(|c| {
-                        let grants: Vec<_> = c.grant_types.iter().map(|g| g.as_str()).collect();
-                        format!("{:<24} {:<24} {}", c.client_id, c.name, grants.join(","))
+                        format!(
+                            "{:<24} {:<24} {}",
+                            c.client_id,
+                            c.name,
+                            c.grant_types.join(",")
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -60,24 +58,12 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
             client_id,
             out,
         } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let client = find(platform, &tenant, &client_id).await?;
-            let work = super::audit::begin(platform).await?;
-            ClientStore::delete(&work, tenant.id, &client.client_id)
+            let slug = existing_tenant(operator, &tenant.tenant).await?;
+            operator
+                .admin
+                .delete_client(&operator.caller, &slug, &client_id, None)
                 .await
-                .map_err(|e| Failure::store("deleting the client", e))?;
-            let before = describe(&tenant, &client);
-            super::audit::record(
-                platform,
-                work,
-                tenant.id,
-                "client.delete",
-                format!("client:{client_id}"),
-                Some(before),
-                None,
-            )
-            .await?;
-            announce(platform, &tenant, &client_id).await;
+                .map_err(|e| failure(e, || missing_client(&slug, &client_id)))?;
             print(out.json, &json!({ "deleted": client_id }), || {
                 format!("deleted client {client_id}")
             });
@@ -87,8 +73,8 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
             client_id,
             out,
         } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let secret = rotate_secret(platform, &tenant, &client_id).await?;
+            let slug = existing_tenant(operator, &tenant.tenant).await?;
+            let secret = rotate_secret(operator, &slug, &client_id).await?;
             print(
                 out.json,
                 &json!({ "client_id": client_id, "client_secret": secret }),
@@ -105,7 +91,7 @@ pub async fn run(platform: &Platform, command: ClientCommand) -> Result<(), Fail
 
 /// `client create`: registers the client its arguments describe and answers what `--json`
 /// prints (the client, with its one-time `client_secret`). Tests call it in-process.
-pub async fn register_from(platform: &Platform, command: ClientCommand) -> Result<Value, Failure> {
+pub async fn register_from(operator: &Operator, command: ClientCommand) -> Result<Value, Failure> {
     let ClientCommand::Create {
         tenant,
         name,
@@ -123,8 +109,8 @@ pub async fn register_from(platform: &Platform, command: ClientCommand) -> Resul
     else {
         return Err(Failure::Invalid("not a client create command".to_owned()));
     };
-    let tenant = platform.tenant(&tenant.tenant).await?;
-    let reg = ClientRegistration {
+    let slug = existing_tenant(operator, &tenant.tenant).await?;
+    let input = ClientInput {
         name,
         redirect_uris,
         post_logout_redirect_uris,
@@ -133,194 +119,97 @@ pub async fn register_from(platform: &Platform, command: ClientCommand) -> Resul
         auth_method,
         public,
         first_party,
-    };
-    let settings = ClientSettings {
         role_claims,
         permission_claims,
         ..Default::default()
     };
-    let (client, secret) = create_with(platform, &tenant, &reg, settings).await?;
-    let mut value = describe(&tenant, &client);
-    value["client_secret"] = secret.map_or(Value::Null, Value::String);
+    let created = create(operator, &slug, &input).await?;
+    let mut value = describe(&slug, &created.client);
+    value["client_secret"] = created.client_secret.map_or(Value::Null, Value::String);
     Ok(value)
 }
 
-/// Validates and stores a client; returns it with its one-time secret.
+/// Validates and stores a client of tenant `slug`; answers it with its one-time secret.
 pub async fn create(
-    platform: &Platform,
-    tenant: &Tenant,
-    reg: &ClientRegistration,
-) -> Result<(Client, Option<String>), Failure> {
-    create_with(platform, tenant, reg, ClientSettings::default()).await
-}
-
-/// Registers a client with the given less-used metadata.
-pub async fn create_with(
-    platform: &Platform,
-    tenant: &Tenant,
-    reg: &ClientRegistration,
-    settings: ClientSettings,
-) -> Result<(Client, Option<String>), Failure> {
-    let rules = RegistrationRules::of(&tenant.settings);
-    let mut registered = register_with(
-        tenant.id,
-        reg,
-        rules,
-        &platform.secrets,
-        platform.clock.now(),
-    )
-    .map_err(|e| match e {
-        RegistrationError::Invalid(errors) => Failure::Invalid(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        RegistrationError::Secret(e) => Failure::Internal(e.to_string()),
-    })?;
-    // The admin API's scope is for clients of the system tenant alone.
-    keyward_oauth::admin_api::check_registration(&tenant.slug, &registered.client.scopes)
-        .map_err(|e| Failure::Invalid(e.to_string()))?;
-    registered.client.settings = settings;
-    let work = super::audit::begin(platform).await?;
-    ClientStore::create(&work, &registered.client)
+    operator: &Operator,
+    slug: &str,
+    input: &ClientInput,
+) -> Result<CreatedClient, Failure> {
+    operator
+        .admin
+        .create_client(&operator.caller, slug, input)
         .await
-        .map_err(|e| Failure::store("registering the client", e))?;
-    let after = describe(tenant, &registered.client);
-    let target = format!("client:{}", registered.client.client_id);
-    super::audit::record(
-        platform,
-        work,
-        tenant.id,
-        "client.create",
-        target,
-        None,
-        Some(after),
-    )
-    .await?;
-    // A node may remember that this client id did not exist.
-    announce(platform, tenant, registered.client.client_id.as_str()).await;
-    Ok((registered.client, registered.secret))
+        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))
 }
 
 /// Adds `scope` to a client's registered scopes (no change if it has it).
 pub async fn add_scope(
-    platform: &Platform,
-    tenant: &Tenant,
+    operator: &Operator,
+    slug: &str,
     client_id: &str,
     scope: &str,
 ) -> Result<(), Failure> {
-    let mut client = find(platform, tenant, client_id).await?;
-    if client.scopes.contains(scope) {
+    let client = operator
+        .admin
+        .client_view(&operator.caller, slug, client_id)
+        .await
+        .map_err(|e| failure(e, || missing_client(slug, client_id)))?;
+    if client.scopes.iter().any(|s| s == scope) {
         return Ok(());
     }
-    let mut tokens: Vec<String> = client.scopes.tokens().map(str::to_owned).collect();
-    tokens.push(scope.to_owned());
-    client.scopes =
-        keyward_core::Scope::from_tokens(&tokens).map_err(|e| Failure::Invalid(e.to_string()))?;
-    keyward_oauth::admin_api::check_registration(&tenant.slug, &client.scopes)
-        .map_err(|e| Failure::Invalid(e.to_string()))?;
-    let before = describe(tenant, &find(platform, tenant, client_id).await?);
-    client.updated_at = platform.clock.now();
-    let work = super::audit::begin(platform).await?;
-    ClientStore::update(&work, &client)
+    let mut scopes = client.scopes.clone();
+    scopes.push(scope.to_owned());
+    let patch = ClientPatch {
+        scopes: Some(scopes),
+        ..Default::default()
+    };
+    operator
+        .admin
+        .update_client(&operator.caller, slug, client_id, &patch, None)
         .await
-        .map_err(|e| Failure::store("changing the client's scopes", e))?;
-    super::audit::record(
-        platform,
-        work,
-        tenant.id,
-        "client.update",
-        format!("client:{client_id}"),
-        Some(before),
-        Some(describe(tenant, &client)),
-    )
-    .await?;
-    announce(platform, tenant, client_id).await;
+        .map_err(|e| failure(e, || missing_client(slug, client_id)))?;
     Ok(())
 }
 
-/// Replaces a secret-based client's secret; returns the new one.
+/// Replaces a secret-based client's secret; answers the new one.
 pub async fn rotate_secret(
-    platform: &Platform,
-    tenant: &Tenant,
+    operator: &Operator,
+    slug: &str,
     client_id: &str,
 ) -> Result<String, Failure> {
-    let mut client = find(platform, tenant, client_id).await?;
-    if !client.auth_method.uses_secret() {
-        return Err(Failure::Invalid(format!(
-            "client {client_id} authenticates with {}, not with a client secret",
-            client.auth_method
-        )));
-    }
-    let (secret, hash) = platform
-        .secrets
-        .generate()
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    client.secret_hash = Some(hash);
-    client.updated_at = platform.clock.now();
-    let work = super::audit::begin(platform).await?;
-    ClientStore::update(&work, &client)
+    operator
+        .admin
+        .rotate_client_secret(&operator.caller, slug, client_id)
         .await
-        .map_err(|e| Failure::store("rotating the secret", e))?;
-    super::audit::record(
-        platform,
-        work,
-        tenant.id,
-        "client.rotate_secret",
-        format!("client:{client_id}"),
-        None,
-        None,
-    )
-    .await?;
-    announce(platform, tenant, client_id).await;
-    Ok(secret)
+        .map_err(|e| failure(e, || missing_client(slug, client_id)))?
+        .client_secret
+        .ok_or_else(|| Failure::Internal("the rotation answered no secret".to_owned()))
 }
 
-async fn find(platform: &Platform, tenant: &Tenant, client_id: &str) -> Result<Client, Failure> {
-    let id = ClientId::parse(client_id).map_err(|e| Failure::Invalid(e.to_string()))?;
-    ClientStore::get(&platform.store, tenant.id, &id)
-        .await
-        .map_err(|e| Failure::store("looking up the client", e))?
-        .ok_or_else(|| {
-            Failure::NotFound(format!(
-                "client {client_id:?} does not exist in tenant {}",
-                tenant.slug
-            ))
-        })
+/// The slug of an existing tenant, or a failure that names the missing one.
+async fn existing_tenant(operator: &Operator, slug: &str) -> Result<String, Failure> {
+    Ok(operator.platform.tenant(slug).await?.slug.to_string())
 }
 
-async fn list_all(platform: &Platform, tenant: &Tenant) -> Result<Vec<Client>, Failure> {
-    let mut all = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let batch = ClientStore::list(&platform.store, tenant.id, &page)
-            .await
-            .map_err(|e| Failure::store("listing clients", e))?;
-        all.extend(batch.items);
-        match batch.next {
-            Some(cursor) => page = PageRequest::after(cursor, PageRequest::MAX_LIMIT),
-            None => return Ok(all),
-        }
-    }
+fn missing_client(slug: &str, client_id: &str) -> String {
+    format!("client {client_id:?} does not exist in tenant {slug}")
 }
 
 /// The client's public description: never the secret or its hash.
-fn describe(tenant: &Tenant, c: &Client) -> Value {
+fn describe(slug: &str, c: &ClientView) -> Value {
     json!({
-        "tenant": tenant.slug,
+        "tenant": slug,
         "client_id": c.client_id,
         "name": c.name,
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
         "grant_types": c.grant_types,
-        "scope": c.scopes,
+        "scope": c.scopes.join(" "),
         "auth_method": c.auth_method,
         "public": c.public,
         "first_party": c.first_party,
-        "role_claims": c.settings.role_claims,
-        "permission_claims": c.settings.permission_claims,
+        "role_claims": c.role_claims,
+        "permission_claims": c.permission_claims,
         "created_at": c.created_at,
     })
 }

@@ -1,18 +1,17 @@
-//! `keyward keys rotate|list`.
+//! `keyward keys rotate|list`, through the admin use-cases as the local operator.
 
-use keyward_oauth::key_rotation::{published, rotate};
-use keyward_oauth::{SigningAlg, SigningKeyStore};
+use keyward_admin::RotationView;
 use serde_json::{Value, json};
 
+use super::operator::{Operator, failure};
 use crate::cli::KeysCommand;
 use crate::failure::Failure;
 use crate::output::print;
-use crate::startup::Platform;
 
-pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failure> {
+pub async fn run(operator: &Operator, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Rotate { tenant, out } => {
-            let (value, report) = rotate_keys(platform, &tenant.tenant).await?;
+            let (value, report) = rotate_keys(operator, &tenant.tenant).await?;
             print(out.json, &value, || {
                 report
                     .algs
@@ -20,10 +19,7 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                     .map(|a| {
                         format!(
                             "{:<6} active key: {}\n{:<6} next key:   {} (published, signs after the next rotation)",
-                            a.alg.as_str(),
-                            a.active_kid,
-                            "",
-                            a.next_kid
+                            a.alg, a.active_kid, "", a.next_kid
                         )
                     })
                     .collect::<Vec<_>>()
@@ -31,23 +27,21 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
             });
         }
         KeysCommand::List { tenant, out } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let keys = SigningKeyStore::list(&platform.store, tenant.id)
+            let slug = operator.platform.tenant(&tenant.tenant).await?.slug;
+            let keys = operator
+                .admin
+                .list_keys(&operator.caller, slug.as_str())
                 .await
-                .map_err(|e| Failure::store("listing keys", e))?;
-            let now = platform.clock.now();
-            let published: Vec<_> = published(&keys, now)
-                .iter()
-                .map(|k| k.kid.clone())
-                .collect();
+                .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?
+                .items;
             let rows: Vec<Value> = keys
                 .iter()
                 .map(|k| {
                     json!({
                         "kid": k.kid,
-                        "alg": k.alg.as_str(),
-                        "status": k.status.as_str(),
-                        "published": published.contains(&k.kid),
+                        "alg": k.alg,
+                        "status": k.status,
+                        "published": k.published,
                         "created_at": k.created_at,
                         "activated_at": k.activated_at,
                         "retired_at": k.retired_at,
@@ -57,7 +51,7 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
                 .collect();
             print(out.json, &Value::Array(rows), || {
                 keys.iter()
-                    .map(|k| format!("{:<20} {:<6} {}", k.kid, k.alg.as_str(), k.status.as_str()))
+                    .map(|k| format!("{:<20} {:<6} {}", k.kid, k.alg, k.status))
                     .collect::<Vec<_>>()
                     .join("\n")
             });
@@ -66,72 +60,20 @@ pub async fn run(platform: &Platform, command: KeysCommand) -> Result<(), Failur
     Ok(())
 }
 
-/// `keyward keys rotate --tenant SLUG`: rotates every alg's keys of the tenant, audited and
-/// announced; answers the report as the `--json` output shows it.
+/// `keyward keys rotate --tenant SLUG`: rotates every algorithm's keys of the tenant;
+/// answers what `--json` prints (the admin API's report, with the tenant) and the report.
 pub async fn rotate_keys(
-    platform: &Platform,
+    operator: &Operator,
     slug: &str,
-) -> Result<(Value, keyward_oauth::key_rotation::RotationReport), Failure> {
-    let tenant = platform.tenant(slug).await?;
-    let alg = tenant
-        .settings
-        .signing_alg
-        .parse::<SigningAlg>()
-        .map_err(|e| Failure::Invalid(format!("tenant setting signing_alg: {e}")))?;
-    let window = super::tenant::retirement_window(&tenant);
-    let work = super::audit::begin(platform).await?;
-    let report = rotate(
-        &work,
-        tenant.id,
-        alg,
-        &platform.master,
-        platform.clock.now(),
-        window,
-    )
-    .await
-    .map_err(|e| Failure::Internal(format!("rotating keys: {e}")))?;
-    let retired = report
-        .retired
-        .as_ref()
-        .map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
-    // Top-level kids are the tenant's default alg; `algs` has every alg's rotation.
-    let algs: Vec<Value> = report
-        .algs
-        .iter()
-        .map(|a| {
-            let retired = a.retired.as_ref().map(|(kid, until)| json!({ "kid": kid, "published_until": until }));
-            json!({ "alg": a.alg.as_str(), "active_kid": a.active_kid, "next_kid": a.next_kid, "retired": retired })
-        })
-        .collect();
-    let value = json!({
-        "tenant": tenant.slug,
-        "default_alg": report.default_alg.as_str(),
-        "active_kid": report.active_kid,
-        "next_kid": report.next_kid,
-        "retired": retired,
-        "algs": algs,
-        "removed": report.removed,
-    });
-    super::audit::record(
-        platform,
-        work,
-        tenant.id,
-        "keys.rotate",
-        format!("tenant:{}", tenant.slug),
-        None,
-        Some(value.clone()),
-    )
-    .await?;
-    // Nodes drop their cached keys; a node that misses this re-reads on its next expiry.
-    if let Err(e) = platform
-        .cache
-        .publish(
-            keyward_core::ephemeral::channel::KEYS,
-            &tenant.id.to_string(),
-        )
+) -> Result<(Value, RotationView), Failure> {
+    let slug = operator.platform.tenant(slug).await?.slug;
+    let report = operator
+        .admin
+        .rotate_keys(&operator.caller, slug.as_str())
         .await
-    {
-        tracing::warn!(error = %e, "could not announce the key rotation to other nodes");
-    }
+        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?;
+    let mut value = serde_json::to_value(&report)
+        .map_err(|e| Failure::Internal(format!("the rotation report: {e}")))?;
+    value["tenant"] = Value::from(slug.as_str());
     Ok((value, report))
 }

@@ -1,9 +1,11 @@
-//! One module per CLI noun. Each command connects through `Platform`, does its work through
-//! the ports, records an audit event for every mutation, and prints through `output`.
+//! One module per CLI noun. Each command parses its arguments, calls the keyward-admin
+//! use-case the admin API calls, as the local operator ([`operator`]), and prints the answer
+//! through `output`. Validation, audit events and announcements to running nodes happen in
+//! the use-case.
 
 pub mod admin;
-pub mod audit;
 pub mod client;
 pub mod keys;
+pub mod operator;
 pub mod tenant;
 pub mod user;

@@ -1,17 +1,17 @@
-//! `keyward user create|set-password|list`.
+//! `keyward user create|set-password|list`, through the admin use-cases as the local
+//! operator.
 
 use std::io::BufRead;
 
-use keyward_core::{Email, PageRequest, Tenant, Username};
-use keyward_identity::{NewUser, User, UserQuery, UserStore};
+use keyward_admin::{PasswordInput, UserInput, UserView};
 use serde_json::{Value, json};
 
+use super::operator::{Operator, failure};
 use crate::cli::UserCommand;
 use crate::failure::Failure;
 use crate::output::print;
-use crate::startup::Platform;
 
-pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failure> {
+pub async fn run(operator: &Operator, command: UserCommand) -> Result<(), Failure> {
     match command {
         UserCommand::Create {
             tenant,
@@ -20,21 +20,21 @@ pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failur
             password_stdin,
             out,
         } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
+            let slug = existing_tenant(operator, &tenant.tenant).await?;
             let password = if password_stdin {
                 Some(read_password()?)
             } else {
                 None
             };
             let user = create(
-                platform,
-                &tenant,
+                operator,
+                &slug,
                 &username,
                 email.as_deref(),
                 password.as_deref(),
             )
             .await?;
-            print(out.json, &describe(&tenant, &user), || {
+            print(out.json, &describe(&slug, &user), || {
                 format!("created user {} ({})", user.username, user.id)
             });
         }
@@ -44,24 +44,15 @@ pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failur
             password_stdin: _,
             out,
         } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
+            let slug = existing_tenant(operator, &tenant.tenant).await?;
             let password = read_password()?;
-            let user = find(platform, &tenant, &username).await?;
-            let hash = hash(platform, &tenant, &password)?;
-            let work = super::audit::begin(platform).await?;
-            UserStore::set_password_hash(&work, tenant.id, user.id, &hash, platform.clock.now())
+            let user = find(operator, &slug, &username).await?;
+            let id = user.id.to_string();
+            operator
+                .admin
+                .set_user_password(&operator.caller, &slug, &id, &PasswordInput { password })
                 .await
-                .map_err(|e| Failure::store("setting the password", e))?;
-            super::audit::record(
-                platform,
-                work,
-                tenant.id,
-                "user.set_password",
-                format!("user:{}", user.id),
-                None,
-                None,
-            )
-            .await?;
+                .map_err(|e| failure(e, || missing_user(&slug, &username)))?;
             print(
                 out.json,
                 &json!({ "id": user.id, "username": user.username, "password_set": true }),
@@ -73,14 +64,14 @@ pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failur
             search,
             out,
         } => {
-            let tenant = platform.tenant(&tenant.tenant).await?;
-            let users = list_all(platform, &tenant, search).await?;
-            let value = Value::Array(users.iter().map(|u| describe(&tenant, u)).collect());
+            let slug = existing_tenant(operator, &tenant.tenant).await?;
+            let users = list_all(operator, &slug, search).await?;
+            let value = Value::Array(users.iter().map(|u| describe(&slug, u)).collect());
             print(out.json, &value, || {
                 users
                     .iter()
                     .map(|u| {
-                        let email = u.email.as_ref().map(|e| e.as_str()).unwrap_or("-");
+                        let email = u.email.as_deref().unwrap_or("-");
                         format!("{:<36} {:<24} {}", u.id, u.username, email)
                     })
                     .collect::<Vec<_>>()
@@ -91,59 +82,28 @@ pub async fn run(platform: &Platform, command: UserCommand) -> Result<(), Failur
     Ok(())
 }
 
-/// Creates a user, hashing the password (if any) under the tenant's password policy.
+/// Creates a user of tenant `slug`, its password (if any) hashed under the tenant's policy.
 pub async fn create(
-    platform: &Platform,
-    tenant: &Tenant,
+    operator: &Operator,
+    slug: &str,
     username: &str,
     email: Option<&str>,
     password: Option<&str>,
-) -> Result<User, Failure> {
-    let username = Username::parse(username).map_err(|e| Failure::Invalid(e.to_string()))?;
-    let email = email
-        .map(Email::parse)
-        .transpose()
-        .map_err(|e| Failure::Invalid(e.to_string()))?;
-    let password_hash = password.map(|p| hash(platform, tenant, p)).transpose()?;
-    let user = User::new(
-        tenant.id,
-        NewUser {
-            username,
-            email,
-            password_hash,
-        },
-        platform.clock.now(),
-    );
-    let work = super::audit::begin(platform).await?;
-    UserStore::create(&work, &user).await.map_err(|e| match e {
-        keyward_core::StoreError::Conflict(_) => Failure::Conflict(
-            "a user with this username or e-mail already exists in this tenant".to_owned(),
-        ),
-        other => Failure::store("creating the user", other),
-    })?;
-    let after = describe(tenant, &user);
-    super::audit::record(
-        platform,
-        work,
-        tenant.id,
-        "user.create",
-        format!("user:{}", user.id),
-        None,
-        Some(after),
-    )
-    .await?;
-    Ok(user)
-}
-
-fn hash(platform: &Platform, tenant: &Tenant, password: &str) -> Result<String, Failure> {
-    platform
-        .passwords
-        .hash(password, tenant.settings.password_min_length)
-        .map_err(|e| Failure::Invalid(e.to_string()))
+) -> Result<UserView, Failure> {
+    let input = UserInput {
+        username: username.to_owned(),
+        email: email.map(str::to_owned),
+        password: password.map(str::to_owned),
+    };
+    operator
+        .admin
+        .create_user(&operator.caller, slug, &input)
+        .await
+        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))
 }
 
 /// The first line of standard input, without its line ending.
-fn read_password() -> Result<String, Failure> {
+pub(crate) fn read_password() -> Result<String, Failure> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -156,49 +116,50 @@ fn read_password() -> Result<String, Failure> {
     Ok(password)
 }
 
-async fn find(platform: &Platform, tenant: &Tenant, username: &str) -> Result<User, Failure> {
-    let parsed = Username::parse(username).map_err(|e| Failure::Invalid(e.to_string()))?;
-    UserStore::by_username(&platform.store, tenant.id, &parsed)
-        .await
-        .map_err(|e| Failure::store("looking up the user", e))?
-        .ok_or_else(|| {
-            Failure::NotFound(format!(
-                "user {username:?} does not exist in tenant {}",
-                tenant.slug
-            ))
-        })
+/// The user of tenant `slug` named `username` (exactly; the search also matches parts).
+async fn find(operator: &Operator, slug: &str, username: &str) -> Result<UserView, Failure> {
+    let wanted =
+        keyward_core::Username::parse(username).map_err(|e| Failure::Invalid(e.to_string()))?;
+    list_all(operator, slug, Some(wanted.as_str().to_owned()))
+        .await?
+        .into_iter()
+        .find(|u| u.username == wanted.as_str())
+        .ok_or_else(|| Failure::NotFound(missing_user(slug, username)))
 }
 
 async fn list_all(
-    platform: &Platform,
-    tenant: &Tenant,
+    operator: &Operator,
+    slug: &str,
     search: Option<String>,
-) -> Result<Vec<User>, Failure> {
-    let query = UserQuery { search };
-    let mut all = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let batch = UserStore::list(&platform.store, tenant.id, &query, &page)
-            .await
-            .map_err(|e| Failure::store("listing users", e))?;
-        all.extend(batch.items);
-        match batch.next {
-            Some(cursor) => page = PageRequest::after(cursor, PageRequest::MAX_LIMIT),
-            None => return Ok(all),
-        }
-    }
+) -> Result<Vec<UserView>, Failure> {
+    operator
+        .all(|limit, after| {
+            operator
+                .admin
+                .list_users(&operator.caller, slug, search.clone(), limit, after)
+        })
+        .await
+        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))
+}
+
+async fn existing_tenant(operator: &Operator, slug: &str) -> Result<String, Failure> {
+    Ok(operator.platform.tenant(slug).await?.slug.to_string())
+}
+
+fn missing_user(slug: &str, username: &str) -> String {
+    format!("user {username:?} does not exist in tenant {slug}")
 }
 
 /// The user's description: never the password hash.
-fn describe(tenant: &Tenant, u: &User) -> Value {
+fn describe(slug: &str, u: &UserView) -> Value {
     json!({
-        "tenant": tenant.slug,
+        "tenant": slug,
         "id": u.id,
         "username": u.username,
         "email": u.email,
         "email_verified": u.email_verified,
         "disabled": u.disabled,
-        "has_password": u.password_hash.is_some(),
+        "has_password": u.has_password,
         "created_at": u.created_at,
     })
 }

@@ -1,4 +1,4 @@
-//! The admin API against a real `keyward serve`: admin authentication with system-tenant
+//! The admin API against the in-process server: admin authentication with system-tenant
 //! tokens, rate limits, problem+json field errors, ETag/If-Match, cursors, the audit log and
 //! the OpenAPI document; the helpers the other admin test modules share.
 
@@ -128,7 +128,7 @@ async fn call_at(
     (status, headers, value)
 }
 
-/// The platform-admin service account `serve --dev` prints.
+/// The platform-admin service account `--dev` seeded.
 pub(crate) fn dev_admin(server: &TestApp) -> Creds {
     server.admin_client()
 }
@@ -256,8 +256,9 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
         "a-long-password\n",
     );
     assert!(user["subject"].as_str().unwrap().starts_with("user:"));
-    // The embedded node keeps its policy in memory: a CLI change counts from its next start
-    // (with Redis, every node reloads at once).
+    // The running node sees the CLI's changes within `resync_interval_secs` without a restart
+    // (its resync compares `policy_version`; cli_visibility.rs tests that). The restart checks
+    // the changes also hold for a freshly started node.
     let server = server.restart().await;
     let root = Admin::login_at(&server.base, &server.http, &creds).await;
     let tenants = root.ok(Method::GET, "/tenants", None).await;
@@ -294,7 +295,8 @@ async fn cli_service_account_and_cli_admin_user_administer_the_platform() {
         id: cli["client_id"].as_str().unwrap().into(),
         secret: cli["client_secret"].as_str().unwrap().into(),
     };
-    // The settings change reaches the node's tenant cache through pub/sub, a moment later.
+    // The node answering the admin API dropped its cached tenant and client before answering
+    // (read your writes); the retries only leave a margin.
     let form = [
         ("grant_type", "password"),
         ("username", "root"),

@@ -1,6 +1,7 @@
 //! Key rotation: tokens signed before `keyward keys rotate` still verify with the JWKS, and new
-//! tokens carry the new kid. With the in-memory cache the running server learns of the CLI's
-//! rotation only when its key ring refreshes (or over Redis pub/sub), so the test restarts it.
+//! tokens carry the new kid. The running server would learn of the rotation without a restart
+//! (the in-process rotation announces it on the shared cache, and the resync sees
+//! `directory_version` move); the test restarts it so the keys are read from the database.
 
 use crate::app::TestApp;
 use keyward_oauth::SigningAlg;

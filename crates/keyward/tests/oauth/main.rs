@@ -1,6 +1,7 @@
-//! The token service against a real `keyward serve`, driven by the `openidconnect` crate as a
-//! real client and by raw HTTP for every error. Each test starts its own server on a free
-//! loopback port in its own data directory.
+//! End to end against the real application, driven by the `openidconnect` crate as a real
+//! client and by raw HTTP for every error. Each test starts its own in-process server
+//! (keyward-testkit's `TestApp`, on 127.0.0.1:0 in its own data directory); the few tests
+//! about the binary itself start `keyward serve` as a child process (`server`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[allow(dead_code)]
