@@ -21,8 +21,10 @@ use keyward_core::{ClientId, Clock, EphemeralStore, TenantSlug, UserId};
 use keyward_http::{Problem, RequestId};
 use keyward_oauth::access_token::{self, revoked_set};
 use keyward_oauth::admin_api::ADMIN_SCOPE;
+use keyward_oauth::bearer;
 use keyward_oauth::claims::UserClaims;
 use keyward_oauth::directory::Directory;
+use keyward_oauth::error::ErrorCode;
 use keyward_oauth::keyring::KeyRing;
 use serde_json::Value;
 
@@ -182,6 +184,9 @@ fn unavailable(what: &str, e: impl std::fmt::Display) -> Refusal {
     Refusal::Unavailable
 }
 
+/// The realm of the admin API's bearer challenges.
+const ADMIN_REALM: &str = "keyward-admin";
+
 fn refusal_response(refusal: &Refusal) -> HttpResponse {
     match refusal {
         Refusal::Unauthenticated { token_given } => {
@@ -191,11 +196,12 @@ fn refusal_response(refusal: &Refusal) -> HttpResponse {
                      (scope keyward:admin).",
                 )
                 .to_response();
-            let challenge = if *token_given {
-                "Bearer realm=\"keyward-admin\", error=\"invalid_token\""
-            } else {
-                "Bearer realm=\"keyward-admin\""
-            };
+            // RFC 6750 §3.1: a request without a token gets no error code.
+            let error = token_given.then_some((
+                ErrorCode::InvalidToken,
+                "the access token is not valid for the admin API",
+            ));
+            let challenge = bearer::challenge(ADMIN_REALM, error, None);
             if let Ok(v) = challenge.parse() {
                 res.headers_mut().insert(WWW_AUTHENTICATE, v);
             }

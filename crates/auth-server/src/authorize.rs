@@ -8,11 +8,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::Tenant;
+use keyward_http::oauth::{authorization_response_location, redirect};
 use keyward_oauth::authorize::request::ResponseMode;
 use keyward_oauth::authorize::{AuthenticatedSubject, AuthorizeOutcome};
 use keyward_oauth::directory::TenantEntry;
-use url::Url;
-use url::form_urlencoded::Serializer;
 
 use crate::AuthServer;
 use crate::pages::layout::escape;
@@ -146,16 +145,17 @@ async fn render(
             }
             match mode {
                 ResponseMode::FormPost => form_post(&uri, &params),
-                ResponseMode::Query | ResponseMode::Fragment => match location(&uri, mode, &params)
-                {
-                    Some(to) => redirect(&to, after_post),
-                    None => error::error_page(
-                        Some(&tenant.tenant),
-                        StatusCode::BAD_REQUEST,
-                        "Invalid request",
-                        "The redirect URI is not usable.",
-                    ),
-                },
+                ResponseMode::Query | ResponseMode::Fragment => {
+                    match authorization_response_location(&uri, mode, &params) {
+                        Some(to) => redirect(&to, after_post),
+                        None => error::error_page(
+                            Some(&tenant.tenant),
+                            StatusCode::BAD_REQUEST,
+                            "Invalid request",
+                            "The redirect URI is not usable.",
+                        ),
+                    }
+                }
             }
         }
         AuthorizeOutcome::ShowError {
@@ -164,7 +164,7 @@ async fn render(
             description,
         } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            tracing::debug!(error = code, "authorization request shown an error page");
+            tracing::debug!(error = %code, "authorization request shown an error page");
             error::error_page(
                 Some(&tenant.tenant),
                 status,
@@ -181,33 +181,6 @@ async fn render(
             after_post,
         ),
     }
-}
-
-/// 302 after a GET, 303 after a POST (so the browser follows with a GET).
-fn redirect(to: &str, after_post: bool) -> HttpResponse {
-    let status = if after_post {
-        StatusCode::SEE_OTHER
-    } else {
-        StatusCode::FOUND
-    };
-    HttpResponse::build(status)
-        .insert_header((header::LOCATION, to))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .finish()
-}
-
-/// RFC 6749 §4.1.2 (query, keeping the URI's own query) and §4.2.2 (fragment).
-fn location(uri: &str, mode: ResponseMode, params: &[(String, String)]) -> Option<String> {
-    let mut url = Url::parse(uri).ok()?;
-    if mode == ResponseMode::Query {
-        url.query_pairs_mut().extend_pairs(params);
-        return Some(url.to_string());
-    }
-    let mut fragment = Serializer::new(String::new());
-    fragment.extend_pairs(params);
-    url.set_fragment(Some(&fragment.finish()));
-    Some(url.to_string())
 }
 
 /// OAuth 2.0 Form Post Response Mode §2: an auto-submitting form (with a button for browsers
@@ -251,25 +224,6 @@ mod tests {
     use actix_web::body::MessageBody;
 
     use super::*;
-
-    fn pairs() -> Vec<(String, String)> {
-        vec![
-            ("code".into(), "a b".into()),
-            ("state".into(), "s&t".into()),
-        ]
-    }
-
-    #[test]
-    fn query_responses_keep_the_redirect_uris_own_query() {
-        let to = location("https://rp.test/cb?x=1", ResponseMode::Query, &pairs()).unwrap();
-        assert_eq!(to, "https://rp.test/cb?x=1&code=a+b&state=s%26t");
-    }
-
-    #[test]
-    fn fragment_responses_put_parameters_after_the_hash() {
-        let to = location("https://rp.test/cb", ResponseMode::Fragment, &pairs()).unwrap();
-        assert_eq!(to, "https://rp.test/cb#code=a+b&state=s%26t");
-    }
 
     #[test]
     fn form_post_escapes_values_and_allows_only_its_own_script() {

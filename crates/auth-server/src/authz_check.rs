@@ -10,7 +10,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use keyward_authz::{EvaluationsRequest, EvaluationsResponse};
 use keyward_oauth::OAuthError;
 
-use crate::{AuthServer, oauth_response};
+use keyward_http::oauth as oauth_response;
+
+use crate::AuthServer;
 
 /// A batch bound: a caller with more questions sends more requests.
 pub const MAX_EVALUATIONS: usize = 100;

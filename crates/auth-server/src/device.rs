@@ -6,7 +6,9 @@ use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_oauth::EndpointRequest;
 
-use crate::{AuthServer, form, oauth_response};
+use keyward_http::oauth as oauth_response;
+
+use crate::{AuthServer, form};
 
 /// RFC 8628 §3.1
 pub async fn device_authorization(

@@ -57,7 +57,7 @@ mod tests {
     async fn echo(req: HttpRequest, payload: Payload) -> HttpResponse {
         match read(&req, payload).await {
             Ok(body) => HttpResponse::Ok().body(body),
-            Err(e) => crate::oauth_response::error(&e, None),
+            Err(e) => keyward_http::oauth::error(&e, None),
         }
     }
 

@@ -1,6 +1,6 @@
 //! keyward-auth-server: the actix service for a tenant's protocol endpoints and hosted pages,
 //! under `/t/{tenant}`. Handlers stay thin — extract, call keyward-oauth / keyward-identity,
-//! map the result (`oauth_response` is the one place OAuth errors become HTTP) — and hold no
+//! map the result (keyward-http's `oauth` is the one place OAuth errors become HTTP) — and hold no
 //! protocol rules of their own.
 //!
 //! It serves discovery, the JWKS, the token, introspection and revocation endpoints,
@@ -15,7 +15,6 @@ mod device;
 mod discovery;
 mod form;
 mod jwks;
-mod oauth_response;
 pub mod pages;
 pub mod session_cookie;
 mod token;

@@ -7,7 +7,9 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use keyward_http::RequestId;
 use keyward_oauth::{EndpointRequest, OAuthError};
 
-use crate::{AuthServer, form, oauth_response};
+use keyward_http::oauth as oauth_response;
+
+use crate::{AuthServer, form};
 
 fn authorization(req: &HttpRequest) -> Option<&str> {
     req.headers()

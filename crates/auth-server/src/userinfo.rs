@@ -2,12 +2,14 @@
 //! Bearer` (RFC 6750 §2.1) or a form body's `access_token` (§2.2); errors per RFC 6750 §3 with
 //! `WWW-Authenticate: Bearer`.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
-use keyward_oauth::userinfo::{BearerError, bearer_token};
+use keyward_oauth::bearer::bearer_token;
 
-use crate::{AuthServer, oauth_response, unknown_tenant};
+use keyward_http::oauth as oauth_response;
+
+use crate::{AuthServer, unknown_tenant};
 
 /// OIDC Core §5.3.1
 pub async fn get(
@@ -64,22 +66,6 @@ async fn answer(
     };
     match result {
         Ok(claims) => oauth_response::json(&claims),
-        Err(e) => bearer_error(&e, &tenant.issuer),
-    }
-}
-
-/// RFC 6750 §3: the status, the challenge, and (when there is an error code) a JSON body.
-fn bearer_error(e: &BearerError, realm: &str) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut res = HttpResponse::build(status);
-    res.insert_header((header::CACHE_CONTROL, "no-store"));
-    if e.status() != 503 {
-        res.insert_header((header::WWW_AUTHENTICATE, e.challenge(realm)));
-    }
-    match e.code() {
-        Some(code) => {
-            res.json(serde_json::json!({ "error": code, "error_description": e.description() }))
-        }
-        None => res.finish(),
+        Err(e) => oauth_response::bearer_error(&e, &tenant.issuer),
     }
 }

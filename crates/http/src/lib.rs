@@ -3,11 +3,11 @@
 //!
 //! It is responsible for what happens at the HTTP edge and nowhere else: RFC 9457
 //! problem+json, CSRF protection, security headers, request ids, request metrics and the
-//! client address. Not here yet: resolving the tenant of a request (each handler looks up its
-//! `/t/{tenant}` path itself) and the RFC 6749 / 6750 JSON errors (keyward-auth-server's
-//! `oauth_response` and `userinfo`, keyward-admin-api's `principal`). It holds no business
-//! rules: it parses, labels and maps, and hands typed values to the services. It may depend on keyward-core and actix-web, never on leptos,
-//! sea-orm, redis or lettre.
+//! client address, and (`oauth`) the protocol's HTTP answers: RFC 6749 JSON errors and token
+//! responses, RFC 6750 bearer challenges and authorization-response redirects. It holds no
+//! business rules: it parses, labels and maps, and hands typed values to the services. It
+//! may depend on keyward-core, keyward-oauth (for the error vocabulary it maps) and
+//! actix-web, never on leptos, sea-orm, redis or lettre.
 //!
 //! Mounting (outermost first — actix runs the last `.wrap` first):
 //! ```text
@@ -24,6 +24,7 @@ pub mod client_ip;
 pub mod csrf;
 mod decorated_error;
 pub mod metrics;
+pub mod oauth;
 pub mod problem;
 pub mod request_id;
 pub mod security_headers;

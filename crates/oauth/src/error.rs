@@ -1,11 +1,13 @@
-//! RFC 6749 §5.2: the error a token, introspection or revocation request gets — an exhaustive
-//! code plus a description that is safe to show the client. The cause of a failure goes to the
-//! log where it happens, never into this value.
+//! The one vocabulary of protocol error codes — RFC 6749 (token §5.2, authorization
+//! §4.1.2.1 / §4.2.2.1), RFC 6750 §3.1 (bearer tokens), RFC 8628 §3.5 (device flow), RFC 8707
+//! and OIDC Core §3.1.2.6 — and [`OAuthError`], the error a token, introspection or
+//! revocation request gets: a code plus a description that is safe to show the client. The
+//! cause of a failure goes to the log where it happens, never into this value.
 
 use std::borrow::Cow;
 use std::fmt;
 
-/// RFC 6749 §5.2 error codes (plus the §4.1.2.1 codes the token service needs for outages).
+/// Every protocol error code Keyward answers. No code is written as a bare string elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// RFC 6749 §5.2
@@ -34,6 +36,24 @@ pub enum ErrorCode {
     AccessDenied,
     /// RFC 8628 §3.5: the device_code has expired.
     ExpiredToken,
+    /// RFC 6749 §4.1.2.1: the authorization server does not support this response type.
+    UnsupportedResponseType,
+    /// OIDC Core §3.1.2.6: the user must interact (`prompt=none` could not be honoured).
+    InteractionRequired,
+    /// OIDC Core §3.1.2.6: the user must sign in (`prompt=none` without a session).
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: the user must consent (`prompt=none` without a consent).
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6: the `request` parameter is not supported.
+    RequestNotSupported,
+    /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
+    /// OIDC Core §3.1.2.6: the `registration` parameter is not supported.
+    RegistrationNotSupported,
+    /// RFC 6750 §3.1: the access token is expired, revoked, malformed or invalid.
+    InvalidToken,
+    /// RFC 6750 §3.1: the access token lacks a scope the resource needs.
+    InsufficientScope,
 }
 
 impl ErrorCode {
@@ -52,13 +72,25 @@ impl ErrorCode {
             Self::SlowDown => "slow_down",
             Self::AccessDenied => "access_denied",
             Self::ExpiredToken => "expired_token",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InteractionRequired => "interaction_required",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::RegistrationNotSupported => "registration_not_supported",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
         }
     }
 
-    /// RFC 6749 §5.2: 400, except 401 for a failed client authentication; outages use 5xx.
+    /// The status of a JSON error answer: RFC 6749 §5.2's 400, except 401 for a failed
+    /// client authentication and RFC 6750 §3.1's 401 / 403 for bearer tokens; outages 5xx.
+    /// (Authorization errors are redirected to the client and have no status of their own.)
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidClient => 401,
+            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
             _ => 400,

@@ -16,6 +16,7 @@ pub mod admin_api;
 pub mod app_claims;
 pub mod authorization_code;
 pub mod authorize;
+pub mod bearer;
 pub mod claims;
 pub mod client;
 pub mod client_authentication;

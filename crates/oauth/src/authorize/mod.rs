@@ -16,12 +16,13 @@ use chrono::{DateTime, Duration, Utc};
 use keyward_core::secret::try_random_token;
 use keyward_core::{ClientId, UserId};
 
-use self::error::{AuthorizeError, AuthorizeErrorCode};
+use self::error::AuthorizeError;
 use self::request::{AuthorizationRequest, ResponseMode, Untrusted};
 use crate::claims::UserClaims;
 use crate::client::Client;
 use crate::consent::ConsentStore;
 use crate::directory::TenantEntry;
+use crate::error::ErrorCode;
 use crate::id_token;
 use crate::interaction::{
     self, INTERACTION_TTL, Interaction, InteractionLimit, InteractionNeed, MAX_STORED_BYTES,
@@ -61,7 +62,7 @@ pub enum AuthorizeOutcome {
     /// interaction). `status` is the HTTP status.
     ShowError {
         status: u16,
-        error: &'static str,
+        error: ErrorCode,
         description: String,
     },
     /// Send the browser to `/t/{tenant}/login?interaction={id}`.
@@ -70,7 +71,7 @@ pub enum AuthorizeOutcome {
     NeedConsent(Interaction),
 }
 
-fn show(status: u16, error: &'static str, description: impl Into<String>) -> AuthorizeOutcome {
+fn show(status: u16, error: ErrorCode, description: impl Into<String>) -> AuthorizeOutcome {
     AuthorizeOutcome::ShowError {
         status,
         error,
@@ -134,10 +135,14 @@ impl AuthorizationEndpoint {
     ) -> AuthorizeOutcome {
         let params = match FormParams::parse(raw_params) {
             Ok(p) => p,
-            Err(e) => return show(400, "invalid_request", e.description().to_owned()),
+            Err(e) => return show(400, ErrorCode::InvalidRequest, e.description().to_owned()),
         };
         let Some(client_id) = params.get("client_id") else {
-            return show(400, "invalid_request", "the request names no client_id");
+            return show(
+                400,
+                ErrorCode::InvalidRequest,
+                "the request names no client_id",
+            );
         };
         let client = match self
             .tokens
@@ -146,19 +151,19 @@ impl AuthorizationEndpoint {
             .await
         {
             Ok(Some(c)) => c,
-            Ok(None) => return show(400, "invalid_client", "unknown client"),
+            Ok(None) => return show(400, ErrorCode::InvalidClient, "unknown client"),
             Err(e) => {
                 unavailable("looking up the client", e);
                 return show(
                     503,
-                    "temporarily_unavailable",
+                    ErrorCode::TemporarilyUnavailable,
                     "the service is temporarily unavailable",
                 );
             }
         };
         let redirect_uri = match request::redirect_uri(&client, &params) {
             Ok(uri) => uri,
-            Err(Untrusted(why)) => return show(400, "invalid_request", why),
+            Err(Untrusted(why)) => return show(400, ErrorCode::InvalidRequest, why),
         };
         let error_to = |e: AuthorizeError| {
             // An over-long state is not echoed: it is the error.
@@ -203,7 +208,7 @@ impl AuthorizationEndpoint {
         let expired = || {
             show(
                 400,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 "this sign-in request has expired; start again from the application",
             )
         };
@@ -214,7 +219,7 @@ impl AuthorizationEndpoint {
                 unavailable("loading an interaction", e);
                 return show(
                     503,
-                    "temporarily_unavailable",
+                    ErrorCode::TemporarilyUnavailable,
                     "the service is temporarily unavailable",
                 );
             }
@@ -243,12 +248,18 @@ impl AuthorizationEndpoint {
             {
                 c
             }
-            Ok(_) => return show(400, "invalid_client", "the client is no longer registered"),
+            Ok(_) => {
+                return show(
+                    400,
+                    ErrorCode::InvalidClient,
+                    "the client is no longer registered",
+                );
+            }
             Err(e) => {
                 unavailable("looking up the client", e);
                 return show(
                     503,
-                    "temporarily_unavailable",
+                    ErrorCode::TemporarilyUnavailable,
                     "the service is temporarily unavailable",
                 );
             }
@@ -304,7 +315,7 @@ impl AuthorizationEndpoint {
                 });
                 if other_user && resuming && !stale_for_interaction {
                     return Err(AuthorizeError::new(
-                        AuthorizeErrorCode::LoginRequired,
+                        ErrorCode::LoginRequired,
                         "the signed-in user is not the one the id_token_hint names",
                     ));
                 }
@@ -314,7 +325,7 @@ impl AuthorizationEndpoint {
         if let Some(now) = login {
             if req.prompt.none {
                 return Err(AuthorizeError::new(
-                    AuthorizeErrorCode::LoginRequired,
+                    ErrorCode::LoginRequired,
                     "the user must sign in",
                 ));
             }
@@ -329,20 +340,20 @@ impl AuthorizationEndpoint {
         }
         let Some(subject) = subject else {
             return Err(AuthorizeError::new(
-                AuthorizeErrorCode::LoginRequired,
+                ErrorCode::LoginRequired,
                 "the user must sign in",
             ));
         };
         if p.interaction.as_ref().is_some_and(|i| i.consent_denied) {
             return Err(AuthorizeError::new(
-                AuthorizeErrorCode::AccessDenied,
+                ErrorCode::AccessDenied,
                 "the user declined",
             ));
         }
         if !p.client.first_party && !self.consented(p, subject).await? {
             if req.prompt.none {
                 return Err(AuthorizeError::new(
-                    AuthorizeErrorCode::ConsentRequired,
+                    ErrorCode::ConsentRequired,
                     "the user must consent",
                 ));
             }
@@ -535,7 +546,7 @@ fn too_old(subject: &AuthenticatedSubject, max_age: i64, now: DateTime<Utc>) -> 
 fn too_many_interactions() -> AuthorizeOutcome {
     show(
         429,
-        "temporarily_unavailable",
+        ErrorCode::TemporarilyUnavailable,
         "Too many sign-in requests were started from your network. Please wait a few minutes and try again.",
     )
 }

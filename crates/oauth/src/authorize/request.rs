@@ -7,8 +7,9 @@ use keyward_core::{ClientId, GrantType, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::{AuthorizeError, AuthorizeErrorCode};
+use super::error::AuthorizeError;
 use crate::client::Client;
+use crate::error::ErrorCode;
 use crate::params::FormParams;
 use crate::pkce::CodeChallenge;
 
@@ -224,7 +225,7 @@ pub fn error_mode(params: &FormParams) -> ResponseMode {
         .unwrap_or(ResponseMode::Query)
 }
 
-fn err(code: AuthorizeErrorCode, description: &'static str) -> AuthorizeError {
+fn err(code: ErrorCode, description: &'static str) -> AuthorizeError {
     AuthorizeError::new(code, description)
 }
 
@@ -236,7 +237,7 @@ pub fn validate(
     params: &FormParams,
     pkce_required: bool,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
-    use AuthorizeErrorCode::*;
+    use ErrorCode::*;
     if let Some((name, max)) = oversized(params) {
         return Err(AuthorizeError::invalid_request(format!(
             "the {name} parameter is longer than {max} bytes"

@@ -19,10 +19,11 @@ use keyward_core::{
 use serde_json::{Value, json};
 
 use super::*;
+use crate::bearer::BearerError;
 use crate::consent::Consent;
 use crate::error::ErrorCode;
 use crate::token_service::fixture::{Cache, Fixture, TestClock, basic, request};
-use crate::userinfo::{BearerError, UserInfoEndpoint};
+use crate::userinfo::UserInfoEndpoint;
 
 const CB: &str = "https://rp.test/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
