@@ -1,7 +1,6 @@
 //! Signing-key use-cases: list a tenant's keys (public halves only) and rotate them.
 
 use keyward_authz::AdminAction;
-use keyward_oauth::SigningAlg;
 use keyward_oauth::key_rotation::{published, rotate};
 use serde::Serialize;
 use serde_json::Value;
@@ -111,11 +110,7 @@ impl Admin {
         tenant: &str,
     ) -> Result<RotationView, AdminError> {
         let (tenant, permit) = self.permit(caller, tenant, AdminAction::KeyRotate).await?;
-        let alg = tenant
-            .settings
-            .signing_alg
-            .parse()
-            .unwrap_or(SigningAlg::Es256);
+        let alg = tenant.settings.signing_alg;
         let window = retirement_window(&tenant.settings);
         let work = self.begin().await?;
         let report = rotate(

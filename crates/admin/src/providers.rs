@@ -3,7 +3,7 @@
 
 use keyward_authz::AdminAction;
 use keyward_core::{DisplayName, Scope, TenantId, TenantSlug};
-use keyward_federation::IdentityProvider;
+use keyward_federation::{IdentityProvider, ProviderKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -45,7 +45,7 @@ impl From<&IdentityProvider> for ProviderView {
             id: p.id,
             alias: p.alias.to_string(),
             display_name: p.display_name.to_string(),
-            kind: p.kind.clone(),
+            kind: p.kind.as_str().to_owned(),
             issuer_url: p.issuer_url.clone(),
             client_id: p.client_id.clone(),
             has_client_secret: p.client_secret_sealed.is_some(),
@@ -98,11 +98,10 @@ impl Admin {
         {
             p.display_name = name;
         }
-        if let Some(kind) = &input.kind {
-            match kind.as_str() {
-                "oidc" | "oauth2" => p.kind = kind.clone(),
-                _ => errors.push("kind", "must be oidc or oauth2"),
-            }
+        if let Some(kind) = &input.kind
+            && let Some(kind) = errors.take("kind", kind.parse::<ProviderKind>())
+        {
+            p.kind = kind;
         }
         if let Some(url) = &input.issuer_url {
             if let Some(url) = https_url("issuer_url", Some(url), &mut errors) {
@@ -190,7 +189,7 @@ impl Admin {
             tenant_id: tenant.id,
             alias,
             display_name: name,
-            kind: "oidc".into(),
+            kind: ProviderKind::Oidc,
             issuer_url: String::new(),
             client_id: String::new(),
             client_secret_sealed: None,

@@ -38,7 +38,7 @@ impl From<&BrowserSession> for SessionView {
         Self {
             sid: s.sid(),
             auth_time: s.auth_time,
-            amr: s.amr.clone(),
+            amr: s.amr.iter().map(|a| a.as_str().to_owned()).collect(),
             acr: s.acr.clone(),
             created_at: s.created_at,
             last_seen: s.last_seen,

@@ -42,7 +42,7 @@ impl From<&TenantSettings> for SettingsView {
             id_token_ttl_secs: s.id_token_ttl_secs,
             password_grant_enabled: s.password_grant_enabled,
             pkce_required: s.pkce_required,
-            signing_alg: s.signing_alg.clone(),
+            signing_alg: s.signing_alg.as_str().to_owned(),
             password_min_length: s.password_min_length,
             allow_http_redirect_uris: s.allow_http_redirect_uris,
             branding: BrandingView {
@@ -132,7 +132,7 @@ pub(crate) fn apply(settings: &mut TenantSettings, patch: &SettingsPatch, errors
     }
     if let Some(alg) = &patch.signing_alg {
         match alg.parse::<SigningAlg>() {
-            Ok(alg) => settings.signing_alg = alg.as_str().to_owned(),
+            Ok(alg) => settings.signing_alg = alg,
             Err(_) => errors.push("settings/signing_alg", "must be ES256, RS256 or EdDSA"),
         }
     }

@@ -2,7 +2,6 @@
 
 use keyward_authz::AdminAction;
 use keyward_core::{DisplayName, Tenant, TenantSlug};
-use keyward_oauth::SigningAlg;
 use keyward_oauth::key_rotation::ensure_keys;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -108,11 +107,7 @@ impl Admin {
             }
             other => other.into(),
         })?;
-        let alg = tenant
-            .settings
-            .signing_alg
-            .parse()
-            .unwrap_or(SigningAlg::Es256);
+        let alg = tenant.settings.signing_alg;
         ensure_keys(
             work.keys(),
             tenant.id,

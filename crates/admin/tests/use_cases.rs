@@ -154,7 +154,7 @@ async fn seed(f: &Fixture, slug: &str) -> Seeded {
         .create(
             consent.tenant_id,
             consent.user_id,
-            vec!["pwd".into()],
+            vec![keyward_core::Amr::Pwd],
             None,
             chrono::Utc::now(),
         )

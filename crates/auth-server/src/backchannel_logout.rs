@@ -14,10 +14,9 @@ use keyward_core::ClientId;
 use keyward_core::secret::random_token;
 use keyward_http::metrics::IntCounter;
 use keyward_identity::EndedSession;
-use keyward_oauth::access_token;
+use keyward_oauth::Client;
 use keyward_oauth::directory::{Directory, TenantEntry};
 use keyward_oauth::keyring::KeyRing;
-use keyward_oauth::{Client, SigningAlg};
 use serde_json::{Value, json};
 
 /// §2.4 `events` member name.
@@ -26,8 +25,6 @@ pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/back
 pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
 /// How long a Logout Token is valid.
 const LOGOUT_TOKEN_TTL_SECS: i64 = 120;
-/// `subject_type` of clients that see a pairwise `sub` (they get `sid` only).
-const PAIRWISE: &str = "pairwise";
 
 /// The HTTP POST of a Logout Token, implemented by the binary (reqwest, short timeout,
 /// no redirects). §2.5: `application/x-www-form-urlencoded`, field `logout_token`.
@@ -141,15 +138,9 @@ impl BackchannelLogout {
             .tenant_keys(tenant.tenant.id)
             .await
             .map_err(|e| e.to_string())?;
-        let wanted = client
-            .settings
-            .id_token_signed_response_alg
-            .as_deref()
-            .and_then(|a| a.parse::<SigningAlg>().ok());
-        let signer = match wanted.and_then(|alg| keys.signer(alg)) {
-            Some(s) => s,
-            None => access_token::signer(tenant, &keys).map_err(|e| e.description().to_owned())?,
-        };
+        // Signed as the client's ID tokens are.
+        let signer = keyward_oauth::id_token::signer(tenant, client, &keys)
+            .map_err(|e| e.description().to_owned())?;
         let iat = now.timestamp();
         let mut claims = json!({
             "iss": tenant.issuer,
@@ -160,7 +151,8 @@ impl BackchannelLogout {
             "sid": ended.session.sid(),
             "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
         });
-        if client.settings.subject_type.as_deref() != Some(PAIRWISE)
+        // A client that sees a pairwise `sub` gets `sid` only.
+        if !client.is_pairwise()
             && let Value::Object(map) = &mut claims
         {
             map.insert(

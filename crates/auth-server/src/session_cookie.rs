@@ -128,7 +128,7 @@ mod tests {
             .create(
                 acme.id,
                 UserId::generate(),
-                vec!["pwd".into()],
+                vec![keyward_core::Amr::Pwd],
                 None,
                 Utc::now(),
             )

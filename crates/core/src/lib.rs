@@ -6,6 +6,7 @@
 //! at rest, the `Clock`, and `StoreError`. It does no I/O of its own and may not depend on
 //! actix-web, sea-orm, redis, lettre or leptos, nor on any other Keyward crate.
 
+pub mod amr;
 pub mod audit;
 pub mod clock;
 pub mod ephemeral;
@@ -18,9 +19,11 @@ pub mod platform;
 pub mod redirect_uri;
 pub mod scope;
 pub mod secret;
+pub mod signing_alg;
 pub mod tenant;
 pub mod text;
 
+pub use amr::Amr;
 pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditRecorder, DiscardAudit};
 pub use clock::{Clock, SystemClock};
 pub use ephemeral::{EphemeralError, EphemeralStore, Invalidations};
@@ -33,5 +36,6 @@ pub use platform::PlatformStore;
 pub use redirect_uri::RedirectUri;
 pub use scope::Scope;
 pub use secret::{MasterKey, SecretError};
+pub use signing_alg::SigningAlg;
 pub use tenant::{Branding, Tenant, TenantSettings, TenantStore};
 pub use text::{DisplayName, Email, Username};

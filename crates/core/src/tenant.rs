@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::id::{TenantId, TenantSlug};
 use crate::page::{Page, PageRequest};
+use crate::signing_alg::SigningAlg;
 use crate::text::DisplayName;
 
 /// A tenant as stored.
@@ -45,8 +46,8 @@ pub struct TenantSettings {
     pub password_grant_enabled: bool,
     /// Require PKCE for every client, not only public ones.
     pub pkce_required: bool,
-    /// The signing algorithm for new keys and tokens: ES256, RS256 or EdDSA.
-    pub signing_alg: String,
+    /// The algorithm the tenant's tokens are signed with (every algorithm has keys).
+    pub signing_alg: SigningAlg,
     pub password_min_length: u32,
     /// Accept plain-http redirect URIs to any host, not only loopback (RFC 8252 §7.3): for a
     /// development tenant whose apps run on plain-http hosts. Off by default.
@@ -62,7 +63,7 @@ impl Default for TenantSettings {
             id_token_ttl_secs: 600,
             password_grant_enabled: false,
             pkce_required: false,
-            signing_alg: "ES256".to_owned(),
+            signing_alg: SigningAlg::Es256,
             password_min_length: 8,
             allow_http_redirect_uris: false,
             branding: Branding::default(),

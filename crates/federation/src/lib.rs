@@ -8,4 +8,6 @@
 
 pub mod provider;
 
-pub use provider::{IdentityProvider, IdentityProviderStore, LinkedIdentity, LinkedIdentityStore};
+pub use provider::{
+    IdentityProvider, IdentityProviderStore, LinkedIdentity, LinkedIdentityStore, ProviderKind,
+};

@@ -5,6 +5,38 @@ use chrono::{DateTime, Utc};
 use keyward_core::{DisplayName, StoreError, TenantId, TenantSlug, UserId};
 use uuid::Uuid;
 
+/// What protocol an upstream provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    /// OpenID Connect: discovery, an ID token.
+    Oidc,
+    /// Plain OAuth 2.0: configured endpoints, the user from userinfo.
+    OAuth2,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oidc => "oidc",
+            Self::OAuth2 => "oauth2",
+        }
+    }
+}
+
+impl std::str::FromStr for ProviderKind {
+    type Err = keyward_core::ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "oidc" => Ok(Self::Oidc),
+            "oauth2" => Ok(Self::OAuth2),
+            _ => Err(keyward_core::ParseError::new(
+                "kind",
+                "must be oidc or oauth2",
+            )),
+        }
+    }
+}
+
 /// An upstream provider configured for a tenant. `alias` names it in URLs
 /// (`/federation/{alias}/start`) and follows the tenant-slug rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +45,7 @@ pub struct IdentityProvider {
     pub tenant_id: TenantId,
     pub alias: TenantSlug,
     pub display_name: DisplayName,
-    /// `oidc` or `oauth2`.
-    pub kind: String,
+    pub kind: ProviderKind,
     pub issuer_url: String,
     pub client_id: String,
     /// The upstream client secret, sealed with the master key (context `idp:{tenant}:{alias}`).

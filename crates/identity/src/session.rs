@@ -18,6 +18,7 @@
 //! index is changed the same way (`user_sessions`). A read racing a logout or an admin
 //! revocation therefore either happens before it or finds nothing.
 
+use keyward_core::Amr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ pub struct BrowserSession {
     /// OIDC Core §2 `auth_time`: when the user last authenticated.
     pub auth_time: DateTime<Utc>,
     /// OIDC Core §2 `amr`, e.g. `["pwd"]`.
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     /// OIDC Core §2 `acr`.
     pub acr: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -203,7 +204,7 @@ impl Sessions {
         &self,
         tenant: TenantId,
         user: UserId,
-        amr: Vec<String>,
+        amr: Vec<Amr>,
         acr: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<SignedIn, SessionError> {

@@ -20,7 +20,7 @@ async fn created_session_is_found_with_its_authentication_facts() {
     let s = sessions();
     let (tenant, user) = (TenantId::generate(), UserId::generate());
     let created = s
-        .create(tenant, user, vec!["pwd".into()], None, now())
+        .create(tenant, user, vec![keyward_core::Amr::Pwd], None, now())
         .await
         .unwrap();
     assert_eq!(created.secret.len(), 43, "256-bit secrets");
@@ -32,7 +32,7 @@ async fn created_session_is_found_with_its_authentication_facts() {
         .unwrap();
     assert_eq!(
         (found.user_id, found.auth_time, found.amr.clone()),
-        (user, now(), vec!["pwd".to_owned()])
+        (user, now(), vec![keyward_core::Amr::Pwd])
     );
     assert_eq!(found.last_seen, later, "use refreshes last_seen");
 }

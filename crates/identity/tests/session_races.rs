@@ -79,7 +79,7 @@ async fn a_session_ended_while_it_is_being_read_stays_ended_on_every_backend() {
         let mut revived = 0;
         for round in 0..ROUNDS {
             let created = sessions
-                .create(tenant, user, vec!["pwd".into()], None, now())
+                .create(tenant, user, vec![keyward_core::Amr::Pwd], None, now())
                 .await
                 .unwrap();
             let cookie = created.secret.clone();
@@ -148,7 +148,7 @@ async fn revoking_all_while_sessions_are_read_and_created_leaves_none_behind_on_
             let mut cookies = Vec::new();
             for _ in 0..4 {
                 let s = sessions
-                    .create(tenant, user, vec!["pwd".into()], None, now())
+                    .create(tenant, user, vec![keyward_core::Amr::Pwd], None, now())
                     .await
                     .unwrap();
                 cookies.push(s.secret.clone());
@@ -191,7 +191,7 @@ async fn sessions_signed_in_at_once_are_all_listed_and_all_revoked_on_every_back
             let sessions = sessions.clone();
             tokio::spawn(async move {
                 sessions
-                    .create(tenant, user, vec!["pwd".into()], None, now())
+                    .create(tenant, user, vec![keyward_core::Amr::Pwd], None, now())
                     .await
                     .unwrap()
                     .secret

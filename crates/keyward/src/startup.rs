@@ -114,11 +114,7 @@ impl Platform {
 
     /// Gives the system tenant an active and a next signing key for every algorithm.
     async fn provision_keys(&self, tenant: &Tenant) -> Result<(), Failure> {
-        let alg = tenant
-            .settings
-            .signing_alg
-            .parse::<keyward_oauth::SigningAlg>()
-            .unwrap_or(keyward_oauth::SigningAlg::Es256);
+        let alg = tenant.settings.signing_alg;
         keyward_oauth::key_rotation::ensure_keys(
             &self.store,
             tenant.id,

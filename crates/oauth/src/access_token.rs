@@ -77,13 +77,7 @@ pub fn lifetime(tenant: &TenantEntry, client: &Client) -> Duration {
 
 /// The signer for the tenant's `signing_alg` setting, falling back to ES256.
 pub fn signer<'k>(tenant: &TenantEntry, keys: &'k TenantKeys) -> Result<&'k Signer, OAuthError> {
-    let alg = tenant
-        .tenant
-        .settings
-        .signing_alg
-        .parse()
-        .unwrap_or(SigningAlg::Es256);
-    keys.signer(alg)
+    keys.signer(tenant.tenant.settings.signing_alg)
         .or_else(|| keys.signer(SigningAlg::Es256))
         .ok_or_else(|| internal("choosing a signing key", "the tenant has no active key"))
 }

@@ -7,6 +7,7 @@
 //! jti and the refresh-token family in it). Only a code that has that marker can be a replay,
 //! so an unknown or made-up code is refused without anything being stored for it.
 
+use keyward_core::Amr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -40,7 +41,7 @@ pub struct AuthorizationCode {
     pub session_id: Option<String>,
     pub sid: Option<String>,
     pub auth_time: Option<DateTime<Utc>>,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub acr: Option<String>,
     pub issued_at: DateTime<Utc>,
 }

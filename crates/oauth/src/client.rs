@@ -1,7 +1,9 @@
 //! Registered clients (RFC 6749 §2, RFC 7591 metadata names) and their storage port.
 
+use crate::subject::SubjectType;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use keyward_core::SigningAlg;
 use keyward_core::{
     ClientId, DisplayName, GrantType, Page, PageRequest, RedirectUri, Scope, StoreError, TenantId,
     TokenEndpointAuthMethod,
@@ -39,11 +41,13 @@ pub struct ClientSettings {
     pub jwks: Option<serde_json::Value>,
     pub jwks_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
-    pub id_token_signed_response_alg: Option<String>,
+    /// OIDC Registration §2: the client's ID tokens (and Logout Tokens) are signed with this
+    /// algorithm instead of the tenant's.
+    pub id_token_signed_response_alg: Option<SigningAlg>,
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
-    /// `public` (default) or `pairwise`.
-    pub subject_type: Option<String>,
+    /// OIDC Core §8: `public` when absent.
+    pub subject_type: Option<SubjectType>,
     /// Opt-in: a `roles` claim (the user's application role names) in the access and ID
     /// tokens of user grants.
     pub role_claims: bool,

@@ -9,6 +9,7 @@
 //! request's lifetime, so polling after it learns `expired_token` rather than `invalid_grant`.
 //! Polling and redemption are in `token::device_code`.
 
+use keyward_core::Amr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -78,7 +79,7 @@ pub(crate) enum Decision {
     Approved {
         user_id: UserId,
         auth_time: DateTime<Utc>,
-        amr: Vec<String>,
+        amr: Vec<Amr>,
         acr: Option<String>,
     },
     Denied,

@@ -72,7 +72,7 @@ impl Tv {
             session_id: "s".repeat(43),
             sid: "sid-1".into(),
             auth_time: self.f.clock.now(),
-            amr: vec!["pwd".into()],
+            amr: vec![keyward_core::Amr::Pwd],
             acr: None,
         }
     }

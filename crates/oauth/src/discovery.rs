@@ -4,6 +4,7 @@
 //! The document advertises only what is implemented: the caller states that in [`Features`],
 //! and an endpoint a feature set leaves out is never named.
 
+use crate::subject::SubjectType;
 use keyward_core::{GrantType, TokenEndpointAuthMethod};
 use serde_json::{Map, Value, json};
 
@@ -37,7 +38,7 @@ pub struct Features {
     pub token_endpoint_auth_signing_algs: Vec<SigningAlg>,
     pub id_token_signing_algs: Vec<SigningAlg>,
     /// `public`, `pairwise`.
-    pub subject_types: Vec<String>,
+    pub subject_types: Vec<SubjectType>,
     /// OIDC Core §5.5 `claims` request parameter.
     pub claims_parameter: bool,
     /// RFC 9207 `iss` in authorization responses.
@@ -88,7 +89,7 @@ impl Features {
             token_endpoint_auth_methods: TokenEndpointAuthMethod::ALL.to_vec(),
             token_endpoint_auth_signing_algs: ALL_ALGS.to_vec(),
             id_token_signing_algs: ALL_ALGS.to_vec(),
-            subject_types: strings(&["public"]),
+            subject_types: vec![SubjectType::Public],
             claims_parameter: false,
             authorization_response_iss_parameter: false,
         }
@@ -140,7 +141,7 @@ impl Features {
                 "offline_access",
             ]),
             claims,
-            subject_types: strings(&["public", "pairwise"]),
+            subject_types: vec![SubjectType::Public, SubjectType::Pairwise],
             claims_parameter: true,
             authorization_response_iss_parameter: true,
             ..base

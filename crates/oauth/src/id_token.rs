@@ -4,6 +4,7 @@
 //! the signing algorithm (§3.3.2.11; SHA-512 for EdDSA/Ed25519).
 
 use chrono::{DateTime, Utc};
+use keyward_core::Amr;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -27,7 +28,7 @@ pub struct Authentication {
     /// The user's id (the public subject).
     pub user_id: String,
     pub auth_time: Option<DateTime<Utc>>,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub acr: Option<String>,
     /// OIDC Back-Channel Logout §2.4 `sid`.
     pub sid: Option<String>,
@@ -58,8 +59,8 @@ struct Claims<'a> {
     nonce: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     acr: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    amr: &'a [String],
+    #[serde(skip_serializing_if = "<[Amr]>::is_empty")]
+    amr: &'a [Amr],
     azp: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
@@ -77,11 +78,7 @@ pub fn signer<'k>(
     client: &Client,
     keys: &'k TenantKeys,
 ) -> Result<&'k Signer, OAuthError> {
-    let wanted = client
-        .settings
-        .id_token_signed_response_alg
-        .as_deref()
-        .and_then(|a| a.parse::<SigningAlg>().ok());
+    let wanted = client.settings.id_token_signed_response_alg;
     match wanted.and_then(|alg| keys.signer(alg)) {
         Some(signer) => Ok(signer),
         None => access_token::signer(tenant, keys),

@@ -1,50 +1,12 @@
 //! Per-tenant signing keys with their rotation states; the private part is sealed at rest.
 
-use std::fmt;
 use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::{ParseError, StoreError, TenantId};
 
-/// RFC 7518 / RFC 8037 algorithm names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SigningAlg {
-    Es256,
-    Rs256,
-    EdDsa,
-}
-
-impl SigningAlg {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Es256 => "ES256",
-            Self::Rs256 => "RS256",
-            Self::EdDsa => "EdDSA",
-        }
-    }
-}
-
-impl FromStr for SigningAlg {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "ES256" => Ok(Self::Es256),
-            "RS256" => Ok(Self::Rs256),
-            "EdDSA" => Ok(Self::EdDsa),
-            _ => Err(ParseError::new(
-                "alg",
-                format!("unsupported signing algorithm {s:?}"),
-            )),
-        }
-    }
-}
-
-impl fmt::Display for SigningAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use keyward_core::SigningAlg;
 
 /// Where a key is in its life: published before it signs, retired keys stay published
 /// until every token they signed has expired.

@@ -13,15 +13,40 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyward_core::TenantId;
+use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 
-/// `subject_type` value of a pairwise client. OIDC Core §8
-pub const PAIRWISE: &str = "pairwise";
+/// OIDC Core §8: which `sub` a client sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectType {
+    /// The user's stable id, the same for every client.
+    #[default]
+    Public,
+    /// A value per sector that cannot be linked across sectors.
+    Pairwise,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Pairwise => "pairwise",
+        }
+    }
+}
+
+impl Client {
+    /// Whether the client sees a pairwise `sub`.
+    pub fn is_pairwise(&self) -> bool {
+        self.settings.subject_type == Some(SubjectType::Pairwise)
+    }
+}
 
 /// The `sub` that `client` sees for the user `user_id`. OIDC Core §8
 pub fn subject_for(tenant: TenantId, client: &Client, user_id: &str) -> String {
-    if client.settings.subject_type.as_deref() != Some(PAIRWISE) {
+    if !client.is_pairwise() {
         return user_id.to_owned();
     }
     let sector = client
@@ -57,7 +82,7 @@ mod tests {
             public: true,
             first_party: false,
             settings: ClientSettings {
-                subject_type: pairwise.then(|| PAIRWISE.to_owned()),
+                subject_type: pairwise.then_some(SubjectType::Pairwise),
                 ..Default::default()
             },
             created_at: Utc::now(),

@@ -271,7 +271,7 @@ pub async fn submit(
     }
     let signed_in = match server
         .sessions
-        .create(tenant.id, user.id, vec!["pwd".to_owned()], None, now)
+        .create(tenant.id, user.id, vec![keyward_core::Amr::Pwd], None, now)
         .await
     {
         Ok(s) => s,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod request;
 mod response;
 
+use keyward_core::Amr;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ pub struct AuthenticatedSubject {
     /// The session's public id, the ID token's `sid`.
     pub sid: String,
     pub auth_time: DateTime<Utc>,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub acr: Option<String>,
 }
 

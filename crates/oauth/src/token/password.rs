@@ -121,7 +121,7 @@ pub(crate) async fn exchange(
         let who = crate::id_token::Authentication {
             user_id: subject.id.clone(),
             auth_time: Some(now),
-            amr: vec!["pwd".to_owned()],
+            amr: vec![keyward_core::Amr::Pwd],
             ..Default::default()
         };
         let contents = crate::id_token::IdTokenContents {

@@ -41,10 +41,10 @@ fn unusual_settings() -> ClientSettings {
         jwks: Some(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "abc"}]})),
         jwks_uri: Some("https://rp.test/jwks".to_owned()),
         backchannel_logout_uri: Some("https://rp.test/logout".to_owned()),
-        id_token_signed_response_alg: Some("EdDSA".to_owned()),
+        id_token_signed_response_alg: Some(keyward_core::SigningAlg::EdDsa),
         access_token_ttl_secs: Some(120),
         refresh_token_ttl_secs: Some(3600),
-        subject_type: Some("pairwise".to_owned()),
+        subject_type: Some(keyward_oauth::subject::SubjectType::Pairwise),
         role_claims: true,
         permission_claims: true,
     }

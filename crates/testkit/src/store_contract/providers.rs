@@ -24,7 +24,7 @@ pub fn provider(tenant: TenantId, alias: &str) -> IdentityProvider {
         tenant_id: tenant,
         alias: TenantSlug::parse(alias).unwrap(),
         display_name: DisplayName::parse(&format!("Sign in with {alias}")).unwrap(),
-        kind: "oidc".to_owned(),
+        kind: keyward_federation::ProviderKind::Oidc,
         issuer_url: format!("https://{alias}.idp.test"),
         client_id: format!("keyward-at-{alias}"),
         client_secret_sealed: Some(vec![1, 2, 3, 0, 255]),
@@ -69,7 +69,7 @@ pub async fn provider_round_trips_every_field<S: TenantStore + IdentityProviderS
     let mut full = provider(tenant.id, "google");
     full.updated_at += Duration::microseconds(5);
     let bare = IdentityProvider {
-        kind: "oauth2".to_owned(),
+        kind: keyward_federation::ProviderKind::OAuth2,
         client_secret_sealed: None,
         scopes: vec![],
         claim_mapping: json!({}),
@@ -145,7 +145,7 @@ where
     let changed = IdentityProvider {
         alias: alias("gsuite"),
         display_name: DisplayName::parse("Workspace").unwrap(),
-        kind: "oauth2".to_owned(),
+        kind: keyward_federation::ProviderKind::OAuth2,
         issuer_url: "https://other.idp.test".to_owned(),
         client_id: "other".to_owned(),
         client_secret_sealed: None,

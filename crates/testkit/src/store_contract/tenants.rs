@@ -31,7 +31,7 @@ pub fn unusual_settings() -> TenantSettings {
         id_token_ttl_secs: 63,
         password_grant_enabled: true,
         pkce_required: true,
-        signing_alg: "EdDSA".to_owned(),
+        signing_alg: keyward_core::SigningAlg::EdDsa,
         password_min_length: 14,
         allow_http_redirect_uris: true,
         branding: Branding {

@@ -191,7 +191,7 @@ impl World {
             session_id: "session-secret".into(),
             sid: "sid-1".into(),
             auth_time: self.clock.now() - Duration::minutes(5),
-            amr: vec!["pwd".into()],
+            amr: vec![keyward_core::Amr::Pwd],
             acr: None,
         }
     }

@@ -228,7 +228,7 @@ async fn userinfo_refuses_bad_tokens_and_tokens_without_openid() {
 async fn pairwise_clients_see_the_same_pairwise_sub_in_id_token_and_userinfo() {
     let mut w = world().await;
     w.consent().await;
-    w.change_rp(|c| c.settings.subject_type = Some("pairwise".into()));
+    w.change_rp(|c| c.settings.subject_type = Some(crate::subject::SubjectType::Pairwise));
     let tokens = w
         .code_tokens(&format!(
             "response_type=code&client_id={}&scope=openid+email",
@@ -262,7 +262,7 @@ async fn id_token_is_signed_with_the_clients_registered_alg() {
         .await
         .unwrap();
     w.clock.advance(Duration::seconds(10));
-    w.change_rp(|c| c.settings.id_token_signed_response_alg = Some("RS256".into()));
+    w.change_rp(|c| c.settings.id_token_signed_response_alg = Some(crate::SigningAlg::Rs256));
     let tokens = w
         .code_tokens(&format!(
             "response_type=code&client_id={}&scope=openid",
