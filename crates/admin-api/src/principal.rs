@@ -1,7 +1,8 @@
 //! Admin authentication: `Authorization: Bearer <access token>` issued by the platform's own
-//! `system` tenant for the admin API (RFC 6750 §2.1). The token is checked like introspection
-//! checks it — signature with the system tenant's keys, `typ`, `iss`, `exp`, then the revoked
-//! set — and must be an admin token (keyward-oauth's `admin_api`): audience
+//! `system` tenant for the admin API (RFC 6750 §2.1). keyward-oauth's `admin_api::AdminTokens`
+//! checks it with the live-access-token check introspection and userinfo use — signature with
+//! the system tenant's keys, `typ`, `iss`, `exp`, then the revoked set — and that it is an
+//! admin token: audience
 //! `{public_url}/admin/api`, scope `keyward:admin`, minted for a client of the system tenant
 //! that is still registered for that scope. Its subject becomes the actor: a system-tenant user
 //! who still exists and is enabled, or the client itself (a service account). Anything else is
@@ -17,16 +18,14 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, error, web}
 use futures::future::LocalBoxFuture;
 use keyward_admin::Caller;
 use keyward_authz::Actor;
-use keyward_core::{ClientId, Clock, EphemeralStore, TenantSlug, UserId};
+use keyward_core::{Clock, EphemeralStore};
 use keyward_http::{Problem, RequestId};
-use keyward_oauth::access_token::{self, revoked_set};
-use keyward_oauth::admin_api::ADMIN_SCOPE;
+use keyward_oauth::admin_api::{AdminSubject, AdminTokenRefusal, AdminTokens};
 use keyward_oauth::bearer;
 use keyward_oauth::claims::UserClaims;
 use keyward_oauth::directory::Directory;
 use keyward_oauth::error::ErrorCode;
 use keyward_oauth::keyring::KeyRing;
-use serde_json::Value;
 
 use crate::AdminApi;
 
@@ -46,14 +45,11 @@ impl Default for RateLimit {
     }
 }
 
-/// Turns a bearer token into an admin actor.
+/// Turns a bearer token into an admin actor (keyward-oauth's `AdminTokens` decides whether
+/// the token is an admin token), within the principal's rate limit.
 pub struct AdminAuthenticator {
-    directory: Arc<Directory>,
-    keys: Arc<KeyRing>,
-    /// Whether a user subject still exists and is enabled.
-    users: Arc<dyn UserClaims>,
+    tokens: AdminTokens,
     cache: Arc<dyn EphemeralStore>,
-    clock: Arc<dyn Clock>,
     limit: RateLimit,
 }
 
@@ -77,11 +73,14 @@ impl AdminAuthenticator {
         limit: RateLimit,
     ) -> Self {
         Self {
-            directory,
-            keys,
-            users,
+            tokens: AdminTokens {
+                directory,
+                keys,
+                users,
+                cache: cache.clone(),
+                clock,
+            },
             cache,
-            clock,
             limit,
         }
     }
@@ -97,70 +96,14 @@ impl AdminAuthenticator {
                 token_given: header.is_some(),
             });
         };
-        let refused = Refusal::Unauthenticated { token_given: true };
-        let system = self
-            .directory
-            .tenant(TenantSlug::SYSTEM)
-            .await
-            .map_err(|e| unavailable("reading the system tenant", e))?
-            .ok_or(Refusal::Unavailable)?;
-        let keys = self
-            .keys
-            .tenant_keys(system.tenant.id)
-            .await
-            .map_err(|e| unavailable("loading the system tenant's keys", e))?;
-        let verified =
-            access_token::verify(token, &system, &keys, self.clock.now()).ok_or(refused)?;
-        let audience = system
-            .admin_audience
-            .as_deref()
-            .ok_or(Refusal::Unavailable)?;
-        if !verified.has_audience(audience) || !verified.has_scope(ADMIN_SCOPE) {
-            return Err(Refusal::Unauthenticated { token_given: true });
+        match self.tokens.verify(token).await {
+            Ok(AdminSubject::ServiceAccount { tenant, client_id }) => {
+                Ok(Actor::ServiceAccount { tenant, client_id })
+            }
+            Ok(AdminSubject::User(user)) => Ok(Actor::User(user)),
+            Err(AdminTokenRefusal::Invalid) => Err(Refusal::Unauthenticated { token_given: true }),
+            Err(AdminTokenRefusal::Unavailable) => Err(Refusal::Unavailable),
         }
-        // The client must still be one that may hold admin tokens: deleting a service account
-        // or taking the scope away ends its tokens too.
-        let client = self
-            .directory
-            .client(system.tenant.id, &verified.client_id)
-            .await
-            .map_err(|e| unavailable("reading the token's client", e))?;
-        if !client.is_some_and(|c| c.scopes.contains(ADMIN_SCOPE)) {
-            return Err(Refusal::Unauthenticated { token_given: true });
-        }
-        let revoked = self
-            .cache
-            .is_revoked(&revoked_set(system.tenant.id), &verified.jti)
-            .await
-            .map_err(|e| unavailable("checking the revoked set", e))?;
-        if revoked {
-            return Err(Refusal::Unauthenticated { token_given: true });
-        }
-        let sub = verified
-            .claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if sub == verified.client_id {
-            let client_id =
-                ClientId::parse(sub).map_err(|_| Refusal::Unauthenticated { token_given: true })?;
-            return Ok(Actor::ServiceAccount {
-                tenant: system.tenant.id,
-                client_id,
-            });
-        }
-        let user = sub
-            .parse::<UserId>()
-            .map_err(|_| Refusal::Unauthenticated { token_given: true })?;
-        let active = self
-            .users
-            .is_active(system.tenant.id, user)
-            .await
-            .map_err(|e| unavailable("reading the token's user", e))?;
-        if !active {
-            return Err(Refusal::Unauthenticated { token_given: true });
-        }
-        Ok(Actor::User(user))
     }
 
     async fn within_limit(&self, actor: &Actor) -> Result<(), Refusal> {

@@ -1,6 +1,6 @@
 //! OpenID Connect Back-Channel Logout 1.0: when a browser session ends, each client that
 //! received tokens in it and registered a `backchannel_logout_uri` is sent a Logout Token
-//! (§2.4: a JWT of `typ` `logout+jwt` signed with the tenant's key) as the form field
+//! (§2.4, minted by keyward-oauth's `logout_token`) as the form field
 //! `logout_token` (§2.5). Delivery runs in the background with retries and exponential
 //! backoff; a notification that still fails is logged (never the token) and counted in
 //! `keyward_backchannel_logout_failures_total`.
@@ -11,20 +11,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::ClientId;
-use keyward_core::secret::random_token;
 use keyward_http::metrics::IntCounter;
 use keyward_identity::EndedSession;
 use keyward_oauth::Client;
 use keyward_oauth::directory::{Directory, TenantEntry};
 use keyward_oauth::keyring::KeyRing;
-use serde_json::{Value, json};
 
-/// §2.4 `events` member name.
-pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-/// §2.4 the JWT `typ` of a Logout Token.
-pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
-/// How long a Logout Token is valid.
-const LOGOUT_TOKEN_TTL_SECS: i64 = 120;
+pub use keyward_oauth::logout_token::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYP};
 
 /// The HTTP POST of a Logout Token, implemented by the binary (reqwest, short timeout,
 /// no redirects). §2.5: `application/x-www-form-urlencoded`, field `logout_token`.
@@ -125,7 +118,7 @@ impl BackchannelLogout {
         }
     }
 
-    /// §2.4: iss, aud, iat, exp, jti, events, sid, and sub unless the client is pairwise.
+    /// The Logout Token of `ended` for `client` (keyward-oauth's `logout_token::mint`).
     pub async fn logout_token(
         &self,
         tenant: &TenantEntry,
@@ -138,31 +131,15 @@ impl BackchannelLogout {
             .tenant_keys(tenant.tenant.id)
             .await
             .map_err(|e| e.to_string())?;
-        // Signed as the client's ID tokens are.
-        let signer = keyward_oauth::id_token::signer(tenant, client, &keys)
-            .map_err(|e| e.description().to_owned())?;
-        let iat = now.timestamp();
-        let mut claims = json!({
-            "iss": tenant.issuer,
-            "aud": client.client_id.as_str(),
-            "iat": iat,
-            "exp": iat + LOGOUT_TOKEN_TTL_SECS,
-            "jti": random_token(16),
-            "sid": ended.session.sid(),
-            "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
-        });
-        // A client that sees a pairwise `sub` gets `sid` only.
-        if !client.is_pairwise()
-            && let Value::Object(map) = &mut claims
-        {
-            map.insert(
-                "sub".to_owned(),
-                Value::String(ended.session.user_id.to_string()),
-            );
-        }
-        signer
-            .sign(LOGOUT_TOKEN_TYP, &claims)
-            .map_err(|e| e.to_string())
+        keyward_oauth::logout_token::mint(
+            tenant,
+            client,
+            &keys,
+            &ended.session.sid(),
+            ended.session.user_id,
+            now,
+        )
+        .map_err(|e| e.description().to_owned())
     }
 
     fn count_failure(&self) {

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyward_core::secret::try_random_token;
-use keyward_core::{Scope, TenantId};
+use keyward_core::{EphemeralError, EphemeralStore, Scope, TenantId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -186,6 +186,28 @@ impl VerifiedAccessToken {
             .and_then(Value::as_str)
             .is_some_and(|s| s.split(' ').any(|t| t == scope))
     }
+}
+
+/// The one live-access-token check, for every protected resource (userinfo, introspection,
+/// the admin API): [`verify`], then the tenant's revoked set. `Ok(None)` for a token that is
+/// not live; `Err` only when the revoked set cannot be read (the caller answers 503).
+pub async fn verify_live(
+    token: &str,
+    tenant: &TenantEntry,
+    keys: &TenantKeys,
+    revoked: &dyn EphemeralStore,
+    now: DateTime<Utc>,
+) -> Result<Option<VerifiedAccessToken>, EphemeralError> {
+    let Some(verified) = verify(token, tenant, keys, now) else {
+        return Ok(None);
+    };
+    if revoked
+        .is_revoked(&revoked_set(tenant.tenant.id), &verified.jti)
+        .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(verified))
 }
 
 /// Whether a token looks like a compact JWS rather than an opaque refresh token.

@@ -9,7 +9,17 @@
 //! `resource={public_url}/admin/api`), so that a token meant for something else never opens
 //! the admin API.
 
-use keyward_core::{ParseError, Scope, TenantSlug};
+use std::sync::Arc;
+
+use keyward_core::{
+    ClientId, Clock, EphemeralStore, ParseError, Scope, TenantId, TenantSlug, UserId,
+};
+use serde_json::Value;
+
+use crate::access_token;
+use crate::claims::UserClaims;
+use crate::directory::Directory;
+use crate::keyring::KeyRing;
 
 /// The scope of admin API tokens.
 pub const ADMIN_SCOPE: &str = "keyward:admin";
@@ -39,6 +49,103 @@ pub fn without_admin(scope: &Scope) -> Scope {
         .map(str::to_owned)
         .collect();
     Scope::from_tokens(&kept).unwrap_or_default()
+}
+
+/// Who an admin token speaks for: the system tenant's client itself (a service account) or
+/// a system-tenant user. keyward-admin-api turns it into its admin actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminSubject {
+    ServiceAccount {
+        tenant: TenantId,
+        client_id: ClientId,
+    },
+    User(UserId),
+}
+
+/// Why a bearer token opens no admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminTokenRefusal {
+    /// Not a live admin token (RFC 6750 `invalid_token`).
+    Invalid,
+    /// The keys, the cache or the directory could not be read; the cause is logged.
+    Unavailable,
+}
+
+/// The admin API's token check: a live access token of the system tenant
+/// ([`access_token::verify_live`]) with the admin audience and scope, minted for a client that
+/// is still registered for the scope; its subject a user who is still enabled, or the client.
+pub struct AdminTokens {
+    pub directory: Arc<Directory>,
+    pub keys: Arc<KeyRing>,
+    pub users: Arc<dyn UserClaims>,
+    pub cache: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn unavailable(what: &str, e: impl std::fmt::Display) -> AdminTokenRefusal {
+    tracing::error!(error = %e, "admin token check: {what} failed");
+    AdminTokenRefusal::Unavailable
+}
+
+impl AdminTokens {
+    pub async fn verify(&self, token: &str) -> Result<AdminSubject, AdminTokenRefusal> {
+        use AdminTokenRefusal::Invalid;
+        let system = self
+            .directory
+            .tenant(TenantSlug::SYSTEM)
+            .await
+            .map_err(|e| unavailable("reading the system tenant", e))?
+            .ok_or(AdminTokenRefusal::Unavailable)?;
+        let keys = self
+            .keys
+            .tenant_keys(system.tenant.id)
+            .await
+            .map_err(|e| unavailable("loading the system tenant's keys", e))?;
+        let verified =
+            access_token::verify_live(token, &system, &keys, self.cache.as_ref(), self.clock.now())
+                .await
+                .map_err(|e| unavailable("checking the revoked set", e))?
+                .ok_or(Invalid)?;
+        let audience = system
+            .admin_audience
+            .as_deref()
+            .ok_or(AdminTokenRefusal::Unavailable)?;
+        if !verified.has_audience(audience) || !verified.has_scope(ADMIN_SCOPE) {
+            return Err(Invalid);
+        }
+        // The client must still be one that may hold admin tokens: deleting a service account
+        // or taking the scope away ends its tokens too.
+        let client = self
+            .directory
+            .client(system.tenant.id, &verified.client_id)
+            .await
+            .map_err(|e| unavailable("reading the token's client", e))?;
+        if !client.is_some_and(|c| c.scopes.contains(ADMIN_SCOPE)) {
+            return Err(Invalid);
+        }
+        let sub = verified
+            .claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if sub == verified.client_id {
+            let client_id = ClientId::parse(sub).map_err(|_| Invalid)?;
+            return Ok(AdminSubject::ServiceAccount {
+                tenant: system.tenant.id,
+                client_id,
+            });
+        }
+        let user = sub.parse::<UserId>().map_err(|_| Invalid)?;
+        let active = self
+            .users
+            .is_active(system.tenant.id, user)
+            .await
+            .map_err(|e| unavailable("reading the token's user", e))?;
+        if !active {
+            return Err(Invalid);
+        }
+        Ok(AdminSubject::User(user))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::access_token::{self, revoked_set};
+use crate::access_token;
 use crate::client_authentication::AuthenticatedClient;
 use crate::directory::TenantEntry;
 use crate::error::OAuthError;
@@ -60,17 +60,13 @@ impl TokenService {
         token: &str,
     ) -> Result<Value, OAuthError> {
         let keys = self.tenant_keys(tenant.tenant.id).await?;
-        let Some(verified) = access_token::verify(token, tenant, &keys, self.clock.now()) else {
+        let live =
+            access_token::verify_live(token, tenant, &keys, self.cache.as_ref(), self.clock.now())
+                .await
+                .map_err(|e| unavailable("checking the revoked set", e))?;
+        let Some(verified) = live else {
             return Ok(inactive());
         };
-        let revoked = self
-            .cache
-            .is_revoked(&revoked_set(tenant.tenant.id), &verified.jti)
-            .await
-            .map_err(|e| unavailable("checking the revoked set", e))?;
-        if revoked {
-            return Ok(inactive());
-        }
         let mut answer = Map::new();
         answer.insert("active".to_owned(), Value::Bool(true));
         for member in ACCESS_TOKEN_MEMBERS {

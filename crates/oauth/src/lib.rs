@@ -35,6 +35,7 @@ pub mod jwks;
 pub mod key_rotation;
 pub mod keyring;
 pub mod lifetime;
+pub mod logout_token;
 pub mod params;
 pub mod pkce;
 pub mod refresh_token;

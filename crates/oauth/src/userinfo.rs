@@ -8,7 +8,7 @@ use std::sync::Arc;
 use keyward_core::{Scope, UserId};
 use serde_json::{Map, Value};
 
-use crate::access_token::{self, revoked_set};
+use crate::access_token;
 use crate::bearer::BearerError;
 use crate::claims::{UserClaims, released};
 use crate::directory::TenantEntry;
@@ -42,19 +42,14 @@ impl UserInfoEndpoint {
             .await
             .map_err(|_| BearerError::Unavailable)?;
         let now = self.tokens.clock.now();
-        let verified = access_token::verify(token, tenant, &keys, now).ok_or_else(invalid)?;
-        let revoked = self
-            .tokens
-            .cache
-            .is_revoked(&revoked_set(tenant.tenant.id), &verified.jti)
-            .await
-            .map_err(|e| {
-                unavailable("checking the revoked set", e);
-                BearerError::Unavailable
-            })?;
-        if revoked {
-            return Err(invalid());
-        }
+        let verified =
+            access_token::verify_live(token, tenant, &keys, self.tokens.cache.as_ref(), now)
+                .await
+                .map_err(|e| {
+                    unavailable("checking the revoked set", e);
+                    BearerError::Unavailable
+                })?
+                .ok_or_else(invalid)?;
         let scope = verified
             .claims
             .get("scope")
