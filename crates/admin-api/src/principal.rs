@@ -18,7 +18,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, error, web}
 use futures::future::LocalBoxFuture;
 use keyward_admin::Caller;
 use keyward_authz::Actor;
-use keyward_core::{Clock, EphemeralStore};
+use keyward_core::{Clock, Counters, EphemeralStore};
 use keyward_http::{Problem, RequestId};
 use keyward_oauth::admin_api::{AdminSubject, AdminTokenRefusal, AdminTokens};
 use keyward_oauth::bearer;
@@ -49,7 +49,7 @@ impl Default for RateLimit {
 /// the token is an admin token), within the principal's rate limit.
 pub struct AdminAuthenticator {
     tokens: AdminTokens,
-    cache: Arc<dyn EphemeralStore>,
+    counters: Arc<dyn Counters>,
     limit: RateLimit,
 }
 
@@ -77,10 +77,10 @@ impl AdminAuthenticator {
                 directory,
                 keys,
                 users,
-                cache: cache.clone(),
+                revoked: cache.clone(),
                 clock,
             },
-            cache,
+            counters: cache,
             limit,
         }
     }
@@ -109,7 +109,7 @@ impl AdminAuthenticator {
     async fn within_limit(&self, actor: &Actor) -> Result<(), Refusal> {
         let key = format!("ratelimit:admin:{}", actor.subject());
         let count = self
-            .cache
+            .counters
             .incr(&key, self.limit.window)
             .await
             .map_err(|e| unavailable("counting the rate limit", e))?;

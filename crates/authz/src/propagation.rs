@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use keyward_core::{EphemeralError, EphemeralStore, Invalidations};
+use keyward_core::{Broadcast, EphemeralError, Invalidations};
 
 use crate::authorizer::Authorizer;
 
@@ -46,7 +46,7 @@ impl PolicyChanged {
     }
 
     /// Publishes on [`POLICY_CHANNEL`] if anything changed.
-    pub async fn announce(self, cache: &dyn EphemeralStore) -> Result<(), EphemeralError> {
+    pub async fn announce(self, cache: &dyn Broadcast) -> Result<(), EphemeralError> {
         if self.changed {
             cache.publish(POLICY_CHANNEL, POLICY_MESSAGE).await?;
         }

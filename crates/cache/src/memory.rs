@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use keyward_core::{EphemeralError, EphemeralStore, Invalidations};
+use keyward_core::{
+    Broadcast, CacheHealth, Counters, EphemeralError, Invalidations, RevokedSets, ShortLivedValues,
+};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
@@ -140,7 +142,7 @@ fn deadline(now: Instant, ttl: Duration) -> Instant {
 }
 
 #[async_trait]
-impl EphemeralStore for MemoryStore {
+impl ShortLivedValues for MemoryStore {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();
@@ -152,7 +154,6 @@ impl EphemeralStore for MemoryStore {
         state.wrote(now);
         Ok(())
     }
-
     async fn put_if_absent(
         &self,
         key: &str,
@@ -172,7 +173,6 @@ impl EphemeralStore for MemoryStore {
         state.wrote(now);
         Ok(true)
     }
-
     async fn put_if_present(
         &self,
         key: &str,
@@ -190,7 +190,6 @@ impl EphemeralStore for MemoryStore {
         entry.expires_at = deadline(now, ttl);
         Ok(true)
     }
-
     async fn compare_and_swap(
         &self,
         key: &str,
@@ -219,23 +218,23 @@ impl EphemeralStore for MemoryStore {
         }
         Ok(true)
     }
-
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();
         Ok(state.live(key, now).map(|e| e.value.clone()))
     }
-
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         let now = Instant::now();
         Ok(self.state().take_live(key, now))
     }
-
     async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
         let now = Instant::now();
         Ok(self.state().take_live(key, now).is_some())
     }
+}
 
+#[async_trait]
+impl Counters for MemoryStore {
     async fn incr(&self, key: &str, window: Duration) -> Result<u64, EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();
@@ -254,7 +253,6 @@ impl EphemeralStore for MemoryStore {
         state.wrote(now);
         Ok(1)
     }
-
     async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();
@@ -264,7 +262,13 @@ impl EphemeralStore for MemoryStore {
         }
         Ok(())
     }
+    async fn reset(&self, key: &str) -> Result<bool, EphemeralError> {
+        ShortLivedValues::delete(self, key).await
+    }
+}
 
+#[async_trait]
+impl RevokedSets for MemoryStore {
     async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();
@@ -275,7 +279,6 @@ impl EphemeralStore for MemoryStore {
         state.wrote(now);
         Ok(())
     }
-
     async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
         let now = Instant::now();
         let mut state = self.state();
@@ -289,7 +292,10 @@ impl EphemeralStore for MemoryStore {
             None => Ok(false),
         }
     }
+}
 
+#[async_trait]
+impl Broadcast for MemoryStore {
     async fn publish(&self, channel: &str, message: &str) -> Result<(), EphemeralError> {
         let mut channels = self.channels();
         if let Some(sender) = channels.get(channel) {
@@ -301,7 +307,6 @@ impl EphemeralStore for MemoryStore {
         }
         Ok(())
     }
-
     async fn subscribe(&self, channel: &str) -> Result<Invalidations, EphemeralError> {
         let receiver = self
             .channels()
@@ -325,7 +330,10 @@ impl EphemeralStore for MemoryStore {
         });
         Ok(stream.boxed())
     }
+}
 
+#[async_trait]
+impl CacheHealth for MemoryStore {
     async fn ping(&self) -> Result<(), EphemeralError> {
         Ok(())
     }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use keyward_core::{EphemeralError, EphemeralStore, Invalidations};
+use keyward_core::{
+    Broadcast, CacheHealth, Counters, EphemeralError, Invalidations, RevokedSets, ShortLivedValues,
+};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisError, Script, Value};
 
@@ -227,7 +229,7 @@ pub(crate) fn unavailable(error: RedisError) -> EphemeralError {
 }
 
 #[async_trait]
-impl EphemeralStore for RedisStore {
+impl ShortLivedValues for RedisStore {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), EphemeralError> {
         let mut set = redis::cmd("SET");
         set.arg(self.value_key(key))
@@ -236,7 +238,6 @@ impl EphemeralStore for RedisStore {
             .arg(millis(ttl));
         self.query::<()>(&set).await
     }
-
     async fn put_if_absent(
         &self,
         key: &str,
@@ -253,7 +254,6 @@ impl EphemeralStore for RedisStore {
         let reply: Value = self.query(&set).await?;
         Ok(!matches!(reply, Value::Nil))
     }
-
     async fn put_if_present(
         &self,
         key: &str,
@@ -270,7 +270,6 @@ impl EphemeralStore for RedisStore {
         let reply: Value = self.query(&set).await?;
         Ok(!matches!(reply, Value::Nil))
     }
-
     async fn compare_and_swap(
         &self,
         key: &str,
@@ -293,23 +292,23 @@ impl EphemeralStore for RedisStore {
             .map_err(unavailable)?;
         Ok(swapped == 1)
     }
-
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         self.query(redis::cmd("GET").arg(self.value_key(key))).await
     }
-
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
         self.query(redis::cmd("GETDEL").arg(self.value_key(key)))
             .await
     }
-
     async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
         let removed: u64 = self
             .query(redis::cmd("DEL").arg(self.value_key(key)))
             .await?;
         Ok(removed > 0)
     }
+}
 
+#[async_trait]
+impl Counters for RedisStore {
     async fn incr(&self, key: &str, window: Duration) -> Result<u64, EphemeralError> {
         let mut conn = self.commands.clone();
         self.incr_in_window
@@ -319,7 +318,6 @@ impl EphemeralStore for RedisStore {
             .await
             .map_err(unavailable)
     }
-
     async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
         let mut conn = self.commands.clone();
         self.decr_if_positive
@@ -329,7 +327,13 @@ impl EphemeralStore for RedisStore {
             .map(drop)
             .map_err(unavailable)
     }
+    async fn reset(&self, key: &str) -> Result<bool, EphemeralError> {
+        ShortLivedValues::delete(self, key).await
+    }
+}
 
+#[async_trait]
+impl RevokedSets for RedisStore {
     async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError> {
         let mut command = redis::cmd("SET");
         command
@@ -339,14 +343,16 @@ impl EphemeralStore for RedisStore {
             .arg(millis(ttl));
         self.query::<()>(&command).await
     }
-
     async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
         let found: u64 = self
             .query(redis::cmd("EXISTS").arg(self.revoked_key(set, id)))
             .await?;
         Ok(found > 0)
     }
+}
 
+#[async_trait]
+impl Broadcast for RedisStore {
     async fn publish(&self, channel: &str, message: &str) -> Result<(), EphemeralError> {
         self.query::<()>(
             redis::cmd("PUBLISH")
@@ -355,7 +361,6 @@ impl EphemeralStore for RedisStore {
         )
         .await
     }
-
     async fn subscribe(&self, channel: &str) -> Result<Invalidations, EphemeralError> {
         redis_subscription::subscribe(
             self.client.clone(),
@@ -364,7 +369,10 @@ impl EphemeralStore for RedisStore {
         )
         .await
     }
+}
 
+#[async_trait]
+impl CacheHealth for RedisStore {
     async fn ping(&self) -> Result<(), EphemeralError> {
         self.query::<()>(&redis::cmd("PING")).await
     }

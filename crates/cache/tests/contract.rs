@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use keyward_cache::{MemoryStore, RedisStore};
-use keyward_core::EphemeralStore;
+use keyward_core::{Counters, RevokedSets, ShortLivedValues};
 use keyward_testkit::cache_contract::{self, SharedStore, fresh_prefix};
 
 const REDIS_URL_VAR: &str = "KEYWARD_TEST_REDIS_URL";
@@ -126,7 +126,7 @@ on_every_backend! {
     revoked_ids_expire_on_every_backend =>
         revoked_ids_expire(node);
     delete_removes_values_and_resets_counters_on_every_backend =>
-        delete_removes_values_and_counters(node);
+        delete_removes_values_and_reset_ends_counters(node);
     publish_reaches_every_subscriber_including_other_nodes_on_every_backend =>
         publish_reaches_every_subscriber(node, other_node);
     subscribers_receive_only_messages_published_later_on_every_backend =>

@@ -26,7 +26,10 @@ pub mod text;
 pub use amr::Amr;
 pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditRecorder, DiscardAudit};
 pub use clock::{Clock, SystemClock};
-pub use ephemeral::{EphemeralError, EphemeralStore, Invalidations};
+pub use ephemeral::{
+    Broadcast, CacheHealth, Counters, EphemeralError, EphemeralStore, Invalidations, RevokedSets,
+    ShortLivedValues,
+};
 pub use error::{ParseError, StoreError};
 pub use grant_type::{GrantType, TokenEndpointAuthMethod};
 pub use id::{ClientId, TenantId, TenantSlug, UserId};

@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyward_core::{Email, EphemeralStore, TenantId, Username};
+use keyward_core::{Counters, Email, TenantId, Username};
 
 use crate::hashing_queue::{HashingQueue, Turn};
 use crate::password::{PasswordError, PasswordHasher};
@@ -75,7 +75,7 @@ const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$XU0fh4B2ZBm9kFd/vqtyEA$h
 pub struct PasswordLogin {
     users: Arc<dyn UserStore>,
     hasher: PasswordHasher,
-    cache: Arc<dyn EphemeralStore>,
+    counters: Arc<dyn Counters>,
     limits: ThrottleLimits,
     dummy_phc: Arc<str>,
     /// Bounds the Argon2 runs (19 MiB each) in flight, in all and per tenant.
@@ -103,14 +103,14 @@ impl PasswordLogin {
     pub fn new(
         users: Arc<dyn UserStore>,
         hasher: PasswordHasher,
-        cache: Arc<dyn EphemeralStore>,
+        counters: Arc<dyn Counters>,
         limits: ThrottleLimits,
         queue: Arc<HashingQueue>,
     ) -> Result<Self, PasswordError> {
         Ok(Self {
             users,
             hasher,
-            cache,
+            counters,
             limits,
             dummy_phc: DUMMY_PHC.into(),
             queue,
@@ -155,12 +155,12 @@ impl PasswordLogin {
             Some(user) if matches => {
                 // A success clears the username's failures, not the address's: the address
                 // gets its reservation back.
-                self.cache
-                    .delete(&reservation.user_key)
+                self.counters
+                    .reset(&reservation.user_key)
                     .await
                     .map_err(unavailable)?;
                 if let Some(ip_key) = &reservation.ip_key {
-                    self.cache.decr(ip_key).await.map_err(unavailable)?;
+                    self.counters.decr(ip_key).await.map_err(unavailable)?;
                 }
                 Ok(user)
             }
@@ -183,22 +183,27 @@ impl PasswordLogin {
         );
         let window = self.limits.window;
         if self
-            .cache
+            .counters
             .incr(&user_key, window)
             .await
             .map_err(unavailable)?
             > self.limits.per_user
         {
-            self.cache.decr(&user_key).await.map_err(unavailable)?;
+            self.counters.decr(&user_key).await.map_err(unavailable)?;
             return Err(LoginRefusal::Throttled);
         }
         let ip_key =
             remote_ip.map(|ip| format!("login_failures:ip:{tenant}:{}", ip.to_canonical()));
         if let Some(ip_key) = &ip_key
-            && self.cache.incr(ip_key, window).await.map_err(unavailable)? > self.limits.per_ip
+            && self
+                .counters
+                .incr(ip_key, window)
+                .await
+                .map_err(unavailable)?
+                > self.limits.per_ip
         {
-            self.cache.decr(ip_key).await.map_err(unavailable)?;
-            self.cache.decr(&user_key).await.map_err(unavailable)?;
+            self.counters.decr(ip_key).await.map_err(unavailable)?;
+            self.counters.decr(&user_key).await.map_err(unavailable)?;
             return Err(LoginRefusal::Throttled);
         }
         Ok(Reservation { user_key, ip_key })
@@ -206,12 +211,12 @@ impl PasswordLogin {
 
     /// Gives an attempt's reservations back: it was not checked.
     async fn give_back(&self, reservation: &Reservation) -> Result<(), LoginRefusal> {
-        self.cache
+        self.counters
             .decr(&reservation.user_key)
             .await
             .map_err(unavailable)?;
         if let Some(ip_key) = &reservation.ip_key {
-            self.cache.decr(ip_key).await.map_err(unavailable)?;
+            self.counters.decr(ip_key).await.map_err(unavailable)?;
         }
         Ok(())
     }

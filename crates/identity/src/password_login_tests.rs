@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyward_core::{EphemeralError, Invalidations, Page, PageRequest, StoreError, UserId};
+use keyward_core::{EphemeralError, Page, PageRequest, StoreError, UserId};
 
 use super::*;
 use crate::hashing_queue::QueueLimits;
@@ -83,39 +83,7 @@ impl UserStore for Users {
 struct Counters(Mutex<HashMap<String, u64>>);
 
 #[async_trait]
-impl EphemeralStore for Counters {
-    async fn put(&self, _: &str, _: &[u8], _: Duration) -> Result<(), EphemeralError> {
-        Ok(())
-    }
-    async fn put_if_absent(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, EphemeralError> {
-        Ok(true)
-    }
-    async fn put_if_present(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, EphemeralError> {
-        Ok(false)
-    }
-    async fn compare_and_swap(
-        &self,
-        _: &str,
-        _: Option<&[u8]>,
-        _: Option<&[u8]>,
-        _: Duration,
-    ) -> Result<bool, EphemeralError> {
-        Ok(false)
-    }
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .get(key)
-            .map(|n| n.to_string().into_bytes()))
-    }
-    async fn take(&self, _: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
-        Ok(None)
-    }
-    async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
-        Ok(self.0.lock().unwrap().remove(key).is_some())
-    }
+impl keyward_core::Counters for Counters {
     async fn incr(&self, key: &str, _: Duration) -> Result<u64, EphemeralError> {
         let mut map = self.0.lock().unwrap();
         let n = map.entry(key.to_owned()).or_default();
@@ -128,20 +96,8 @@ impl EphemeralStore for Counters {
         }
         Ok(())
     }
-    async fn revoke(&self, _: &str, _: &str, _: Duration) -> Result<(), EphemeralError> {
-        Ok(())
-    }
-    async fn is_revoked(&self, _: &str, _: &str) -> Result<bool, EphemeralError> {
-        Ok(false)
-    }
-    async fn publish(&self, _: &str, _: &str) -> Result<(), EphemeralError> {
-        Ok(())
-    }
-    async fn subscribe(&self, _: &str) -> Result<Invalidations, EphemeralError> {
-        Err(EphemeralError::Unavailable("no channels".into()))
-    }
-    async fn ping(&self) -> Result<(), EphemeralError> {
-        Ok(())
+    async fn reset(&self, key: &str) -> Result<bool, EphemeralError> {
+        Ok(self.0.lock().unwrap().remove(key).is_some())
     }
 }
 

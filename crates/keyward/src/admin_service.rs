@@ -8,14 +8,14 @@ use async_trait::async_trait;
 use keyward_admin::{Admin, AdminPorts, Announcer};
 use keyward_authz::Authorizer;
 use keyward_core::ephemeral::channel;
-use keyward_core::{ClientId, EphemeralStore, TenantId};
+use keyward_core::{Broadcast, ClientId, TenantId};
 use keyward_store::SqlCasbinAdapter;
 
 use crate::failure::Failure;
 use crate::startup::Platform;
 
 /// Announces admin changes on the channels `serve`'s invalidation listener follows.
-pub struct CacheAnnouncer(pub Arc<dyn EphemeralStore>);
+pub struct CacheAnnouncer(pub Arc<dyn Broadcast>);
 
 impl CacheAnnouncer {
     async fn publish(&self, channel: &str, message: &str) {

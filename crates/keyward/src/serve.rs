@@ -93,7 +93,7 @@ async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
 /// What `/readyz` checks: the database and the cache, nothing else of the platform.
 pub(crate) struct Probes {
     pub(crate) store: keyward_store::SqlStore,
-    pub(crate) cache: std::sync::Arc<dyn keyward_core::EphemeralStore>,
+    pub(crate) cache: std::sync::Arc<dyn keyward_core::CacheHealth>,
 }
 
 impl Probes {

@@ -408,7 +408,7 @@ impl Platform {
 /// The database and the cache, each checked with its own `timeout`, at the same time.
 pub async fn readiness(
     store: &SqlStore,
-    cache: &dyn EphemeralStore,
+    cache: &dyn keyward_core::CacheHealth,
     timeout: Duration,
 ) -> Vec<(&'static str, Result<(), String>)> {
     async fn within<E: std::fmt::Display>(

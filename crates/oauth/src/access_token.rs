@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyward_core::secret::try_random_token;
-use keyward_core::{EphemeralError, EphemeralStore, Scope, TenantId};
+use keyward_core::{EphemeralError, RevokedSets, Scope, TenantId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -195,7 +195,7 @@ pub async fn verify_live(
     token: &str,
     tenant: &TenantEntry,
     keys: &TenantKeys,
-    revoked: &dyn EphemeralStore,
+    revoked: &dyn RevokedSets,
     now: DateTime<Utc>,
 ) -> Result<Option<VerifiedAccessToken>, EphemeralError> {
     let Some(verified) = verify(token, tenant, keys, now) else {

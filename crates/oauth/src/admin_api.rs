@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use keyward_core::{
-    ClientId, Clock, EphemeralStore, ParseError, Scope, TenantId, TenantSlug, UserId,
+    ClientId, Clock, ParseError, RevokedSets, Scope, TenantId, TenantSlug, UserId,
 };
 use serde_json::Value;
 
@@ -78,7 +78,7 @@ pub struct AdminTokens {
     pub directory: Arc<Directory>,
     pub keys: Arc<KeyRing>,
     pub users: Arc<dyn UserClaims>,
-    pub cache: Arc<dyn EphemeralStore>,
+    pub revoked: Arc<dyn RevokedSets>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -102,7 +102,7 @@ impl AdminTokens {
             .await
             .map_err(|e| unavailable("loading the system tenant's keys", e))?;
         let verified =
-            access_token::verify_live(token, &system, &keys, self.cache.as_ref(), self.clock.now())
+            access_token::verify_live(token, &system, &keys, self.revoked.as_ref(), self.clock.now())
                 .await
                 .map_err(|e| unavailable("checking the revoked set", e))?
                 .ok_or(Invalid)?;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use keyward_core::{EphemeralError, EphemeralStore, StoreError, TenantId};
+use keyward_core::{EphemeralError, RevokedSets, StoreError, TenantId};
 use uuid::Uuid;
 
 use crate::access_token::{self, revoked_set};
@@ -116,7 +116,7 @@ pub enum RevokeError {
 /// in the cache, where every check looks. Already expired ones are skipped.
 pub async fn revoke_access_tokens(
     durable: &dyn RevokedAccessTokens,
-    cache: &dyn EphemeralStore,
+    cache: &dyn RevokedSets,
     tenant: TenantId,
     tokens: &[(String, DateTime<Utc>)],
     now: DateTime<Utc>,
@@ -134,7 +134,7 @@ pub async fn revoke_access_tokens(
 /// Adds access-token jtis (with their expiry) to `tenant`'s revoked set in the cache until
 /// each would have expired; already expired ones are skipped.
 async fn add_to_revoked_set(
-    cache: &dyn EphemeralStore,
+    cache: &dyn RevokedSets,
     tenant: TenantId,
     tokens: &[(String, DateTime<Utc>)],
     now: DateTime<Utc>,
@@ -155,7 +155,7 @@ async fn add_to_revoked_set(
 /// a restart of an embedded node, or when Redis lost its keys. Answers how many.
 pub async fn refill_revoked_sets(
     durable: &dyn RevokedAccessTokens,
-    cache: &dyn EphemeralStore,
+    cache: &dyn RevokedSets,
     now: DateTime<Utc>,
 ) -> Result<usize, RevokeError> {
     let live = durable.live_revoked(now).await?;
@@ -172,7 +172,7 @@ pub async fn refill_revoked_sets(
 /// their own.
 pub async fn revoke_user_grants(
     refresh_tokens: &dyn RefreshTokenStore,
-    cache: &dyn EphemeralStore,
+    cache: &dyn RevokedSets,
     tenant: TenantId,
     user: &str,
     now: DateTime<Utc>,

@@ -12,8 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
 use keyward_core::{
-    ClientId, Clock, DisplayName, EphemeralError, EphemeralStore, GrantType, Invalidations,
-    MasterKey, Page, PageRequest, Scope, StoreError, Tenant, TenantId, TenantSlug, TenantStore,
+    ClientId, Clock, DisplayName, EphemeralError, GrantType, Invalidations, MasterKey, Page,
+    PageRequest, Scope, StoreError, Tenant, TenantId, TenantSlug, TenantStore,
     TokenEndpointAuthMethod,
 };
 use serde_json::Value;
@@ -273,7 +273,7 @@ impl Cache {
 }
 
 #[async_trait]
-impl EphemeralStore for Cache {
+impl keyward_core::ShortLivedValues for Cache {
     async fn put(&self, key: &str, value: &[u8], _: StdDuration) -> Result<(), EphemeralError> {
         self.values
             .lock()
@@ -335,12 +335,23 @@ impl EphemeralStore for Cache {
     async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
         Ok(self.values.lock().unwrap().remove(key).is_some())
     }
+}
+
+#[async_trait]
+impl keyward_core::Counters for Cache {
     async fn incr(&self, _: &str, _: StdDuration) -> Result<u64, EphemeralError> {
         Ok(1)
     }
     async fn decr(&self, _: &str) -> Result<(), EphemeralError> {
         Ok(())
     }
+    async fn reset(&self, _: &str) -> Result<bool, EphemeralError> {
+        Ok(false)
+    }
+}
+
+#[async_trait]
+impl keyward_core::RevokedSets for Cache {
     async fn revoke(&self, set: &str, id: &str, _: StdDuration) -> Result<(), EphemeralError> {
         self.revoked
             .lock()
@@ -356,12 +367,20 @@ impl EphemeralStore for Cache {
             .iter()
             .any(|(s, i)| s == set && i == id))
     }
+}
+
+#[async_trait]
+impl keyward_core::Broadcast for Cache {
     async fn publish(&self, _: &str, _: &str) -> Result<(), EphemeralError> {
         Ok(())
     }
     async fn subscribe(&self, _: &str) -> Result<Invalidations, EphemeralError> {
         Err(EphemeralError::Unavailable("no channels in tests".into()))
     }
+}
+
+#[async_trait]
+impl keyward_core::CacheHealth for Cache {
     async fn ping(&self) -> Result<(), EphemeralError> {
         Ok(())
     }

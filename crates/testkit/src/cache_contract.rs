@@ -425,8 +425,8 @@ pub async fn revoked_ids_expire(store: &SharedStore) {
     assert!(store.is_revoked("jti", "token-2").await.unwrap());
 }
 
-/// `delete` removes a value (true only if it was there) and resets a counter.
-pub async fn delete_removes_values_and_counters(store: &SharedStore) {
+/// `delete` removes a value (true only if it was there); `reset` ends a counter.
+pub async fn delete_removes_values_and_reset_ends_counters(store: &SharedStore) {
     store.put("session", b"v", LONG).await.unwrap();
     assert!(store.delete("session").await.unwrap());
     assert_eq!(store.get("session").await.unwrap(), None);
@@ -442,8 +442,9 @@ pub async fn delete_removes_values_and_counters(store: &SharedStore) {
 
     store.incr("attempts", LONG).await.unwrap();
     store.incr("attempts", LONG).await.unwrap();
-    assert!(store.delete("attempts").await.unwrap());
+    assert!(store.reset("attempts").await.unwrap());
     assert_eq!(store.incr("attempts", LONG).await.unwrap(), 1);
+    assert!(!store.reset("never-counted").await.unwrap());
 }
 
 /// A message reaches every subscriber of its channel — several on the publishing node, and

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use keyward_core::{EphemeralStore, TenantId};
+use keyward_core::{Broadcast, TenantId};
 use keyward_oauth::directory::Directory;
 use keyward_oauth::keyring::KeyRing;
 
@@ -55,7 +55,7 @@ impl Caches {
 }
 
 /// Spawns one listener per channel on the current runtime.
-pub fn spawn(cache: Arc<dyn EphemeralStore>, directory: Arc<Directory>, keys: Arc<KeyRing>) {
+pub fn spawn(cache: Arc<dyn Broadcast>, directory: Arc<Directory>, keys: Arc<KeyRing>) {
     let caches = Caches { directory, keys };
     for channel in [KEYS_CHANNEL, CLIENTS_CHANNEL, TENANTS_CHANNEL] {
         let cache = cache.clone();

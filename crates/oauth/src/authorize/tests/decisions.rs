@@ -1,5 +1,7 @@
 //! Sign-in and consent decisions: prompt, max_age, id_token_hint, interactions.
 
+use keyward_core::ShortLivedValues;
+
 use super::*;
 
 #[tokio::test]

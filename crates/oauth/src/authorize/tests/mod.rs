@@ -13,8 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use keyward_core::{
-    ClientId, Clock, EphemeralStore, GrantType, RedirectUri, Scope, StoreError, TenantId,
-    TokenEndpointAuthMethod, UserId,
+    ClientId, Clock, GrantType, RedirectUri, Scope, StoreError, TenantId, TokenEndpointAuthMethod,
+    UserId,
 };
 use serde_json::{Value, json};
 
