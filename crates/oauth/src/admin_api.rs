@@ -11,9 +11,7 @@
 
 use std::sync::Arc;
 
-use keyward_core::{
-    ClientId, Clock, ParseError, RevokedSets, Scope, TenantId, TenantSlug, UserId,
-};
+use keyward_core::{ClientId, Clock, ParseError, RevokedSets, Scope, TenantId, TenantSlug, UserId};
 use serde_json::Value;
 
 use crate::access_token;
@@ -101,11 +99,16 @@ impl AdminTokens {
             .tenant_keys(system.tenant.id)
             .await
             .map_err(|e| unavailable("loading the system tenant's keys", e))?;
-        let verified =
-            access_token::verify_live(token, &system, &keys, self.revoked.as_ref(), self.clock.now())
-                .await
-                .map_err(|e| unavailable("checking the revoked set", e))?
-                .ok_or(Invalid)?;
+        let verified = access_token::verify_live(
+            token,
+            &system,
+            &keys,
+            self.revoked.as_ref(),
+            self.clock.now(),
+        )
+        .await
+        .map_err(|e| unavailable("checking the revoked set", e))?
+        .ok_or(Invalid)?;
         let audience = system
             .admin_audience
             .as_deref()
