@@ -13,21 +13,19 @@ use keyward_oauth::authorize::request::ResponseMode;
 use keyward_oauth::authorize::{AuthenticatedSubject, AuthorizeOutcome};
 use keyward_oauth::directory::TenantEntry;
 
+use leptos::prelude::*;
+
 use crate::AuthServer;
-use crate::pages::layout::escape;
-use crate::pages::{self, error, headers, interaction};
+use crate::pages::layout::to_html;
+use crate::pages::{ErrorPage, PageQuery, PageTenant, headers, interaction};
 use crate::session_cookie::current_session;
 
 /// RFC 6749 §3.1: GET, parameters in the query string.
 pub async fn get(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-) -> HttpResponse {
-    let tenant = match pages::tenant(&server, &slug).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
+    tenant: PageTenant,
+) -> Result<HttpResponse, ErrorPage> {
     let subject = subject(&server, &req, &tenant.tenant).await;
     let outcome = server
         .authorize
@@ -45,24 +43,12 @@ pub async fn get(
 pub async fn post(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    tenant: PageTenant,
     payload: Payload,
-) -> HttpResponse {
-    let tenant = match pages::tenant(&server, &slug).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let body = match crate::form::read(&req, payload).await {
-        Ok(b) => b,
-        Err(e) => {
-            return error::error_page(
-                Some(&tenant.tenant),
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
-                e.description(),
-            );
-        }
-    };
+) -> Result<HttpResponse, ErrorPage> {
+    let body = crate::form::read(&req, payload).await.map_err(|e| {
+        ErrorPage::invalid_request(Some(&tenant.tenant), e.description().to_owned())
+    })?;
     let subject = subject(&server, &req, &tenant.tenant).await;
     let outcome = server
         .authorize
@@ -80,21 +66,14 @@ pub async fn post(
 pub async fn resume(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-) -> HttpResponse {
-    let tenant = match pages::tenant(&server, &slug).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let params = match pages::query(&req, Some(&tenant.tenant)) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
+    query: PageQuery,
+) -> Result<HttpResponse, ErrorPage> {
+    let PageQuery { tenant, params } = query;
     let Some(id) = params
         .get("interaction")
         .filter(|id| interaction::valid_id(id))
     else {
-        return error::expired_interaction(Some(&tenant.tenant));
+        return Err(ErrorPage::expired_interaction(Some(&tenant.tenant)));
     };
     let subject = subject(&server, &req, &tenant.tenant).await;
     let outcome = server.authorize.resume(&tenant, id, subject.as_ref()).await;
@@ -124,7 +103,7 @@ async fn render(
     subject: Option<&AuthenticatedSubject>,
     outcome: AuthorizeOutcome,
     after_post: bool,
-) -> HttpResponse {
+) -> Result<HttpResponse, ErrorPage> {
     let slug = tenant.tenant.slug.as_str();
     match outcome {
         AuthorizeOutcome::RedirectToClient {
@@ -144,16 +123,14 @@ async fn render(
                 }
             }
             match mode {
-                ResponseMode::FormPost => form_post(&uri, &params),
+                ResponseMode::FormPost => Ok(form_post(&uri, &params)),
                 ResponseMode::Query | ResponseMode::Fragment => {
                     match authorization_response_location(&uri, mode, &params) {
-                        Some(to) => redirect(&to, after_post),
-                        None => error::error_page(
+                        Some(to) => Ok(redirect(&to, after_post)),
+                        None => Err(ErrorPage::invalid_request(
                             Some(&tenant.tenant),
-                            StatusCode::BAD_REQUEST,
-                            "Invalid request",
                             "The redirect URI is not usable.",
-                        ),
+                        )),
                     }
                 }
             }
@@ -165,21 +142,21 @@ async fn render(
         } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
             tracing::debug!(error = %code, "authorization request shown an error page");
-            error::error_page(
+            Err(ErrorPage::new(
                 Some(&tenant.tenant),
                 status,
                 "This request cannot be completed",
-                &description,
-            )
+                description,
+            ))
         }
-        AuthorizeOutcome::NeedLogin(i) => redirect(
+        AuthorizeOutcome::NeedLogin(i) => Ok(redirect(
             &interaction::login_location(&tenant.tenant, &i.id),
             after_post,
-        ),
-        AuthorizeOutcome::NeedConsent(i) => redirect(
+        )),
+        AuthorizeOutcome::NeedConsent(i) => Ok(redirect(
             &format!("/t/{slug}/consent?interaction={}", i.id),
             after_post,
-        ),
+        )),
     }
 }
 
@@ -188,23 +165,26 @@ async fn render(
 /// the form to post only to the client's origin.
 fn form_post(uri: &str, params: &[(String, String)]) -> HttpResponse {
     let nonce = headers::nonce();
-    let inputs: String = params
+    let inputs = params
         .iter()
-        .map(|(n, v)| {
-            format!(
-                r#"<input type="hidden" name="{}" value="{}">"#,
-                escape(n),
-                escape(v)
-            )
-        })
-        .collect();
-    let document = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Continue</title></head>
-<body><form method="post" action="{action}">{inputs}<noscript><p>JavaScript is off: continue to the application.</p><button type="submit">Continue</button></noscript></form>
-<script nonce="{nonce}">document.forms[0].submit();</script></body></html>"#,
-        action = escape(uri),
-    );
+        .map(|(n, v)| view! { <input type="hidden" name=n.clone() value=v.clone()/> })
+        .collect_view();
+    let document = to_html(view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head><meta charset="utf-8"/><title>"Continue"</title></head>
+            <body>
+                <form method="post" action=uri.to_owned()>
+                    {inputs}
+                    <noscript>
+                        <p>"JavaScript is off: continue to the application."</p>
+                        <button type="submit">"Continue"</button>
+                    </noscript>
+                </form>
+                <script nonce=nonce.clone()>"document.forms[0].submit();"</script>
+            </body>
+        </html>
+    });
     let form_action = headers::origin(uri).unwrap_or_else(|| "'none'".to_owned());
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"

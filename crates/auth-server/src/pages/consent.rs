@@ -3,16 +3,17 @@
 //! (recorded in the interaction; `/authorize/resume` then answers `access_denied`).
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Payload};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
-use keyward_core::Tenant;
+use keyward_core::{Scope, Tenant};
 use keyward_oauth::Consent;
 use keyward_oauth::interaction::Interaction;
 use keyward_oauth::params::FormParams;
+use leptos::prelude::*;
 
-use super::layout::{escape, render};
 use super::{
-    FormFor, check_csrf, client_origins, csrf_field, error, headers, interaction, with_cookies,
+    ErrorPage, FormFor, Page, PageForm, PageQuery, client_origins, csrf_field, csrf_input, headers,
+    interaction,
 };
 use crate::AuthServer;
 use crate::session_cookie::current_session;
@@ -34,110 +35,97 @@ async fn pending(
     server: &AuthServer,
     tenant: &Tenant,
     params: &FormParams,
-) -> Result<Interaction, HttpResponse> {
+) -> Result<Interaction, ErrorPage> {
     let id = params.get("interaction").unwrap_or_default();
     match interaction::load(&*server.pages.cache, tenant, id).await {
         Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(error::expired_interaction(Some(tenant))),
+        Ok(None) => Err(ErrorPage::expired_interaction(Some(tenant))),
         Err(e) => {
             tracing::error!(error = %e, "reading an interaction failed");
-            Err(error::unavailable(Some(tenant)))
+            Err(ErrorPage::unavailable(Some(tenant)))
         }
     }
+}
+
+/// The scopes of a request, described, as list items.
+pub(crate) fn scope_items(scopes: &Scope) -> impl IntoView + use<> {
+    scopes
+        .tokens()
+        .map(|s| view! { <li>{describe(s)}</li> })
+        .collect_view()
 }
 
 /// GET {issuer}/consent?interaction=…
 pub async fn show(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
-    let tenant = &entry.tenant;
-    let found = match super::query(&req, Some(tenant)) {
-        Ok(params) => pending(&server, tenant, &params).await,
-        Err(res) => Err(res),
-    };
-    let pending = match found {
-        Ok(i) => i,
-        Err(res) => return res,
-    };
+    query: PageQuery,
+) -> Result<HttpResponse, ErrorPage> {
+    let tenant = &query.tenant.tenant;
+    let pending = pending(&server, tenant, &query.params).await?;
     let now = server.pages.clock.now();
     let Some(session) = current_session(&req, &server.sessions, tenant, now).await else {
-        return headers::see_other(&interaction::login_location(tenant, &pending.id));
+        return Ok(headers::see_other(&interaction::login_location(
+            tenant,
+            &pending.id,
+        )));
     };
     let form_for = FormFor::SessionInteraction(&session.id, &pending.id);
-    let (csrf, cookie) = match csrf_field(&server.pages, &req, tenant, form_for) {
-        Ok(field) => field,
-        Err(res) => return res,
-    };
-    let items: String = pending
-        .scopes
-        .tokens()
-        .map(|s| format!("<li>{}</li>\n", escape(&describe(s))))
-        .collect();
-    let client = escape(&pending.client_name);
-    let body = format!(
-        r#"<h1>Allow access?</h1>
-<p><strong>{client}</strong> would like to:</p>
-<ul class="scopes">
-{items}</ul>
-<form method="post" action="/t/{slug}/consent">
-{csrf}
-<input type="hidden" name="interaction" value="{id}">
-<div class="actions">
-<button class="primary" type="submit" name="decision" value="approve">Allow</button>
-<button class="secondary" type="submit" name="decision" value="deny">Deny</button>
-</div>
-</form>"#,
-        slug = escape(tenant.slug.as_str()),
-        id = escape(&pending.id),
-    );
+    let (csrf, cookie) = csrf_field(&server.pages, &req, tenant, form_for)?;
     let origins = client_origins(&server, tenant, pending.client_id.as_str()).await;
-    let nonce = headers::nonce();
-    let res = headers::html(
-        StatusCode::OK,
-        &nonce,
-        &origins,
-        render(Some(tenant), "Allow access?", &body, &nonce),
-    );
-    with_cookies(res, cookie)
+    let body = consent_form(tenant, &pending, csrf);
+    Ok(
+        Page::new(Some(tenant), StatusCode::OK, "Allow access?", body)
+            .form_action(origins)
+            .cookies(cookie)
+            .into(),
+    )
+}
+
+/// The body of the consent page for the pending request.
+pub(super) fn consent_form(
+    tenant: &Tenant,
+    pending: &Interaction,
+    csrf: String,
+) -> impl IntoView + use<> {
+    view! {
+        <h1>"Allow access?"</h1>
+        <p><strong>{pending.client_name.clone()}</strong>" would like to:"</p>
+        <ul class="scopes">{scope_items(&pending.scopes)}</ul>
+        <form method="post" action=format!("/t/{}/consent", tenant.slug)>
+            {csrf_input(csrf)}
+            <input type="hidden" name="interaction" value=pending.id.clone()/>
+            <div class="actions">
+                <button class="primary" type="submit" name="decision" value="approve">"Allow"</button>
+                <button class="secondary" type="submit" name="decision" value="deny">"Deny"</button>
+            </div>
+        </form>
+    }
 }
 
 /// POST {issuer}/consent
 pub async fn submit(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-    payload: Payload,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
-    let tenant = &entry.tenant;
+    form: PageForm,
+) -> Result<HttpResponse, ErrorPage> {
+    let tenant = &form.tenant.tenant;
     let pages = &server.pages;
-    let params = match super::form(&req, payload, tenant).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let pending = match pending(&server, tenant, &params).await {
-        Ok(i) => i,
-        Err(res) => return res,
-    };
+    let pending = pending(&server, tenant, &form.params).await?;
     let now = pages.clock.now();
     let Some(session) = current_session(&req, &server.sessions, tenant, now).await else {
-        return headers::see_other(&interaction::login_location(tenant, &pending.id));
+        return Ok(headers::see_other(&interaction::login_location(
+            tenant,
+            &pending.id,
+        )));
     };
     // The decision is this session's about this request: so must the token be.
-    let form_for = FormFor::SessionInteraction(&session.id, &pending.id);
-    if let Err(res) = check_csrf(pages, &req, &params, tenant, form_for) {
-        return res;
-    }
-    let outcome = match params.get("decision") {
+    form.check_csrf(
+        pages,
+        &req,
+        FormFor::SessionInteraction(&session.id, &pending.id),
+    )?;
+    let outcome = match form.params.get("decision") {
         Some("approve") => {
             let consent = Consent {
                 tenant_id: tenant.id,
@@ -154,23 +142,24 @@ pub async fn submit(
         }
         Some("deny") => match interaction::record_denial(&*pages.cache, &pending, now).await {
             Ok(true) => Ok(()),
-            Ok(false) => return error::expired_interaction(Some(tenant)),
+            Ok(false) => return Err(ErrorPage::expired_interaction(Some(tenant))),
             Err(e) => Err(e.to_string()),
         },
         _ => {
-            return error::error_page(
+            return Err(ErrorPage::invalid_request(
                 Some(tenant),
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
                 "Choose Allow or Deny.",
-            );
+            ));
         }
     };
     match outcome {
-        Ok(()) => headers::see_other(&interaction::resume_location(tenant, &pending.id)),
+        Ok(()) => Ok(headers::see_other(&interaction::resume_location(
+            tenant,
+            &pending.id,
+        ))),
         Err(why) => {
             tracing::error!(error = %why, "recording a consent decision failed");
-            error::unavailable(Some(tenant))
+            Err(ErrorPage::unavailable(Some(tenant)))
         }
     }
 }

@@ -8,16 +8,19 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Payload};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::Tenant;
 use keyward_oauth::authorize::AuthenticatedSubject;
 use keyward_oauth::device_authorization::{DecisionOutcome, DeviceRequest};
 use keyward_oauth::directory::TenantEntry;
+use leptos::prelude::*;
 
-use super::consent::describe;
-use super::layout::{escape, render};
-use super::{FormFor, check_csrf, csrf_field, error, headers, with_cookies};
+use super::consent::scope_items;
+use super::{
+    CsrfForm, ErrorPage, ForAnyone, FormFor, Page, PageForm, PageQuery, csrf_field, csrf_input,
+    headers,
+};
 use crate::AuthServer;
 use crate::session_cookie::current_session;
 
@@ -35,16 +38,6 @@ fn login_location(tenant: &Tenant, user_code: &str) -> String {
     format!("/t/{}/login?return_to={encoded}", tenant.slug)
 }
 
-fn page(tenant: &Tenant, status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    let nonce = headers::nonce();
-    headers::html(
-        status,
-        &nonce,
-        &[],
-        render(Some(tenant), title, body, &nonce),
-    )
-}
-
 /// The form to type a code into, with `message` above it. It only looks a code up (the
 /// decision is a form of its own, bound to the session), so its token is nobody's in
 /// particular.
@@ -53,30 +46,24 @@ fn entry_form(
     req: &HttpRequest,
     tenant: &Tenant,
     prefill: &str,
-    message: Option<&str>,
+    message: Option<&'static str>,
     status: StatusCode,
-) -> HttpResponse {
-    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant, FormFor::Anyone) {
-        Ok(field) => field,
-        Err(res) => return res,
+) -> Result<Page, ErrorPage> {
+    let (csrf, cookie) = csrf_field(&server.pages, req, tenant, FormFor::Anyone)?;
+    let message = message.map(|m| view! { <p class="error" role="alert">{m}</p> });
+    let prefill = prefill.to_owned();
+    let body = view! {
+        <h1>"Connect a device"</h1>
+        <p>"Enter the code shown on your device."</p>
+        {message}
+        <form method="post" action=format!("/t/{}/device", tenant.slug)>
+            {csrf_input(csrf)}
+            <label for="user_code">"Code from your device"</label>
+            <input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required placeholder="XXXX-XXXX" value=prefill/>
+            <button class="primary" type="submit">"Continue"</button>
+        </form>
     };
-    let message = message
-        .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, escape(m)))
-        .unwrap_or_default();
-    let body = format!(
-        r#"<h1>Connect a device</h1>
-<p>Enter the code shown on your device.</p>
-{message}
-<form method="post" action="/t/{slug}/device">
-{csrf}
-<label for="user_code">Code from your device</label>
-<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required placeholder="XXXX-XXXX" value="{prefill}">
-<button class="primary" type="submit">Continue</button>
-</form>"#,
-        slug = escape(tenant.slug.as_str()),
-        prefill = escape(prefill),
-    );
-    with_cookies(page(tenant, status, "Connect a device", &body), cookie)
+    Ok(Page::new(Some(tenant), status, "Connect a device", body).cookies(cookie))
 }
 
 /// What the device asks for, with Approve and Deny, for the signed-in session `subject`.
@@ -86,48 +73,43 @@ fn confirmation(
     tenant: &Tenant,
     request: &DeviceRequest,
     subject: &AuthenticatedSubject,
-) -> HttpResponse {
+) -> Result<Page, ErrorPage> {
     let form_for = FormFor::Session(&subject.session_id);
-    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant, form_for) {
-        Ok(field) => field,
-        Err(res) => return res,
-    };
-    let items: String = request
-        .scope
-        .tokens()
-        .map(|s| format!("<li>{}</li>\n", escape(&describe(s))))
-        .collect();
-    let body = format!(
-        r#"<h1>Connect this device?</h1>
-<p><strong>{client}</strong> would like to:</p>
-<ul class="scopes">
-{items}</ul>
-<p>Only continue if your device shows this code:</p>
-<p><strong>{code}</strong></p>
-<form method="post" action="/t/{slug}/device/decision">
-{csrf}
-<input type="hidden" name="user_code" value="{code}">
-<div class="actions">
-<button class="primary" type="submit" name="decision" value="approve">Approve</button>
-<button class="secondary" type="submit" name="decision" value="deny">Deny</button>
-</div>
-</form>"#,
-        client = escape(&request.client_name),
-        code = escape(&request.display_user_code()),
-        slug = escape(tenant.slug.as_str()),
-    );
-    with_cookies(
-        page(tenant, StatusCode::OK, "Connect this device?", &body),
-        cookie,
-    )
+    let (csrf, cookie) = csrf_field(&server.pages, req, tenant, form_for)?;
+    let body = confirmation_form(tenant, request, csrf);
+    Ok(Page::new(Some(tenant), StatusCode::OK, "Connect this device?", body).cookies(cookie))
 }
 
-/// Counts one use of a user code from this address; too many is the throttled page.
+/// The body of the confirmation page: who asks for what, and the code to compare.
+pub(super) fn confirmation_form(
+    tenant: &Tenant,
+    request: &DeviceRequest,
+    csrf: String,
+) -> impl IntoView + use<> {
+    let code = request.display_user_code();
+    view! {
+        <h1>"Connect this device?"</h1>
+        <p><strong>{request.client_name.clone()}</strong>" would like to:"</p>
+        <ul class="scopes">{scope_items(&request.scope)}</ul>
+        <p>"Only continue if your device shows this code:"</p>
+        <p><strong>{code.clone()}</strong></p>
+        <form method="post" action=format!("/t/{}/device/decision", tenant.slug)>
+            {csrf_input(csrf)}
+            <input type="hidden" name="user_code" value=code/>
+            <div class="actions">
+                <button class="primary" type="submit" name="decision" value="approve">"Approve"</button>
+                <button class="secondary" type="submit" name="decision" value="deny">"Deny"</button>
+            </div>
+        </form>
+    }
+}
+
+/// Counts one use of a user code from this address; `false` once there were too many.
 async fn throttle(
     server: &AuthServer,
     req: &HttpRequest,
     tenant: &Tenant,
-) -> Result<(), HttpResponse> {
+) -> Result<bool, ErrorPage> {
     let ip = keyward_http::client_ip::client_ip(req)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
@@ -137,20 +119,31 @@ async fn throttle(
         .incr(&format!("device_lookups:{}:{ip}", tenant.id), LOOKUP_WINDOW)
         .await
     {
-        Ok(n) if n > LOOKUP_LIMIT => Err(entry_form(
-            server,
-            req,
-            tenant,
-            "",
-            Some(THROTTLED),
-            StatusCode::TOO_MANY_REQUESTS,
-        )),
-        Ok(_) => Ok(()),
+        Ok(n) => Ok(n <= LOOKUP_LIMIT),
         Err(e) => {
             tracing::error!(error = %e, "counting device code look-ups failed");
-            Err(error::unavailable(Some(tenant)))
+            Err(ErrorPage::unavailable(Some(tenant)))
         }
     }
+}
+
+/// The entry form saying the look-ups from this address are throttled.
+fn throttled(server: &AuthServer, req: &HttpRequest, tenant: &Tenant) -> Result<Page, ErrorPage> {
+    entry_form(
+        server,
+        req,
+        tenant,
+        "",
+        Some(THROTTLED),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+}
+
+/// What a typed code found.
+enum Lookup {
+    Found(Box<DeviceRequest>),
+    Unknown,
+    Throttled,
 }
 
 /// The live request with `user_code`, counting the attempt against this address.
@@ -159,17 +152,19 @@ async fn lookup(
     req: &HttpRequest,
     entry: &TenantEntry,
     user_code: &str,
-) -> Result<Option<DeviceRequest>, HttpResponse> {
+) -> Result<Lookup, ErrorPage> {
     let tenant = &entry.tenant;
-    throttle(server, req, tenant).await?;
-    server
-        .tokens
-        .device_request(entry, user_code)
-        .await
-        .map_err(|e| {
+    if !throttle(server, req, tenant).await? {
+        return Ok(Lookup::Throttled);
+    }
+    match server.tokens.device_request(entry, user_code).await {
+        Ok(Some(found)) => Ok(Lookup::Found(Box::new(found))),
+        Ok(None) => Ok(Lookup::Unknown),
+        Err(e) => {
             tracing::error!(error = %e, "looking up a device request failed");
-            error::unavailable(Some(tenant))
-        })
+            Err(ErrorPage::unavailable(Some(tenant)))
+        }
+    }
 }
 
 async fn subject(
@@ -192,43 +187,24 @@ async fn subject(
 pub async fn show(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
+    query: PageQuery,
+) -> Result<Page, ErrorPage> {
+    let entry = &query.tenant;
     let tenant = &entry.tenant;
-    let params = match super::query(&req, Some(tenant)) {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let Some(typed) = params.get("user_code") else {
+    let Some(typed) = query.params.get("user_code") else {
         return entry_form(&server, &req, tenant, "", None, StatusCode::OK);
     };
-    let request = match lookup(&server, &req, &entry, typed).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return entry_form(
-                &server,
-                &req,
-                tenant,
-                typed,
-                Some(UNKNOWN_CODE),
-                StatusCode::BAD_REQUEST,
-            );
+    let request = match lookup(&server, &req, entry, typed).await? {
+        Lookup::Found(r) => r,
+        Lookup::Unknown => {
+            let status = StatusCode::BAD_REQUEST;
+            return entry_form(&server, &req, tenant, typed, Some(UNKNOWN_CODE), status);
         }
-        Err(res) => return res,
+        Lookup::Throttled => return throttled(&server, &req, tenant),
     };
     let Some(subject) = subject(&server, &req, tenant).await else {
-        return entry_form(
-            &server,
-            &req,
-            tenant,
-            &request.display_user_code(),
-            None,
-            StatusCode::OK,
-        );
+        let code = request.display_user_code();
+        return entry_form(&server, &req, tenant, &code, None, StatusCode::OK);
     };
     confirmation(&server, &req, tenant, &request, &subject)
 }
@@ -237,109 +213,65 @@ pub async fn show(
 pub async fn submit(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-    payload: Payload,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
+    form: CsrfForm<ForAnyone>,
+) -> Result<HttpResponse, ErrorPage> {
+    let entry = &form.tenant;
     let tenant = &entry.tenant;
-    let params = match super::form(&req, payload, tenant).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant, FormFor::Anyone) {
-        return res;
-    }
-    let typed = params.get("user_code").unwrap_or_default();
-    let request = match lookup(&server, &req, &entry, typed).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return entry_form(
-                &server,
-                &req,
-                tenant,
-                typed,
-                Some(UNKNOWN_CODE),
-                StatusCode::BAD_REQUEST,
+    let typed = form.params.get("user_code").unwrap_or_default();
+    let request = match lookup(&server, &req, entry, typed).await? {
+        Lookup::Found(r) => r,
+        Lookup::Unknown => {
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(
+                entry_form(&server, &req, tenant, typed, Some(UNKNOWN_CODE), status)?.into(),
             );
         }
-        Err(res) => return res,
+        Lookup::Throttled => return Ok(throttled(&server, &req, tenant)?.into()),
     };
     let code = request.display_user_code();
     let Some(subject) = subject(&server, &req, tenant).await else {
-        return headers::see_other(&login_location(tenant, &code));
+        return Ok(headers::see_other(&login_location(tenant, &code)));
     };
-    confirmation(&server, &req, tenant, &request, &subject)
+    Ok(confirmation(&server, &req, tenant, &request, &subject)?.into())
 }
 
 /// POST {issuer}/device/decision: Approve or Deny, by the signed-in person.
 pub async fn decide(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-    payload: Payload,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
+    form: PageForm,
+) -> Result<HttpResponse, ErrorPage> {
+    let entry = &form.tenant;
     let tenant = &entry.tenant;
-    let params = match super::form(&req, payload, tenant).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let typed = params.get("user_code").unwrap_or_default();
+    let typed = form.params.get("user_code").unwrap_or_default();
     let Some(subject) = subject(&server, &req, tenant).await else {
         let code = keyward_oauth::device_authorization::normalize_user_code(typed)
             .map(|c| keyward_oauth::device_authorization::display_user_code(&c))
             .unwrap_or_default();
-        return headers::see_other(&login_location(tenant, &code));
+        return Ok(headers::see_other(&login_location(tenant, &code)));
     };
     // The decision is this session's: so must the token be.
-    let form_for = FormFor::Session(&subject.session_id);
-    if let Err(res) = check_csrf(&server.pages, &req, &params, tenant, form_for) {
-        return res;
+    form.check_csrf(&server.pages, &req, FormFor::Session(&subject.session_id))?;
+    if !throttle(&server, &req, tenant).await? {
+        return Ok(throttled(&server, &req, tenant)?.into());
     }
-    if let Err(res) = throttle(&server, &req, tenant).await {
-        return res;
-    }
-    let (decided, approved) = match params.get("decision") {
+    let (decided, approved) = match form.params.get("decision") {
         Some("approve") => (
-            server.tokens.approve_device(&entry, typed, &subject).await,
+            server.tokens.approve_device(entry, typed, &subject).await,
             true,
         ),
-        Some("deny") => (server.tokens.deny_device(&entry, typed).await, false),
+        Some("deny") => (server.tokens.deny_device(entry, typed).await, false),
         _ => {
-            return error::error_page(
+            return Err(ErrorPage::invalid_request(
                 Some(tenant),
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
                 "Choose Approve or Deny.",
-            );
+            ));
         }
     };
-    match decided {
+    let page = match decided {
         Ok(DecisionOutcome::Recorded(request)) => {
-            let client = escape(&request.client_name);
             tracing::info!(tenant = %tenant.slug, user = %subject.user_id, client_id = %request.client_id, approved, "device request answered");
-            let (title, body) = if approved {
-                (
-                    "Device connected",
-                    format!(
-                        "<h1>Device connected</h1>\n<p><strong>{client}</strong> is now connected. You may return to your device.</p>"
-                    ),
-                )
-            } else {
-                (
-                    "Request denied",
-                    format!(
-                        "<h1>Request denied</h1>\n<p><strong>{client}</strong> was not connected. You may close this window.</p>"
-                    ),
-                )
-            };
-            page(tenant, StatusCode::OK, title, &body)
+            answered(tenant, &request.client_name, approved)
         }
         Ok(DecisionOutcome::Unknown) => entry_form(
             &server,
@@ -348,11 +280,30 @@ pub async fn decide(
             "",
             Some(UNKNOWN_CODE),
             StatusCode::BAD_REQUEST,
-        ),
+        )?,
         Err(e) => {
             tracing::error!(error = %e, "recording a device decision failed");
-            error::unavailable(Some(tenant))
+            return Err(ErrorPage::unavailable(Some(tenant)));
         }
+    };
+    Ok(page.into())
+}
+
+/// The page after the person approved or denied `client`'s request.
+pub(super) fn answered(tenant: &Tenant, client: &str, approved: bool) -> Page {
+    let client = client.to_owned();
+    if approved {
+        let body = view! {
+            <h1>"Device connected"</h1>
+            <p><strong>{client}</strong>" is now connected. You may return to your device."</p>
+        };
+        Page::new(Some(tenant), StatusCode::OK, "Device connected", body)
+    } else {
+        let body = view! {
+            <h1>"Request denied"</h1>
+            <p><strong>{client}</strong>" was not connected. You may close this window."</p>
+        };
+        Page::new(Some(tenant), StatusCode::OK, "Request denied", body)
     }
 }
 

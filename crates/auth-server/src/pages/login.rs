@@ -4,17 +4,18 @@
 //! to `/authorize/resume` (the interaction) or to `return_to` (a same-tenant relative path).
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Payload};
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::Tenant;
 use keyward_identity::LoginRefusal;
 use keyward_oauth::interaction::Interaction;
 use keyward_oauth::params::FormParams;
+use leptos::prelude::*;
 
-use super::layout::{escape, render};
 use super::{
-    FormFor, Pages, check_csrf, client_origins, csrf_field, error, headers, interaction,
-    with_cookies,
+    CsrfForm, ErrorPage, ForNamedInteraction, FormFor, Page, PageQuery, Pages, client_origins,
+    csrf_field, csrf_input, headers, hidden_input, interaction, with_cookies,
 };
 use crate::AuthServer;
 use crate::session_cookie::{current_session, session_cookie};
@@ -47,14 +48,14 @@ pub fn safe_return_to(tenant: &Tenant, raw: &str) -> Option<String> {
 }
 
 /// Resolves `interaction` / `return_to` of a request; an unknown interaction is an error page.
-async fn next(pages: &Pages, tenant: &Tenant, params: &FormParams) -> Result<Next, HttpResponse> {
+async fn next(pages: &Pages, tenant: &Tenant, params: &FormParams) -> Result<Next, ErrorPage> {
     if let Some(id) = params.get("interaction") {
         return match interaction::load(&*pages.cache, tenant, id).await {
             Ok(Some(found)) => Ok(Next::Interaction(Box::new(found))),
-            Ok(None) => Err(error::expired_interaction(Some(tenant))),
+            Ok(None) => Err(ErrorPage::expired_interaction(Some(tenant))),
             Err(e) => {
                 tracing::error!(error = %e, "reading an interaction failed");
-                Err(error::unavailable(Some(tenant)))
+                Err(ErrorPage::unavailable(Some(tenant)))
             }
         };
     }
@@ -62,12 +63,7 @@ async fn next(pages: &Pages, tenant: &Tenant, params: &FormParams) -> Result<Nex
         Some(raw) => safe_return_to(tenant, raw)
             .map(Next::ReturnTo)
             .ok_or_else(|| {
-                error::error_page(
-                    Some(tenant),
-                    StatusCode::BAD_REQUEST,
-                    "Invalid request",
-                    "The return address is not allowed.",
-                )
+                ErrorPage::invalid_request(Some(tenant), "The return address is not allowed.")
             }),
         None => Ok(Next::Nowhere),
     }
@@ -75,7 +71,7 @@ async fn next(pages: &Pages, tenant: &Tenant, params: &FormParams) -> Result<Nex
 
 struct Form<'a> {
     username: &'a str,
-    message: Option<&'a str>,
+    message: Option<&'static str>,
     status: StatusCode,
 }
 
@@ -85,87 +81,72 @@ async fn render_form(
     tenant: &Tenant,
     next: &Next,
     form: Form<'_>,
-) -> HttpResponse {
-    let pages = &server.pages;
+) -> Result<Page, ErrorPage> {
     let form_for = match next {
         Next::Interaction(i) => FormFor::Interaction(&i.id),
         Next::ReturnTo(_) | Next::Nowhere => FormFor::Anyone,
     };
-    let (csrf, cookie) = match csrf_field(pages, req, tenant, form_for) {
-        Ok(field) => field,
-        Err(res) => return res,
-    };
+    let (csrf, cookie) = csrf_field(&server.pages, req, tenant, form_for)?;
     let (continuing, carried, origins) = match next {
         Next::Interaction(i) => (
-            format!(
-                "<p>to continue to <strong>{}</strong></p>",
-                escape(&i.client_name)
-            ),
-            format!(
-                r#"<input type="hidden" name="interaction" value="{}">"#,
-                escape(&i.id)
-            ),
+            Some(i.client_name.clone()),
+            Some(("interaction", i.id.clone())),
             client_origins(server, tenant, i.client_id.as_str()).await,
         ),
-        Next::ReturnTo(to) => (
-            String::new(),
-            format!(
-                r#"<input type="hidden" name="return_to" value="{}">"#,
-                escape(to)
-            ),
-            Vec::new(),
-        ),
-        Next::Nowhere => (String::new(), String::new(), Vec::new()),
+        Next::ReturnTo(to) => (None, Some(("return_to", to.clone())), Vec::new()),
+        Next::Nowhere => (None, None, Vec::new()),
     };
-    let message = form
-        .message
-        .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, escape(m)))
-        .unwrap_or_default();
-    let body = format!(
-        r#"<h1>Sign in</h1>
-{continuing}
-{message}
-<form method="post" action="/t/{slug}/login">
-{csrf}
-{carried}
-<label for="username">Username or email</label>
-<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="{username}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button class="primary" type="submit">Sign in</button>
-</form>"#,
-        slug = escape(tenant.slug.as_str()),
-        username = escape(form.username),
+    let body = sign_in_form(
+        tenant,
+        continuing,
+        carried,
+        form.message,
+        form.username.to_owned(),
+        csrf,
     );
-    let nonce = headers::nonce();
-    let res = headers::html(
-        form.status,
-        &nonce,
-        &origins,
-        render(Some(tenant), "Sign in", &body, &nonce),
-    );
-    with_cookies(res, cookie)
+    Ok(Page::new(Some(tenant), form.status, "Sign in", body)
+        .form_action(origins)
+        .cookies(cookie))
+}
+
+/// The body of the sign-in page: continuing to `client` (if any), carrying `carried`.
+pub(super) fn sign_in_form(
+    tenant: &Tenant,
+    client: Option<String>,
+    carried: Option<(&'static str, String)>,
+    message: Option<&'static str>,
+    username: String,
+    csrf: String,
+) -> impl IntoView + use<> {
+    let continuing =
+        client.map(|client| view! { <p>"to continue to " <strong>{client}</strong></p> });
+    let message = message.map(|m| view! { <p class="error" role="alert">{m}</p> });
+    let carried = carried.map(|(name, value)| hidden_input(name, Some(value)));
+    let action = format!("/t/{}/login", tenant.slug);
+    view! {
+        <h1>"Sign in"</h1>
+        {continuing}
+        {message}
+        <form method="post" action=action>
+            {csrf_input(csrf)}
+            {carried}
+            <label for="username">"Username or email"</label>
+            <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value=username/>
+            <label for="password">"Password"</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required/>
+            <button class="primary" type="submit">"Sign in"</button>
+        </form>
+    }
 }
 
 /// GET {issuer}/login
 pub async fn show(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
-    let tenant = &entry.tenant;
-    let params = match super::query(&req, Some(tenant)) {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let next = match next(&server.pages, tenant, &params).await {
-        Ok(n) => n,
-        Err(res) => return res,
-    };
+    query: PageQuery,
+) -> Result<Page, ErrorPage> {
+    let tenant = &query.tenant.tenant;
+    let next = next(&server.pages, tenant, &query.params).await?;
     let hint = match &next {
         Next::Interaction(i) => i.login_hint.clone().unwrap_or_default(),
         _ => String::new(),
@@ -182,31 +163,12 @@ pub async fn show(
 pub async fn submit(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-    payload: Payload,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
-    let tenant = &entry.tenant;
+    form: CsrfForm<ForNamedInteraction>,
+) -> Result<HttpResponse, ErrorPage> {
+    let tenant = &form.tenant.tenant;
+    let params = &form.params;
     let pages = &server.pages;
-    let params = match super::form(&req, payload, tenant).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    // The form continues the interaction it names, if any: its token must be that one's.
-    let form_for = match params.get("interaction") {
-        Some(id) => FormFor::Interaction(id),
-        None => FormFor::Anyone,
-    };
-    if let Err(res) = check_csrf(pages, &req, &params, tenant, form_for) {
-        return res;
-    }
-    let next = match next(pages, tenant, &params).await {
-        Ok(n) => n,
-        Err(res) => return res,
-    };
+    let next = next(pages, tenant, params).await?;
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
     let remote_ip = keyward_http::client_ip::client_ip(&req);
@@ -215,51 +177,35 @@ pub async fn submit(
         message: Some(message),
         status,
     };
-    let user = match pages
+    let verified = pages
         .login
         .verify(tenant.id, username, password, remote_ip)
-        .await
-    {
+        .await;
+    let user = match verified {
         Ok(user) => user,
         Err(LoginRefusal::InvalidCredentials) => {
-            return render_form(
-                &server,
-                &req,
-                tenant,
-                &next,
-                refused(GENERIC_FAILURE, StatusCode::UNAUTHORIZED),
-            )
-            .await;
+            let again = refused(GENERIC_FAILURE, StatusCode::UNAUTHORIZED);
+            return Ok(render_form(&server, &req, tenant, &next, again)
+                .await?
+                .into());
         }
         Err(LoginRefusal::Throttled) => {
-            return render_form(
-                &server,
-                &req,
-                tenant,
-                &next,
-                refused(THROTTLED, StatusCode::TOO_MANY_REQUESTS),
-            )
-            .await;
+            let again = refused(THROTTLED, StatusCode::TOO_MANY_REQUESTS);
+            return Ok(render_form(&server, &req, tenant, &next, again)
+                .await?
+                .into());
         }
         Err(LoginRefusal::Busy) => {
             tracing::warn!(tenant = %tenant.slug, "password-hashing queue full: sign-in refused");
-            let mut res = render_form(
-                &server,
-                &req,
-                tenant,
-                &next,
-                refused(BUSY, StatusCode::SERVICE_UNAVAILABLE),
-            )
-            .await;
-            res.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static(BUSY_RETRY_AFTER),
-            );
-            return res;
+            let again = refused(BUSY, StatusCode::SERVICE_UNAVAILABLE);
+            let page = render_form(&server, &req, tenant, &next, again).await?;
+            return Ok(page
+                .header(RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER))
+                .into());
         }
         Err(LoginRefusal::Unavailable(why)) => {
             tracing::error!(error = %why, "password login unavailable");
-            return error::unavailable(Some(tenant));
+            return Err(ErrorPage::unavailable(Some(tenant)));
         }
     };
     let now = pages.clock.now();
@@ -269,37 +215,29 @@ pub async fn submit(
     {
         tracing::warn!(error = %e, "ending the previous session failed");
     }
-    let signed_in = match server
+    let signed_in = server
         .sessions
         .create(tenant.id, user.id, vec![keyward_core::Amr::Pwd], None, now)
         .await
-    {
-        Ok(s) => s,
-        Err(e) => {
+        .map_err(|e| {
             tracing::error!(error = %e, "creating a browser session failed");
-            return error::unavailable(Some(tenant));
-        }
-    };
+            ErrorPage::unavailable(Some(tenant))
+        })?;
     tracing::info!(tenant = %tenant.slug, user = %user.id, "signed in");
     let cookie = session_cookie(tenant, &signed_in, pages.secure_cookies);
     let res = match &next {
         Next::Interaction(i) => headers::see_other(&interaction::resume_location(tenant, &i.id)),
         Next::ReturnTo(to) => headers::see_other(to),
         Next::Nowhere => {
-            let nonce = headers::nonce();
-            let body = format!(
-                "<h1>Signed in</h1>\n<p>You are signed in as <strong>{}</strong>.</p>",
-                escape(user.username.as_str())
-            );
-            headers::html(
-                StatusCode::OK,
-                &nonce,
-                &[],
-                render(Some(tenant), "Signed in", &body, &nonce),
-            )
+            let username = user.username.as_str().to_owned();
+            let body = view! {
+                <h1>"Signed in"</h1>
+                <p>"You are signed in as " <strong>{username}</strong> "."</p>
+            };
+            Page::new(Some(tenant), StatusCode::OK, "Signed in", body).into()
         }
     };
-    with_cookies(res, [cookie])
+    Ok(with_cookies(res, [cookie]))
 }
 
 #[cfg(test)]

@@ -8,29 +8,32 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Payload};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::{ClientId, Tenant, UserId};
 use keyward_oauth::Client;
 use keyward_oauth::directory::TenantEntry;
 use keyward_oauth::id_token::{self, IdTokenHint as Hint};
 use keyward_oauth::params::FormParams;
+use leptos::prelude::*;
 
-use super::layout::{escape, render};
-use super::{FormFor, check_csrf, csrf_field, error, headers, with_cookies};
+use super::{
+    ErrorPage, FormFor, Page, PageForm, PageQuery, csrf_field, csrf_input, headers, hidden_input,
+    with_cookies,
+};
 use crate::AuthServer;
 use crate::session_cookie::{clear_session_cookie, current_session};
 
 /// A validated logout request.
-struct LogoutRequest {
-    hint: Option<Hint>,
-    client: Option<Arc<Client>>,
-    redirect: Option<String>,
-    state: Option<String>,
+pub(super) struct LogoutRequest {
+    pub(super) hint: Option<Hint>,
+    pub(super) client: Option<Arc<Client>>,
+    pub(super) redirect: Option<String>,
+    pub(super) state: Option<String>,
 }
 
-fn invalid(tenant: &Tenant, why: &str) -> HttpResponse {
-    error::error_page(
+fn invalid(tenant: &Tenant, why: &'static str) -> ErrorPage {
+    ErrorPage::new(
         Some(tenant),
         StatusCode::BAD_REQUEST,
         "Sign-out request not valid",
@@ -45,11 +48,11 @@ async fn verify_hint(
     server: &AuthServer,
     entry: &TenantEntry,
     token: &str,
-) -> Result<Hint, HttpResponse> {
+) -> Result<Hint, ErrorPage> {
     let tenant = &entry.tenant;
     let keys = server.keys.tenant_keys(tenant.id).await.map_err(|e| {
         tracing::error!(error = %e, "loading the tenant's keys failed");
-        error::unavailable(Some(tenant))
+        ErrorPage::unavailable(Some(tenant))
     })?;
     id_token::verify_hint(token, entry, &keys).ok_or_else(|| {
         invalid(
@@ -63,7 +66,7 @@ async fn validate(
     server: &AuthServer,
     entry: &TenantEntry,
     params: &FormParams,
-) -> Result<LogoutRequest, HttpResponse> {
+) -> Result<LogoutRequest, ErrorPage> {
     let tenant = &entry.tenant;
     let hint = match params.get("id_token_hint") {
         Some(token) => Some(verify_hint(server, entry, token).await?),
@@ -86,7 +89,7 @@ async fn validate(
             Ok(None) => return Err(invalid(tenant, "The application is not known.")),
             Err(e) => {
                 tracing::error!(error = %e, "looking up a client failed");
-                return Err(error::unavailable(Some(tenant)));
+                return Err(ErrorPage::unavailable(Some(tenant)));
             }
         },
         None => None,
@@ -131,17 +134,13 @@ fn return_url(request: &LogoutRequest) -> Option<Result<url::Url, url::ParseErro
 fn done(server: &AuthServer, tenant: &Tenant, request: &LogoutRequest) -> HttpResponse {
     let res = match return_url(request) {
         Some(Ok(url)) => headers::see_other(url.as_str()),
-        Some(Err(_)) => invalid(tenant, "The address to return to is not valid."),
+        Some(Err(_)) => invalid(tenant, "The address to return to is not valid.").into(),
         None => {
-            let nonce = headers::nonce();
-            let body =
-                "<h1>Signed out</h1>\n<p>You have been signed out. You can close this window.</p>";
-            headers::html(
-                StatusCode::OK,
-                &nonce,
-                &[],
-                render(Some(tenant), "Signed out", body, &nonce),
-            )
+            let body = view! {
+                <h1>"Signed out"</h1>
+                <p>"You have been signed out. You can close this window."</p>
+            };
+            Page::new(Some(tenant), StatusCode::OK, "Signed out", body).into()
         }
     };
     with_cookies(
@@ -159,7 +158,7 @@ async fn without_session(
     server: &AuthServer,
     entry: &TenantEntry,
     request: &LogoutRequest,
-) -> HttpResponse {
+) -> Result<HttpResponse, ErrorPage> {
     let tenant = &entry.tenant;
     let now = server.pages.clock.now();
     let named = request.hint.as_ref().and_then(|h| {
@@ -180,16 +179,16 @@ async fn without_session(
                     .backchannel
                     .notify(server.tokens.directory(), entry, &ended, also, now)
                     .await;
-                return done(server, tenant, request);
+                return Ok(done(server, tenant, request));
             }
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "ending a browser session failed");
-                return error::unavailable(Some(tenant));
+                return Err(ErrorPage::unavailable(Some(tenant)));
             }
         }
     }
-    nobody_signed_out(server, tenant, request)
+    Ok(nobody_signed_out(server, tenant, request))
 }
 
 /// The page for a logout that ended nothing.
@@ -198,37 +197,39 @@ fn nobody_signed_out(
     tenant: &Tenant,
     request: &LogoutRequest,
 ) -> HttpResponse {
-    let back = return_url(request)
-        .and_then(Result::ok)
-        .map(|url| {
-            let to = request
-                .client
-                .as_ref()
-                .map(|c| c.name.as_str().to_owned())
-                .unwrap_or_else(|| "the application".to_owned());
-            format!(
-                r#"<p><a href="{}">Continue to {}</a></p>"#,
-                escape(url.as_str()),
-                escape(&to)
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Nobody was signed out</h1>\n<p>This browser is not signed in to {}, so there was \
-         no session to end. If you are signed in in another window, sign out there.</p>\n{back}",
-        escape(tenant.display_name.as_str())
-    );
-    let nonce = headers::nonce();
-    let res = headers::html(
+    Page::new(
+        Some(tenant),
         StatusCode::OK,
-        &nonce,
-        &[],
-        render(Some(tenant), "Nobody was signed out", &body, &nonce),
-    );
-    with_cookies(
-        res,
-        [clear_session_cookie(tenant, server.pages.secure_cookies)],
+        "Nobody was signed out",
+        nobody_signed_out_body(tenant, request),
     )
+    .cookies([clear_session_cookie(tenant, server.pages.secure_cookies)])
+    .into()
+}
+
+/// The body of the page for a logout that ended nothing, with a link back if there is one.
+pub(super) fn nobody_signed_out_body(
+    tenant: &Tenant,
+    request: &LogoutRequest,
+) -> impl IntoView + use<> {
+    let back = return_url(request).and_then(Result::ok).map(|url| {
+        let to = request
+            .client
+            .as_ref()
+            .map(|c| c.name.as_str().to_owned())
+            .unwrap_or_else(|| "the application".to_owned());
+        view! { <p><a href=url.to_string()>{format!("Continue to {to}")}</a></p> }
+    });
+    let sentence = format!(
+        "This browser is not signed in to {}, so there was no session to end. If you are \
+         signed in in another window, sign out there.",
+        tenant.display_name.as_str()
+    );
+    view! {
+        <h1>"Nobody was signed out"</h1>
+        <p>{sentence}</p>
+        {back}
+    }
 }
 
 /// Ends the browser's session at `tenant` (if any) and tells the back-channel clients.
@@ -237,7 +238,7 @@ async fn end_session(
     req: &HttpRequest,
     entry: &TenantEntry,
     also: Option<&ClientId>,
-) -> Result<(), HttpResponse> {
+) -> Result<(), ErrorPage> {
     let tenant = &entry.tenant;
     let now = server.pages.clock.now();
     let Some(session) = current_session(req, &server.sessions, tenant, now).await else {
@@ -256,7 +257,7 @@ async fn end_session(
         Ok(None) => Ok(()),
         Err(e) => {
             tracing::error!(error = %e, "ending a browser session failed");
-            Err(error::unavailable(Some(tenant)))
+            Err(ErrorPage::unavailable(Some(tenant)))
         }
     }
 }
@@ -266,12 +267,9 @@ async fn handle(
     req: &HttpRequest,
     entry: &TenantEntry,
     params: &FormParams,
-) -> HttpResponse {
+) -> Result<HttpResponse, ErrorPage> {
     let tenant = &entry.tenant;
-    let request = match validate(server, entry, params).await {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
+    let request = validate(server, entry, params).await?;
     let now = server.pages.clock.now();
     let session = current_session(req, &server.sessions, tenant, now).await;
     let Some(session) = session else {
@@ -283,12 +281,10 @@ async fn handle(
     });
     if hint_matches {
         let also = request.client.as_ref().map(|c| &c.client_id);
-        if let Err(res) = end_session(server, req, entry, also).await {
-            return res;
-        }
-        return done(server, tenant, &request);
+        end_session(server, req, entry, also).await?;
+        return Ok(done(server, tenant, &request));
     }
-    confirmation(server, req, tenant, &request, &session.id)
+    Ok(confirmation(server, req, tenant, &request, &session.id)?.into())
 }
 
 /// The page asking the person to confirm; its form is bound to the session it ends.
@@ -298,132 +294,85 @@ fn confirmation(
     tenant: &Tenant,
     request: &LogoutRequest,
     session_id: &str,
-) -> HttpResponse {
+) -> Result<Page, ErrorPage> {
     let form_for = FormFor::Session(session_id);
-    let (csrf, cookie) = match csrf_field(&server.pages, req, tenant, form_for) {
-        Ok(field) => field,
-        Err(res) => return res,
-    };
-    let hidden = |name: &str, value: Option<&str>| {
-        value
-            .map(|v| {
-                format!(
-                    r#"<input type="hidden" name="{name}" value="{}">"#,
-                    escape(v)
-                )
-            })
-            .unwrap_or_default()
-    };
-    let client_id = request.client.as_ref().map(|c| c.client_id.as_str());
-    let from = request
-        .client
-        .as_ref()
-        .map(|c| {
-            format!(
-                "<p><strong>{}</strong> asks you to sign out.</p>",
-                escape(c.name.as_str())
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        r#"<h1>Sign out?</h1>
-{from}
-<p>Do you want to sign out of {name}?</p>
-<form method="post" action="/t/{slug}/logout/confirm">
-{csrf}
-{client}{redirect}{state}
-<button class="primary" type="submit">Sign out</button>
-</form>"#,
-        name = escape(tenant.display_name.as_str()),
-        slug = escape(tenant.slug.as_str()),
-        client = hidden("client_id", client_id),
-        redirect = hidden("post_logout_redirect_uri", request.redirect.as_deref()),
-        state = hidden("state", request.state.as_deref()),
-    );
+    let (csrf, cookie) = csrf_field(&server.pages, req, tenant, form_for)?;
     let origins: Vec<String> = request
         .redirect
         .iter()
         .filter_map(|u| headers::origin(u))
         .collect();
-    let nonce = headers::nonce();
-    let res = headers::html(
-        StatusCode::OK,
-        &nonce,
-        &origins,
-        render(Some(tenant), "Sign out?", &body, &nonce),
+    let body = confirmation_form(tenant, request, csrf);
+    Ok(Page::new(Some(tenant), StatusCode::OK, "Sign out?", body)
+        .form_action(origins)
+        .cookies(cookie))
+}
+
+/// The body of the confirmation page, carrying the request's parameters.
+pub(super) fn confirmation_form(
+    tenant: &Tenant,
+    request: &LogoutRequest,
+    csrf: String,
+) -> impl IntoView + use<> {
+    let client_id = request
+        .client
+        .as_ref()
+        .map(|c| c.client_id.as_str().to_owned());
+    let from = request.client.as_ref().map(|c| {
+        let name = c.name.as_str().to_owned();
+        view! { <p><strong>{name}</strong>" asks you to sign out."</p> }
+    });
+    let question = format!(
+        "Do you want to sign out of {}?",
+        tenant.display_name.as_str()
     );
-    with_cookies(res, cookie)
+    view! {
+        <h1>"Sign out?"</h1>
+        {from}
+        <p>{question}</p>
+        <form method="post" action=format!("/t/{}/logout/confirm", tenant.slug)>
+            {csrf_input(csrf)}
+            {hidden_input("client_id", client_id)}
+            {hidden_input("post_logout_redirect_uri", request.redirect.clone())}
+            {hidden_input("state", request.state.clone())}
+            <button class="primary" type="submit">"Sign out"</button>
+        </form>
+    }
 }
 
 /// GET {issuer}/logout (RP-Initiated Logout §2)
 pub async fn show(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
-    match super::query(&req, Some(&entry.tenant)) {
-        Ok(params) => handle(&server, &req, &entry, &params).await,
-        Err(res) => res,
-    }
+    query: PageQuery,
+) -> Result<HttpResponse, ErrorPage> {
+    handle(&server, &req, &query.tenant, &query.params).await
 }
 
 /// POST {issuer}/logout (RP-Initiated Logout §2: the same parameters, form-encoded)
 pub async fn submit(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-    payload: Payload,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
-    match super::form(&req, payload, &entry.tenant).await {
-        Ok(params) => handle(&server, &req, &entry, &params).await,
-        Err(res) => res,
-    }
+    form: PageForm,
+) -> Result<HttpResponse, ErrorPage> {
+    handle(&server, &req, &form.tenant, &form.params).await
 }
 
 /// POST {issuer}/logout/confirm: the person confirmed on the page.
 pub async fn confirm(
     server: web::Data<AuthServer>,
     req: HttpRequest,
-    slug: web::Path<String>,
-    payload: Payload,
-) -> HttpResponse {
-    let entry = match super::tenant(&server, &slug).await {
-        Ok(e) => e,
-        Err(res) => return res,
-    };
+    form: PageForm,
+) -> Result<HttpResponse, ErrorPage> {
+    let entry = &form.tenant;
     let tenant = &entry.tenant;
-    let params = match super::form(&req, payload, tenant).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
     // Signed out already: nothing to end, answered as a GET without a session is.
     let now = server.pages.clock.now();
-    if let Some(session) = current_session(&req, &server.sessions, tenant, now).await
-        && let Err(res) = check_csrf(
-            &server.pages,
-            &req,
-            &params,
-            tenant,
-            FormFor::Session(&session.id),
-        )
-    {
-        return res;
+    if let Some(session) = current_session(&req, &server.sessions, tenant, now).await {
+        form.check_csrf(&server.pages, &req, FormFor::Session(&session.id))?;
     }
-    let request = match validate(&server, &entry, &params).await {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
+    let request = validate(&server, entry, &form.params).await?;
     let also = request.client.as_ref().map(|c| &c.client_id);
-    if let Err(res) = end_session(&server, &req, &entry, also).await {
-        return res;
-    }
-    done(&server, tenant, &request)
+    end_session(&server, &req, entry, also).await?;
+    Ok(done(&server, tenant, &request))
 }
