@@ -239,6 +239,16 @@ pub enum AdminRoleArg {
     TenantViewer,
 }
 
+impl From<AdminRoleArg> for keyward_authz::AdminRole {
+    fn from(role: AdminRoleArg) -> Self {
+        match role {
+            AdminRoleArg::PlatformAdmin => Self::PlatformAdmin,
+            AdminRoleArg::TenantAdmin => Self::TenantAdmin,
+            AdminRoleArg::TenantViewer => Self::TenantViewer,
+        }
+    }
+}
+
 impl AdminRoleArg {
     pub fn as_str(self) -> &'static str {
         match self {

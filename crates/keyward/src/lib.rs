@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod failure;
+pub mod operator;
 mod output;
 pub mod seed;
 pub mod serve;
@@ -51,6 +52,6 @@ pub async fn run(command: Command, config: Config) -> Result<(), Failure> {
 }
 
 /// The admin use-cases on the configured platform, called as the local operator.
-async fn operator(config: Config) -> Result<commands::operator::Operator, Failure> {
-    commands::operator::Operator::new(&Platform::start(config).await?).await
+async fn operator(config: Config) -> Result<operator::Operator, Failure> {
+    operator::Operator::new(&Platform::start(config).await?).await
 }

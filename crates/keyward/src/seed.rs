@@ -7,9 +7,8 @@ use keyward_core::{TenantSlug, TenantStore};
 use keyward_oauth::ClientStore;
 use keyward_oauth::admin_api::ADMIN_SCOPE;
 
-use crate::commands::operator::{Operator, failure};
-use crate::commands::{client, tenant, user};
 use crate::failure::Failure;
+use crate::operator::{Operator, failure};
 use crate::startup::Platform;
 
 pub const DEMO_TENANT: &str = "demo";
@@ -140,7 +139,7 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
     let demo = match existing {
         Some(t) => t,
         None => {
-            let t = tenant::create(&operator, DEMO_TENANT, Some("Demo")).await?;
+            let t = operator.create_tenant(DEMO_TENANT, Some("Demo")).await?;
             let patch = TenantPatch {
                 settings: Some(SettingsPatch {
                     password_grant_enabled: Some(true),
@@ -153,14 +152,14 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
                 .update_tenant(&operator.caller, DEMO_TENANT, &patch, None)
                 .await
                 .map_err(|e| failure(e, || "the demo tenant vanished".to_owned()))?;
-            user::create(
-                &operator,
-                DEMO_TENANT,
-                DEMO_USER,
-                Some("demo@example.com"),
-                Some(DEMO_PASSWORD),
-            )
-            .await?;
+            operator
+                .create_user(
+                    DEMO_TENANT,
+                    DEMO_USER,
+                    Some("demo@example.com"),
+                    Some(DEMO_PASSWORD),
+                )
+                .await?;
             t
         }
     };
@@ -179,8 +178,9 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
     for spec in CLIENTS {
         let (client_id, secret) = match existing.iter().find(|c| c.name.as_str() == spec.name) {
             Some(c) if c.auth_method.uses_secret() => {
-                let secret =
-                    client::rotate_secret(&operator, DEMO_TENANT, c.client_id.as_str()).await?;
+                let secret = operator
+                    .rotate_client_secret(DEMO_TENANT, c.client_id.as_str())
+                    .await?;
                 (c.client_id.to_string(), Some(secret))
             }
             Some(c) => (c.client_id.to_string(), None),
@@ -194,7 +194,7 @@ pub async fn seed(platform: &Platform) -> Result<Seeded, Failure> {
                     first_party: spec.first_party,
                     ..Default::default()
                 };
-                let created = client::create(&operator, DEMO_TENANT, &input).await?;
+                let created = operator.create_client(DEMO_TENANT, &input).await?;
                 (created.client.client_id, created.client_secret)
             }
         };
@@ -248,7 +248,6 @@ pub const DEV_ADMIN: &str = "Admin service account (dev)";
 
 /// Makes sure the dev admin service account exists with a fresh secret.
 async fn admin_credential(operator: &Operator) -> Result<SeededClient, Failure> {
-    use crate::commands::admin;
     let platform = &operator.platform;
     let system = platform.tenant(TenantSlug::SYSTEM).await?;
     let existing = ClientStore::list(
@@ -263,39 +262,36 @@ async fn admin_credential(operator: &Operator) -> Result<SeededClient, Failure> 
     .find(|c| c.name.as_str() == DEV_ADMIN);
     let (id, secret) = match existing {
         Some(c) => {
-            let secret =
-                client::rotate_secret(operator, TenantSlug::SYSTEM, c.client_id.as_str()).await?;
+            let secret = operator
+                .rotate_client_secret(TenantSlug::SYSTEM, c.client_id.as_str())
+                .await?;
             // Seeded before admin tokens had their own scope: it may ask for it now.
-            client::add_scope(
-                operator,
-                TenantSlug::SYSTEM,
-                c.client_id.as_str(),
-                ADMIN_SCOPE,
-            )
-            .await?;
+            operator
+                .add_client_scope(TenantSlug::SYSTEM, c.client_id.as_str(), ADMIN_SCOPE)
+                .await?;
             let actor = keyward_authz::Actor::ServiceAccount {
                 tenant: system.id,
                 client_id: c.client_id.clone(),
             };
             if !operator.admin.authorizer().is_platform_admin(&actor).await {
-                admin::grant(
-                    operator,
-                    &actor,
-                    crate::cli::AdminRoleArg::PlatformAdmin,
-                    TenantSlug::SYSTEM,
-                )
-                .await?;
+                operator
+                    .grant(
+                        &actor,
+                        keyward_authz::AdminRole::PlatformAdmin,
+                        TenantSlug::SYSTEM,
+                    )
+                    .await?;
             }
             (c.client_id.to_string(), secret)
         }
         None => {
-            let (id, secret, _) = admin::create_service_account(
-                operator,
-                DEV_ADMIN,
-                crate::cli::AdminRoleArg::PlatformAdmin,
-                TenantSlug::SYSTEM,
-            )
-            .await?;
+            let (id, secret, _) = operator
+                .create_service_account(
+                    DEV_ADMIN,
+                    keyward_authz::AdminRole::PlatformAdmin,
+                    TenantSlug::SYSTEM,
+                )
+                .await?;
             (id, secret)
         }
     };

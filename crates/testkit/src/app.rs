@@ -313,22 +313,26 @@ impl TestApp {
 
     /// The admin use-cases on this app's database, called as the local operator (as the CLI
     /// calls them).
-    pub async fn operator(&self) -> keyward::commands::operator::Operator {
-        keyward::commands::operator::Operator::new(&self.platform)
+    pub async fn operator(&self) -> keyward::operator::Operator {
+        keyward::operator::Operator::new(&self.platform)
             .await
             .unwrap()
     }
 
     /// Creates a tenant (with its keys), as `keyward tenant create` does.
     pub async fn tenant(&self, slug: &str) {
-        keyward::commands::tenant::create(&self.operator().await, slug, None)
+        self.operator()
+            .await
+            .create_tenant(slug, None)
             .await
             .unwrap();
     }
 
     /// [`TestApp::tenant`] with a display name, as `keyward tenant create SLUG --name NAME`.
     pub async fn tenant_named(&self, slug: &str, name: &str) {
-        keyward::commands::tenant::create(&self.operator().await, slug, Some(name))
+        self.operator()
+            .await
+            .create_tenant(slug, Some(name))
             .await
             .unwrap();
     }
@@ -348,10 +352,7 @@ impl TestApp {
     /// Rotates `tenant`'s signing keys as `keyward keys rotate --tenant T --json` does,
     /// answering its JSON.
     pub async fn rotate_keys(&self, tenant: &str) -> Value {
-        keyward::commands::keys::rotate_keys(&self.operator().await, tenant)
-            .await
-            .unwrap()
-            .0
+        self.operator().await.rotate_keys(tenant).await.unwrap().0
     }
 
     /// The app's database, as its nodes see it.
@@ -413,15 +414,12 @@ impl TestApp {
         email: Option<&str>,
         password: &str,
     ) -> String {
-        let user = keyward::commands::user::create(
-            &self.operator().await,
-            tenant,
-            username,
-            email,
-            Some(password),
-        )
-        .await
-        .unwrap();
+        let user = self
+            .operator()
+            .await
+            .create_user(tenant, username, email, Some(password))
+            .await
+            .unwrap();
         user.id.to_string()
     }
 

@@ -1,12 +1,12 @@
 //! `keyward client create|list|delete|rotate-secret`, through the admin use-cases as the
 //! local operator.
 
-use keyward_admin::{ClientInput, ClientPatch, ClientView, CreatedClient};
+use keyward_admin::{ClientInput, ClientView};
 use serde_json::{Value, json};
 
-use super::operator::{Operator, failure};
 use crate::cli::ClientCommand;
 use crate::failure::Failure;
+use crate::operator::{Operator, failure, missing_client, missing_tenant};
 use crate::output::print;
 
 pub async fn run(operator: &Operator, command: ClientCommand) -> Result<(), Failure> {
@@ -36,7 +36,7 @@ pub async fn run(operator: &Operator, command: ClientCommand) -> Result<(), Fail
                         .list_clients(&operator.caller, &slug, limit, after)
                 })
                 .await
-                .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?;
+                .map_err(|e| failure(e, || missing_tenant(&slug)))?;
             let value = Value::Array(clients.iter().map(|c| describe(&slug, c)).collect());
             print(out.json, &value, || {
                 clients
@@ -74,7 +74,7 @@ pub async fn run(operator: &Operator, command: ClientCommand) -> Result<(), Fail
             out,
         } => {
             let slug = existing_tenant(operator, &tenant.tenant).await?;
-            let secret = rotate_secret(operator, &slug, &client_id).await?;
+            let secret = operator.rotate_client_secret(&slug, &client_id).await?;
             print(
                 out.json,
                 &json!({ "client_id": client_id, "client_secret": secret }),
@@ -123,76 +123,15 @@ pub async fn register_from(operator: &Operator, command: ClientCommand) -> Resul
         permission_claims,
         ..Default::default()
     };
-    let created = create(operator, &slug, &input).await?;
+    let created = operator.create_client(&slug, &input).await?;
     let mut value = describe(&slug, &created.client);
     value["client_secret"] = created.client_secret.map_or(Value::Null, Value::String);
     Ok(value)
 }
 
-/// Validates and stores a client of tenant `slug`; answers it with its one-time secret.
-pub async fn create(
-    operator: &Operator,
-    slug: &str,
-    input: &ClientInput,
-) -> Result<CreatedClient, Failure> {
-    operator
-        .admin
-        .create_client(&operator.caller, slug, input)
-        .await
-        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))
-}
-
-/// Adds `scope` to a client's registered scopes (no change if it has it).
-pub async fn add_scope(
-    operator: &Operator,
-    slug: &str,
-    client_id: &str,
-    scope: &str,
-) -> Result<(), Failure> {
-    let client = operator
-        .admin
-        .client_view(&operator.caller, slug, client_id)
-        .await
-        .map_err(|e| failure(e, || missing_client(slug, client_id)))?;
-    if client.scopes.iter().any(|s| s == scope) {
-        return Ok(());
-    }
-    let mut scopes = client.scopes.clone();
-    scopes.push(scope.to_owned());
-    let patch = ClientPatch {
-        scopes: Some(scopes),
-        ..Default::default()
-    };
-    operator
-        .admin
-        .update_client(&operator.caller, slug, client_id, &patch, None)
-        .await
-        .map_err(|e| failure(e, || missing_client(slug, client_id)))?;
-    Ok(())
-}
-
-/// Replaces a secret-based client's secret; answers the new one.
-pub async fn rotate_secret(
-    operator: &Operator,
-    slug: &str,
-    client_id: &str,
-) -> Result<String, Failure> {
-    operator
-        .admin
-        .rotate_client_secret(&operator.caller, slug, client_id)
-        .await
-        .map_err(|e| failure(e, || missing_client(slug, client_id)))?
-        .client_secret
-        .ok_or_else(|| Failure::Internal("the rotation answered no secret".to_owned()))
-}
-
 /// The slug of an existing tenant, or a failure that names the missing one.
 async fn existing_tenant(operator: &Operator, slug: &str) -> Result<String, Failure> {
     Ok(operator.platform.tenant(slug).await?.slug.to_string())
-}
-
-fn missing_client(slug: &str, client_id: &str) -> String {
-    format!("client {client_id:?} does not exist in tenant {slug}")
 }
 
 /// The client's public description: never the secret or its hash.

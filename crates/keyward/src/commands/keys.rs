@@ -1,17 +1,16 @@
 //! `keyward keys rotate|list`, through the admin use-cases as the local operator.
 
-use keyward_admin::RotationView;
 use serde_json::{Value, json};
 
-use super::operator::{Operator, failure};
 use crate::cli::KeysCommand;
 use crate::failure::Failure;
+use crate::operator::{Operator, failure, missing_tenant};
 use crate::output::print;
 
 pub async fn run(operator: &Operator, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Rotate { tenant, out } => {
-            let (value, report) = rotate_keys(operator, &tenant.tenant).await?;
+            let (value, report) = operator.rotate_keys(&tenant.tenant).await?;
             print(out.json, &value, || {
                 report
                     .algs
@@ -32,7 +31,7 @@ pub async fn run(operator: &Operator, command: KeysCommand) -> Result<(), Failur
                 .admin
                 .list_keys(&operator.caller, slug.as_str())
                 .await
-                .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?
+                .map_err(|e| failure(e, || missing_tenant(slug.as_str())))?
                 .items;
             let rows: Vec<Value> = keys
                 .iter()
@@ -58,22 +57,4 @@ pub async fn run(operator: &Operator, command: KeysCommand) -> Result<(), Failur
         }
     }
     Ok(())
-}
-
-/// `keyward keys rotate --tenant SLUG`: rotates every algorithm's keys of the tenant;
-/// answers what `--json` prints (the admin API's report, with the tenant) and the report.
-pub async fn rotate_keys(
-    operator: &Operator,
-    slug: &str,
-) -> Result<(Value, RotationView), Failure> {
-    let slug = operator.platform.tenant(slug).await?.slug;
-    let report = operator
-        .admin
-        .rotate_keys(&operator.caller, slug.as_str())
-        .await
-        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?;
-    let mut value = serde_json::to_value(&report)
-        .map_err(|e| Failure::Internal(format!("the rotation report: {e}")))?;
-    value["tenant"] = Value::from(slug.as_str());
-    Ok((value, report))
 }

@@ -1,19 +1,18 @@
 //! `keyward tenant create|list`, through the admin use-cases as the local operator.
 
-use keyward_admin::{TenantInput, TenantView};
-use keyward_core::Tenant;
+use keyward_admin::TenantView;
 use serde_json::{Value, json};
 
-use super::operator::{Operator, failure};
 use crate::cli::TenantCommand;
 use crate::failure::Failure;
+use crate::operator::{Operator, failure};
 use crate::output::print;
 
 pub async fn run(operator: &Operator, command: TenantCommand) -> Result<(), Failure> {
     let platform = &operator.platform;
     match command {
         TenantCommand::Create { slug, name, out } => {
-            let tenant = create(operator, &slug, name.as_deref()).await?;
+            let tenant = operator.create_tenant(&slug, name.as_deref()).await?;
             let value = describe(operator, &TenantView::from(&tenant));
             print(out.json, &value, || {
                 format!(
@@ -46,24 +45,6 @@ pub async fn run(operator: &Operator, command: TenantCommand) -> Result<(), Fail
         }
     }
     Ok(())
-}
-
-/// Creates a tenant with its first signing keys (the display name defaults to the slug).
-pub async fn create(
-    operator: &Operator,
-    slug: &str,
-    name: Option<&str>,
-) -> Result<Tenant, Failure> {
-    let input = TenantInput {
-        slug: slug.to_owned(),
-        display_name: name.unwrap_or(slug).to_owned(),
-    };
-    let view = operator
-        .admin
-        .create_tenant(&operator.caller, &input)
-        .await
-        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))?;
-    operator.platform.tenant(&view.slug).await
 }
 
 fn describe(operator: &Operator, t: &TenantView) -> Value {

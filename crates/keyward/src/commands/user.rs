@@ -3,12 +3,12 @@
 
 use std::io::BufRead;
 
-use keyward_admin::{PasswordInput, UserInput, UserView};
+use keyward_admin::{PasswordInput, UserView};
 use serde_json::{Value, json};
 
-use super::operator::{Operator, failure};
 use crate::cli::UserCommand;
 use crate::failure::Failure;
+use crate::operator::{Operator, failure, missing_tenant};
 use crate::output::print;
 
 pub async fn run(operator: &Operator, command: UserCommand) -> Result<(), Failure> {
@@ -26,14 +26,9 @@ pub async fn run(operator: &Operator, command: UserCommand) -> Result<(), Failur
             } else {
                 None
             };
-            let user = create(
-                operator,
-                &slug,
-                &username,
-                email.as_deref(),
-                password.as_deref(),
-            )
-            .await?;
+            let user = operator
+                .create_user(&slug, &username, email.as_deref(), password.as_deref())
+                .await?;
             print(out.json, &describe(&slug, &user), || {
                 format!("created user {} ({})", user.username, user.id)
             });
@@ -82,26 +77,6 @@ pub async fn run(operator: &Operator, command: UserCommand) -> Result<(), Failur
     Ok(())
 }
 
-/// Creates a user of tenant `slug`, its password (if any) hashed under the tenant's policy.
-pub async fn create(
-    operator: &Operator,
-    slug: &str,
-    username: &str,
-    email: Option<&str>,
-    password: Option<&str>,
-) -> Result<UserView, Failure> {
-    let input = UserInput {
-        username: username.to_owned(),
-        email: email.map(str::to_owned),
-        password: password.map(str::to_owned),
-    };
-    operator
-        .admin
-        .create_user(&operator.caller, slug, &input)
-        .await
-        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))
-}
-
 /// The first line of standard input, without its line ending.
 pub(crate) fn read_password() -> Result<String, Failure> {
     let mut line = String::new();
@@ -139,7 +114,7 @@ async fn list_all(
                 .list_users(&operator.caller, slug, search.clone(), limit, after)
         })
         .await
-        .map_err(|e| failure(e, || format!("tenant {slug:?} does not exist")))
+        .map_err(|e| failure(e, || missing_tenant(slug)))
 }
 
 async fn existing_tenant(operator: &Operator, slug: &str) -> Result<String, Failure> {

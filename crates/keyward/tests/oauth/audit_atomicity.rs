@@ -126,7 +126,7 @@ async fn an_admin_change_whose_audit_event_cannot_be_written_does_not_happen_on_
 
         // The command line writes its changes the same way.
         let operator = app.operator().await;
-        let created = keyward::commands::tenant::create(&operator, "ghost-cli", None).await;
+        let created = operator.create_tenant("ghost-cli", None).await;
         assert!(created.is_err(), "{backend}: the CLI reported success");
         let (status, _, _) = api(&app, Method::GET, "/tenants/ghost-cli", &root, None).await;
         assert_eq!(
