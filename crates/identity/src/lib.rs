@@ -8,6 +8,7 @@ pub mod hashing_queue;
 pub mod password;
 pub mod password_login;
 pub mod session;
+pub mod sign_in;
 pub mod user;
 mod user_sessions;
 
@@ -15,4 +16,5 @@ pub use hashing_queue::{HashingQueue, QueueLimits};
 pub use password::{PasswordError, PasswordHasher};
 pub use password_login::{LoginRefusal, PasswordLogin, ThrottleLimits};
 pub use session::{BrowserSession, EndedSession, SessionError, Sessions, SignedIn};
+pub use sign_in::{Completed, SignIn, SignInError, Step};
 pub use user::{NewUser, User, UserQuery, UserStore};

@@ -384,3 +384,75 @@ fn dummy_hash_uses_the_recommended_parameters_and_matches_nothing_known() {
     assert!(!hasher.verify("", DUMMY_PHC));
     assert!(!hasher.verify("keyward timing-equaliser password", DUMMY_PHC));
 }
+
+/// The sign-in steps over this fixture's login and sessions in memory.
+fn sign_in(
+    f: Fixture,
+) -> (
+    crate::sign_in::SignIn,
+    Arc<crate::session::Sessions>,
+    TenantId,
+) {
+    let sessions = Arc::new(crate::session::Sessions::new(Arc::new(
+        keyward_cache::MemoryStore::new(),
+    )));
+    let tenant = f.tenant;
+    (
+        crate::sign_in::SignIn::new(Arc::new(f.login), sessions.clone()),
+        sessions,
+        tenant,
+    )
+}
+
+#[tokio::test]
+async fn a_password_sign_in_replaces_the_browsers_session_with_one_whose_amr_is_pwd() {
+    use crate::sign_in::{SignInError, Step};
+    let (sign_in, sessions, tenant) = sign_in(fixture(ThrottleLimits::default()));
+    let now = Utc::now();
+    let Step::Complete(first) = sign_in
+        .with_password(tenant, "ada", "correct horse battery", None, None, now)
+        .await
+        .unwrap();
+    assert_eq!(first.user.username.as_str(), "ada");
+    assert_eq!(first.signed_in.session.amr, [keyward_core::Amr::Pwd]);
+
+    let refused = sign_in
+        .with_password(
+            tenant,
+            "ada",
+            "wrong password",
+            None,
+            Some(&first.signed_in.session),
+            now,
+        )
+        .await;
+    assert!(matches!(
+        refused,
+        Err(SignInError::Refused(LoginRefusal::InvalidCredentials))
+    ));
+    let kept = sessions.get(tenant, &first.signed_in.secret, now).await;
+    assert!(
+        kept.unwrap().is_some(),
+        "a failed attempt leaves the session alone"
+    );
+
+    let Step::Complete(second) = sign_in
+        .with_password(
+            tenant,
+            "ada@example.com",
+            "correct horse battery",
+            None,
+            Some(&first.signed_in.session),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_ne!(second.signed_in.session.id, first.signed_in.session.id);
+    let old = sessions.get(tenant, &first.signed_in.secret, now).await;
+    assert!(
+        old.unwrap().is_none(),
+        "the previous session ends (no fixation)"
+    );
+    let new = sessions.get(tenant, &second.signed_in.secret, now).await;
+    assert!(new.unwrap().is_some());
+}

@@ -8,7 +8,7 @@ use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::Tenant;
-use keyward_identity::LoginRefusal;
+use keyward_identity::{Completed, LoginRefusal, SignInError, Step};
 use keyward_oauth::interaction::Interaction;
 use keyward_oauth::params::FormParams;
 use leptos::prelude::*;
@@ -177,25 +177,35 @@ pub async fn submit(
         message: Some(message),
         status,
     };
-    let verified = pages
-        .login
-        .verify(tenant.id, username, password, remote_ip)
+    let now = pages.clock.now();
+    // A new sign-in replaces whatever session this browser had here.
+    let previous = current_session(&req, &server.sessions, tenant, now).await;
+    let step = pages
+        .sign_in
+        .with_password(
+            tenant.id,
+            username,
+            password,
+            remote_ip,
+            previous.as_ref(),
+            now,
+        )
         .await;
-    let user = match verified {
-        Ok(user) => user,
-        Err(LoginRefusal::InvalidCredentials) => {
+    let Completed { user, signed_in } = match step {
+        Ok(Step::Complete(done)) => done,
+        Err(SignInError::Refused(LoginRefusal::InvalidCredentials)) => {
             let again = refused(GENERIC_FAILURE, StatusCode::UNAUTHORIZED);
             return Ok(render_form(&server, &req, tenant, &next, again)
                 .await?
                 .into());
         }
-        Err(LoginRefusal::Throttled) => {
+        Err(SignInError::Refused(LoginRefusal::Throttled)) => {
             let again = refused(THROTTLED, StatusCode::TOO_MANY_REQUESTS);
             return Ok(render_form(&server, &req, tenant, &next, again)
                 .await?
                 .into());
         }
-        Err(LoginRefusal::Busy) => {
+        Err(SignInError::Refused(LoginRefusal::Busy)) => {
             tracing::warn!(tenant = %tenant.slug, "password-hashing queue full: sign-in refused");
             let again = refused(BUSY, StatusCode::SERVICE_UNAVAILABLE);
             let page = render_form(&server, &req, tenant, &next, again).await?;
@@ -203,26 +213,15 @@ pub async fn submit(
                 .header(RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER))
                 .into());
         }
-        Err(LoginRefusal::Unavailable(why)) => {
+        Err(SignInError::Refused(LoginRefusal::Unavailable(why))) => {
             tracing::error!(error = %why, "password login unavailable");
             return Err(ErrorPage::unavailable(Some(tenant)));
         }
-    };
-    let now = pages.clock.now();
-    // A new sign-in replaces whatever session this browser had here (no session fixation).
-    if let Some(old) = current_session(&req, &server.sessions, tenant, now).await
-        && let Err(e) = server.sessions.end(tenant.id, &old.id).await
-    {
-        tracing::warn!(error = %e, "ending the previous session failed");
-    }
-    let signed_in = server
-        .sessions
-        .create(tenant.id, user.id, vec![keyward_core::Amr::Pwd], None, now)
-        .await
-        .map_err(|e| {
+        Err(SignInError::Session(e)) => {
             tracing::error!(error = %e, "creating a browser session failed");
-            ErrorPage::unavailable(Some(tenant))
-        })?;
+            return Err(ErrorPage::unavailable(Some(tenant)));
+        }
+    };
     tracing::info!(tenant = %tenant.slug, user = %user.id, "signed in");
     let cookie = session_cookie(tenant, &signed_in, pages.secure_cookies);
     let res = match &next {

@@ -30,7 +30,7 @@ use actix_web::web::{self, Payload};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev};
 use keyward_core::{Clock, EphemeralStore, Tenant};
 use keyward_http::csrf::{CSRF_FIELD, Csrf, CsrfRefusal, CsrfScope};
-use keyward_identity::PasswordLogin;
+use keyward_identity::SignIn;
 use keyward_oauth::ConsentStore;
 use keyward_oauth::directory::TenantEntry;
 use keyward_oauth::params::FormParams;
@@ -44,7 +44,8 @@ pub use page::Page;
 
 /// What the hosted pages need besides the token service and the sessions.
 pub struct Pages {
-    pub login: Arc<PasswordLogin>,
+    /// The sign-in steps (the node's one throttled password login, the browser sessions).
+    pub sign_in: Arc<SignIn>,
     pub consents: Arc<dyn ConsentStore>,
     /// Where interactions live (written by `/authorize`).
     pub cache: Arc<dyn EphemeralStore>,

@@ -7,7 +7,7 @@ use keyward_auth_server::Pages;
 use keyward_auth_server::backchannel_logout::BackchannelLogout;
 use keyward_http::HttpMetrics;
 use keyward_http::csrf::Csrf;
-use keyward_identity::Sessions;
+use keyward_identity::{Sessions, SignIn};
 
 use crate::failure::Failure;
 use crate::serve::backchannel::HttpBackchannel;
@@ -33,10 +33,13 @@ pub fn hosted_pages(
     let transport = HttpBackchannel::new(platform.outbound_http()?);
     let backchannel = BackchannelLogout::new(Arc::new(transport), protocol.keys.clone())
         .with_failure_counter(failures);
+    let sessions = Arc::new(
+        Sessions::new(platform.cache.clone()).with_users(Arc::new(platform.store.clone())),
+    );
     let pages = Pages {
-        // The password grant's own login: failures are counted together and both wait in
-        // one hashing queue.
-        login: protocol.login.clone(),
+        // Over the password grant's own login: failures are counted together and both wait
+        // in one hashing queue.
+        sign_in: Arc::new(SignIn::new(protocol.login.clone(), sessions.clone())),
         consents: store,
         cache: platform.cache.clone(),
         csrf,
@@ -44,10 +47,5 @@ pub fn hosted_pages(
         backchannel: Arc::new(backchannel),
         clock: platform.clock.clone(),
     };
-    Ok((
-        Arc::new(
-            Sessions::new(platform.cache.clone()).with_users(Arc::new(platform.store.clone())),
-        ),
-        Arc::new(pages),
-    ))
+    Ok((sessions, Arc::new(pages)))
 }
