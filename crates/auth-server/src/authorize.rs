@@ -71,7 +71,7 @@ pub async fn resume(
     let PageQuery { tenant, params } = query;
     let Some(id) = params
         .get("interaction")
-        .filter(|id| interaction::valid_id(id))
+        .filter(|id| keyward_oauth::interaction::valid_id(id))
     else {
         return Err(ErrorPage::expired_interaction(Some(&tenant.tenant)));
     };

@@ -17,7 +17,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use keyward_core::{ClientId, EphemeralError, EphemeralStore, Scope, TenantId, UserId};
+use keyward_core::{
+    ClientId, EphemeralError, EphemeralStore, Scope, ShortLivedValues, TenantId, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// How long a person has to finish signing in and consenting: 10 minutes, between
@@ -78,6 +80,57 @@ pub async fn admit(
 /// The ephemeral-store key of an interaction.
 pub fn interaction_key(id: &str) -> String {
     format!("interaction:{id}")
+}
+
+/// Interaction ids are URL-safe random strings; anything else is not looked up.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The live interaction `id` of `tenant` (stored by `/authorize`); `None` if unknown,
+/// expired or another tenant's.
+pub async fn load(
+    values: &dyn ShortLivedValues,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<Interaction>, EphemeralError> {
+    if !valid_id(id) {
+        return Ok(None);
+    }
+    let Some(raw) = values.get(&interaction_key(id)).await? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<Interaction>(&raw)
+        .ok()
+        .filter(|i| i.tenant_id == tenant && i.id == id))
+}
+
+/// Records that the person declined, keeping the interaction's original expiry; false if
+/// it has expired meanwhile.
+pub async fn record_denial(
+    values: &dyn ShortLivedValues,
+    interaction: &Interaction,
+    now: DateTime<Utc>,
+) -> Result<bool, EphemeralError> {
+    let lived = (now - interaction.created_at)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    let left = INTERACTION_TTL.saturating_sub(lived);
+    if left.is_zero() {
+        return Ok(false);
+    }
+    let mut denied = interaction.clone();
+    denied.consent_denied = true;
+    let raw =
+        serde_json::to_vec(&denied).map_err(|e| EphemeralError::Unavailable(e.to_string()))?;
+    values
+        .put(&interaction_key(&interaction.id), &raw, left)
+        .await?;
+    Ok(true)
 }
 
 /// What the hosted pages need to know about a pending request, plus the request itself.

@@ -26,6 +26,7 @@ pub mod consent;
 pub mod device_authorization;
 pub mod directory;
 pub mod discovery;
+pub mod end_session;
 pub mod error;
 pub mod id_token;
 pub mod interaction;

@@ -37,7 +37,7 @@ async fn pending(
     params: &FormParams,
 ) -> Result<Interaction, ErrorPage> {
     let id = params.get("interaction").unwrap_or_default();
-    match interaction::load(&*server.pages.cache, tenant, id).await {
+    match keyward_oauth::interaction::load(&*server.pages.cache, tenant.id, id).await {
         Ok(Some(found)) => Ok(found),
         Ok(None) => Err(ErrorPage::expired_interaction(Some(tenant))),
         Err(e) => {
@@ -140,11 +140,13 @@ pub async fn submit(
                 .await
                 .map_err(|e| e.to_string())
         }
-        Some("deny") => match interaction::record_denial(&*pages.cache, &pending, now).await {
-            Ok(true) => Ok(()),
-            Ok(false) => return Err(ErrorPage::expired_interaction(Some(tenant))),
-            Err(e) => Err(e.to_string()),
-        },
+        Some("deny") => {
+            match keyward_oauth::interaction::record_denial(&*pages.cache, &pending, now).await {
+                Ok(true) => Ok(()),
+                Ok(false) => return Err(ErrorPage::expired_interaction(Some(tenant))),
+                Err(e) => Err(e.to_string()),
+            }
+        }
         _ => {
             return Err(ErrorPage::invalid_request(
                 Some(tenant),

@@ -50,7 +50,7 @@ pub fn safe_return_to(tenant: &Tenant, raw: &str) -> Option<String> {
 /// Resolves `interaction` / `return_to` of a request; an unknown interaction is an error page.
 async fn next(pages: &Pages, tenant: &Tenant, params: &FormParams) -> Result<Next, ErrorPage> {
     if let Some(id) = params.get("interaction") {
-        return match interaction::load(&*pages.cache, tenant, id).await {
+        return match keyward_oauth::interaction::load(&*pages.cache, tenant.id, id).await {
             Ok(Some(found)) => Ok(Next::Interaction(Box::new(found))),
             Ok(None) => Err(ErrorPage::expired_interaction(Some(tenant))),
             Err(e) => {

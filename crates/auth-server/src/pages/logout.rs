@@ -1,19 +1,16 @@
-//! {issuer}/logout: OpenID Connect RP-Initiated Logout 1.0. `id_token_hint` (verified with
-//! the tenant's keys; an expired one is fine, another tenant's is not), `client_id`,
-//! `post_logout_redirect_uri` (only one registered for that client, exact match) and `state`
-//! (echoed). With a hint that matches the browser's session the session ends at once;
+//! {issuer}/logout: OpenID Connect RP-Initiated Logout 1.0. keyward-oauth's `end_session`
+//! checks the request: `id_token_hint` (verified with the tenant's keys; an expired one is
+//! fine, another tenant's is not), `client_id`, `post_logout_redirect_uri` (only one
+//! registered for that client, exact match) and `state` (echoed). With a hint that matches the browser's session the session ends at once;
 //! otherwise the person confirms on a CSRF-protected page. Ending a session also tells the
 //! clients that registered a back-channel logout URI.
-
-use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use keyward_core::{ClientId, Tenant, UserId};
-use keyward_oauth::Client;
 use keyward_oauth::directory::TenantEntry;
-use keyward_oauth::id_token::{self, IdTokenHint as Hint};
+use keyward_oauth::end_session::{self, LogoutRefusal, LogoutRequest};
 use keyward_oauth::params::FormParams;
 use leptos::prelude::*;
 
@@ -24,14 +21,6 @@ use super::{
 use crate::AuthServer;
 use crate::session_cookie::{clear_session_cookie, current_session};
 
-/// A validated logout request.
-pub(super) struct LogoutRequest {
-    pub(super) hint: Option<Hint>,
-    pub(super) client: Option<Arc<Client>>,
-    pub(super) redirect: Option<String>,
-    pub(super) state: Option<String>,
-}
-
 fn invalid(tenant: &Tenant, why: &'static str) -> ErrorPage {
     ErrorPage::new(
         Some(tenant),
@@ -41,98 +30,23 @@ fn invalid(tenant: &Tenant, why: &'static str) -> ErrorPage {
     )
 }
 
-/// §2: the hint must be an ID token this tenant issued (keyward-oauth's
-/// `id_token::verify_hint`: signature, explicit ID-token type, issuer); `exp` is not checked (a
-/// hint is usually an old ID token).
-async fn verify_hint(
-    server: &AuthServer,
-    entry: &TenantEntry,
-    token: &str,
-) -> Result<Hint, ErrorPage> {
-    let tenant = &entry.tenant;
-    let keys = server.keys.tenant_keys(tenant.id).await.map_err(|e| {
-        tracing::error!(error = %e, "loading the tenant's keys failed");
-        ErrorPage::unavailable(Some(tenant))
-    })?;
-    id_token::verify_hint(token, entry, &keys).ok_or_else(|| {
-        invalid(
-            tenant,
-            "The ID token hint was not issued here as an ID token.",
-        )
-    })
-}
-
+/// The request checked by keyward-oauth's `end_session`, or its error page.
 async fn validate(
     server: &AuthServer,
     entry: &TenantEntry,
     params: &FormParams,
 ) -> Result<LogoutRequest, ErrorPage> {
-    let tenant = &entry.tenant;
-    let hint = match params.get("id_token_hint") {
-        Some(token) => Some(verify_hint(server, entry, token).await?),
-        None => None,
-    };
-    let client_id = match (params.get("client_id"), &hint) {
-        (Some(id), Some(h)) if !h.audiences.iter().any(|a| a == id) => {
-            return Err(invalid(
-                tenant,
-                "The client does not match the ID token hint.",
-            ));
-        }
-        (Some(id), _) => Some(id.to_owned()),
-        (None, Some(h)) => h.audiences.first().cloned(),
-        (None, None) => None,
-    };
-    let client = match client_id {
-        Some(id) => match server.tokens.directory().client(tenant.id, &id).await {
-            Ok(Some(c)) => Some(c),
-            Ok(None) => return Err(invalid(tenant, "The application is not known.")),
-            Err(e) => {
-                tracing::error!(error = %e, "looking up a client failed");
-                return Err(ErrorPage::unavailable(Some(tenant)));
-            }
-        },
-        None => None,
-    };
-    let redirect = match params.get("post_logout_redirect_uri") {
-        None => None,
-        Some(uri) => {
-            let registered = client.as_ref().is_some_and(|c| {
-                c.post_logout_redirect_uris
-                    .iter()
-                    .any(|r| r.as_str() == uri)
-            });
-            if !registered {
-                return Err(invalid(
-                    tenant,
-                    "The address to return to after signing out is not registered for this application.",
-                ));
-            }
-            Some(uri.to_owned())
-        }
-    };
-    Ok(LogoutRequest {
-        hint,
-        client,
-        redirect,
-        state: params.get("state").map(str::to_owned),
-    })
-}
-
-/// The registered post-logout URI with `state` appended (§3), if the request names one.
-fn return_url(request: &LogoutRequest) -> Option<Result<url::Url, url::ParseError>> {
-    let uri = request.redirect.as_deref()?;
-    Some(url::Url::parse(uri).map(|mut url| {
-        if let Some(state) = &request.state {
-            url.query_pairs_mut().append_pair("state", state);
-        }
-        url
-    }))
+    end_session::validate(server.tokens.directory(), &server.keys, entry, params)
+        .await
+        .map_err(|refusal| match refusal {
+            LogoutRefusal::Invalid(why) => invalid(&entry.tenant, why),
+            LogoutRefusal::Unavailable => ErrorPage::unavailable(Some(&entry.tenant)),
+        })
 }
 
 /// Where the browser goes after signing out: the registered URI with `state`, or a page.
 fn done(server: &AuthServer, tenant: &Tenant, request: &LogoutRequest) -> HttpResponse {
-    let res = match return_url(request) {
+    let res = match request.return_url() {
         Some(Ok(url)) => headers::see_other(url.as_str()),
         Some(Err(_)) => invalid(tenant, "The address to return to is not valid.").into(),
         None => {
@@ -212,7 +126,7 @@ pub(super) fn nobody_signed_out_body(
     tenant: &Tenant,
     request: &LogoutRequest,
 ) -> impl IntoView + use<> {
-    let back = return_url(request).and_then(Result::ok).map(|url| {
+    let back = request.return_url().and_then(Result::ok).map(|url| {
         let to = request
             .client
             .as_ref()

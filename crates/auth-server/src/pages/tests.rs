@@ -133,7 +133,7 @@ fn client_and_tenant_names_with_markup_and_quotes_are_escaped_on_every_page() {
     }
 
     // Logout: the client asking, the tenant named in the question, the carried state.
-    let request = logout::LogoutRequest {
+    let request = keyward_oauth::end_session::LogoutRequest {
         hint: None,
         client: Some(Arc::new(client())),
         redirect: Some("https://rp.test/bye".into()),
