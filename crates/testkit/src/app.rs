@@ -20,6 +20,20 @@ use tempfile::TempDir;
 
 use crate::db::TestDb;
 
+/// POSTs `form` to `url`, with HTTP Basic credentials when `creds` are given.
+pub async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    creds: Option<&Creds>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = http.post(url).form(form);
+    if let Some(c) = creds {
+        request = request.basic_auth(&c.id, Some(&c.secret));
+    }
+    request.send().await.unwrap()
+}
+
 /// A client's id and (for secret-based clients) secret.
 #[derive(Debug, Clone)]
 pub struct Creds {
@@ -447,14 +461,13 @@ impl TestApp {
         creds: Option<&Creds>,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!("{}/{endpoint}", self.issuer(tenant)))
-            .form(form);
-        if let Some(c) = creds {
-            request = request.basic_auth(&c.id, Some(&c.secret));
-        }
-        request.send().await.unwrap()
+        post_form(
+            &self.http,
+            &format!("{}/{endpoint}", self.issuer(tenant)),
+            creds,
+            form,
+        )
+        .await
     }
 
     /// A token response's JSON, asserting success.

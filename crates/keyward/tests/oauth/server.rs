@@ -170,14 +170,13 @@ impl Server {
         creds: Option<&Creds>,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!("{}/{endpoint}", self.issuer(tenant)))
-            .form(form);
-        if let Some(c) = creds {
-            request = request.basic_auth(&c.id, Some(&c.secret));
-        }
-        request.send().await.unwrap()
+        keyward_testkit::app::post_form(
+            &self.http,
+            &format!("{}/{endpoint}", self.issuer(tenant)),
+            creds,
+            form,
+        )
+        .await
     }
 }
 
