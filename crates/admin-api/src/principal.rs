@@ -18,7 +18,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, error, web}
 use futures::future::LocalBoxFuture;
 use keyward_admin::Caller;
 use keyward_authz::Actor;
-use keyward_core::{Clock, Counters, EphemeralStore};
+use keyward_core::{Clock, CounterKey, CounterKind, Counters, EphemeralStore, Owner};
 use keyward_http::{Problem, RequestId};
 use keyward_oauth::admin_api::{AdminSubject, AdminTokenRefusal, AdminTokens};
 use keyward_oauth::bearer;
@@ -107,7 +107,7 @@ impl AdminAuthenticator {
     }
 
     async fn within_limit(&self, actor: &Actor) -> Result<(), Refusal> {
-        let key = format!("ratelimit:admin:{}", actor.subject());
+        let key = CounterKey::new(CounterKind::AdminRequests, Owner::Platform, actor.subject());
         let count = self
             .counters
             .incr(&key, self.limit.window)

@@ -55,7 +55,7 @@ pub struct AdminPorts {
     /// Refresh-token families, revoked with every grant of a user who is disabled or deleted.
     pub refresh_tokens: Arc<dyn keyward_oauth::RefreshTokenStore>,
     pub audit: Arc<dyn AuditLog>,
-    /// Where policy changes are announced (keyward-authz's POLICY_CHANNEL).
+    /// Where policy changes are announced (`Channel::Policy`).
     pub cache: Arc<dyn EphemeralStore>,
     pub announcer: Arc<dyn Announcer>,
     pub secrets: ClientSecretHasher,

@@ -77,7 +77,7 @@ impl Authorizer {
     }
 
     /// Re-reads every policy from storage: call it when another node announces a change on
-    /// [`crate::POLICY_CHANNEL`]. Checks wait while it runs. If storage fails, the policy in
+    /// [`keyward_core::Channel::Policy`]. Checks wait while it runs. If storage fails, the policy in
     /// memory stays as it was and the error is returned.
     pub async fn reload(&self) -> Result<(), AuthzError> {
         let mut enforcer = self.write().await;

@@ -8,7 +8,7 @@
 //! Status: the admin plane (built-in roles platform-admin, tenant-admin and tenant-viewer,
 //! deny by default, typed `Permit`s checked under a read lock), the application plane (each
 //! tenant's roles and permissions, AuthZEN-shaped batched evaluation, roles and permissions
-//! for token claims) and cross-node propagation (`POLICY_CHANNEL`, `follow`) are in place;
+//! for token claims) and cross-node propagation (`Channel::Policy`, `follow`) are in place;
 //! policies persist through keyward-store's Casbin adapter. The admin use-cases live in
 //! keyward-admin; the decision API is served at `POST {issuer}/authz/check` by
 //! keyward-auth-server, and the `roles` / `permissions` token claims are read through
@@ -36,5 +36,5 @@ pub use evaluation::{
     Resource, Subject,
 };
 pub use permit::{Denied, Permit};
-pub use propagation::{POLICY_CHANNEL, PolicyChanged, follow};
+pub use propagation::{PolicyChanged, follow};
 pub use role::{AdminRole, TenantRole};

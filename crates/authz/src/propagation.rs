@@ -1,11 +1,11 @@
 //! Keeping every node's policy current. A node that changes a policy persists it, then
-//! announces it on [`POLICY_CHANNEL`] through the cache's pub/sub; every node (the announcing
+//! announces it on [`Channel::Policy`] through the cache's pub/sub; every node (the announcing
 //! one too) runs [`follow`] on that channel and reloads from storage on each message. With
 //! Redis the change reaches the other nodes within milliseconds; the issue asks for 1 s.
 //!
 //! Wiring in the binary:
 //! ```ignore
-//! let messages = cache.subscribe(keyward_authz::POLICY_CHANNEL).await?;
+//! let messages = cache.subscribe(Channel::Policy).await?;
 //! tokio::spawn(keyward_authz::follow(Arc::clone(&authorizer), messages));
 //! // after each change:
 //! authorizer.assign_role(&who, TenantRole::Admin, tenant).await?.announce(&*cache).await?;
@@ -15,21 +15,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use keyward_core::{Broadcast, EphemeralError, Invalidations};
+use keyward_core::{Broadcast, Channel, EphemeralError, Invalidations};
 
 use crate::authorizer::Authorizer;
 
-/// The cache channel on which a policy change is announced.
-pub const POLICY_CHANNEL: &str = "invalidate:policy";
-
-/// The message sent on [`POLICY_CHANNEL`]; receivers reload whatever it says.
+/// The message sent on [`Channel::Policy`]; receivers reload whatever it says.
 const POLICY_MESSAGE: &str = "reload";
 
 /// How long [`follow`] waits before retrying a reload that failed.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What a policy change did to storage. Announce it so the other nodes reload.
-#[must_use = "announce the change on POLICY_CHANNEL so that every node reloads"]
+#[must_use = "announce the change on Channel::Policy so that every node reloads"]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PolicyChanged {
     changed: bool,
@@ -45,17 +42,17 @@ impl PolicyChanged {
         self.changed
     }
 
-    /// Publishes on [`POLICY_CHANNEL`] if anything changed.
+    /// Publishes on [`Channel::Policy`] if anything changed.
     pub async fn announce(self, cache: &dyn Broadcast) -> Result<(), EphemeralError> {
         if self.changed {
-            cache.publish(POLICY_CHANNEL, POLICY_MESSAGE).await?;
+            cache.publish(Channel::Policy, POLICY_MESSAGE).await?;
         }
         Ok(())
     }
 }
 
 /// Reloads `authorizer` on every message of `messages` (a subscription to
-/// [`POLICY_CHANNEL`]) until the stream ends. A burst of messages causes one reload; a failed
+/// [`Channel::Policy`]) until the stream ends. A burst of messages causes one reload; a failed
 /// reload is logged and retried every second until it succeeds, keeping the previous policy
 /// meanwhile.
 pub async fn follow(authorizer: Arc<Authorizer>, mut messages: Invalidations) {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use keyward_core::{
-    Broadcast, CacheHealth, Counters, EphemeralError, Invalidations, RevokedSets, ShortLivedValues,
+    Broadcast, CacheHealth, Channel, CounterKey, Counters, EphemeralError, Invalidations,
+    RevokedSet, RevokedSets, ShortLivedValues, ValueKey,
 };
 use tokio::sync::broadcast;
 use tokio::time::Instant;
@@ -143,7 +144,8 @@ fn deadline(now: Instant, ttl: Duration) -> Instant {
 
 #[async_trait]
 impl ShortLivedValues for MemoryStore {
-    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), EphemeralError> {
+    async fn put(&self, key: &ValueKey, value: &[u8], ttl: Duration) -> Result<(), EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         let entry = Entry {
@@ -156,10 +158,11 @@ impl ShortLivedValues for MemoryStore {
     }
     async fn put_if_absent(
         &self,
-        key: &str,
+        key: &ValueKey,
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         if state.live(key, now).is_some() {
@@ -175,10 +178,11 @@ impl ShortLivedValues for MemoryStore {
     }
     async fn put_if_present(
         &self,
-        key: &str,
+        key: &ValueKey,
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         // Checked and written under one lock: a `take` is either before (nothing to refresh)
@@ -192,11 +196,12 @@ impl ShortLivedValues for MemoryStore {
     }
     async fn compare_and_swap(
         &self,
-        key: &str,
+        key: &ValueKey,
         current: Option<&[u8]>,
         new: Option<&[u8]>,
         ttl: Duration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         let found = state.live(key, now).map(|e| e.value.as_slice());
@@ -218,16 +223,19 @@ impl ShortLivedValues for MemoryStore {
         }
         Ok(true)
     }
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+    async fn get(&self, key: &ValueKey) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         Ok(state.live(key, now).map(|e| e.value.clone()))
     }
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+    async fn take(&self, key: &ValueKey) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         Ok(self.state().take_live(key, now))
     }
-    async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
+    async fn delete(&self, key: &ValueKey) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         Ok(self.state().take_live(key, now).is_some())
     }
@@ -235,7 +243,8 @@ impl ShortLivedValues for MemoryStore {
 
 #[async_trait]
 impl Counters for MemoryStore {
-    async fn incr(&self, key: &str, window: Duration) -> Result<u64, EphemeralError> {
+    async fn incr(&self, key: &CounterKey, window: Duration) -> Result<u64, EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         if let Some(entry) = state.live(key, now) {
@@ -253,7 +262,8 @@ impl Counters for MemoryStore {
         state.wrote(now);
         Ok(1)
     }
-    async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
+    async fn decr(&self, key: &CounterKey) -> Result<(), EphemeralError> {
+        let key = key.as_str();
         let now = Instant::now();
         let mut state = self.state();
         if let Some(entry) = state.live(key, now) {
@@ -262,14 +272,22 @@ impl Counters for MemoryStore {
         }
         Ok(())
     }
-    async fn reset(&self, key: &str) -> Result<bool, EphemeralError> {
-        ShortLivedValues::delete(self, key).await
+    async fn reset(&self, key: &CounterKey) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
+        let now = Instant::now();
+        Ok(self.state().take_live(key, now).is_some())
     }
 }
 
 #[async_trait]
 impl RevokedSets for MemoryStore {
-    async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError> {
+    async fn revoke(
+        &self,
+        set: &RevokedSet,
+        id: &str,
+        ttl: Duration,
+    ) -> Result<(), EphemeralError> {
+        let set = set.as_str();
         let now = Instant::now();
         let mut state = self.state();
         let expires_at = deadline(now, ttl);
@@ -279,7 +297,8 @@ impl RevokedSets for MemoryStore {
         state.wrote(now);
         Ok(())
     }
-    async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
+    async fn is_revoked(&self, set: &RevokedSet, id: &str) -> Result<bool, EphemeralError> {
+        let set = set.as_str();
         let now = Instant::now();
         let mut state = self.state();
         let key = (set.to_owned(), id.to_owned());
@@ -296,7 +315,8 @@ impl RevokedSets for MemoryStore {
 
 #[async_trait]
 impl Broadcast for MemoryStore {
-    async fn publish(&self, channel: &str, message: &str) -> Result<(), EphemeralError> {
+    async fn publish(&self, channel: Channel, message: &str) -> Result<(), EphemeralError> {
+        let channel = channel.name();
         let mut channels = self.channels();
         if let Some(sender) = channels.get(channel) {
             // An error only means nobody listens any more: forget the channel. Subscribing
@@ -307,7 +327,8 @@ impl Broadcast for MemoryStore {
         }
         Ok(())
     }
-    async fn subscribe(&self, channel: &str) -> Result<Invalidations, EphemeralError> {
+    async fn subscribe(&self, channel: Channel) -> Result<Invalidations, EphemeralError> {
+        let channel = channel.name();
         let receiver = self
             .channels()
             .entry(channel.to_owned())
@@ -344,20 +365,25 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use keyward_core::{TenantId, ValueKind};
+
+    fn key(id: &str) -> ValueKey {
+        ValueKey::new(ValueKind::Session, TenantId::generate(), id)
+    }
 
     #[tokio::test]
     async fn sweep_drops_expired_entries_nobody_reads_again() {
         let store = MemoryStore::new();
         for i in 0..SWEEP_MIN_WRITES {
             store
-                .put(&format!("k{i}"), b"v", Duration::from_millis(1))
+                .put(&key(&format!("k{i}")), b"v", Duration::from_millis(1))
                 .await
                 .unwrap();
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
         for i in 0..SWEEP_MIN_WRITES {
             store
-                .put(&format!("fresh{i}"), b"v", Duration::from_secs(60))
+                .put(&key(&format!("fresh{i}")), b"v", Duration::from_secs(60))
                 .await
                 .unwrap();
         }
@@ -367,8 +393,8 @@ mod tests {
     #[tokio::test]
     async fn publish_without_subscribers_forgets_the_channel() {
         let store = MemoryStore::new();
-        drop(store.subscribe("c").await.unwrap());
-        store.publish("c", "m").await.unwrap();
+        drop(store.subscribe(Channel::Keys).await.unwrap());
+        store.publish(Channel::Keys, "m").await.unwrap();
         assert!(store.channels().is_empty());
     }
 }

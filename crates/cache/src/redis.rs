@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use keyward_core::{
-    Broadcast, CacheHealth, Counters, EphemeralError, Invalidations, RevokedSets, ShortLivedValues,
+    Broadcast, CacheHealth, Channel, CounterKey, Counters, EphemeralError, Invalidations,
+    RevokedSet, RevokedSets, ShortLivedValues, ValueKey,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisError, Script, Value};
@@ -230,7 +231,8 @@ pub(crate) fn unavailable(error: RedisError) -> EphemeralError {
 
 #[async_trait]
 impl ShortLivedValues for RedisStore {
-    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), EphemeralError> {
+    async fn put(&self, key: &ValueKey, value: &[u8], ttl: Duration) -> Result<(), EphemeralError> {
+        let key = key.as_str();
         let mut set = redis::cmd("SET");
         set.arg(self.value_key(key))
             .arg(value)
@@ -240,10 +242,11 @@ impl ShortLivedValues for RedisStore {
     }
     async fn put_if_absent(
         &self,
-        key: &str,
+        key: &ValueKey,
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let mut set = redis::cmd("SET");
         set.arg(self.value_key(key))
             .arg(value)
@@ -256,10 +259,11 @@ impl ShortLivedValues for RedisStore {
     }
     async fn put_if_present(
         &self,
-        key: &str,
+        key: &ValueKey,
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let mut set = redis::cmd("SET");
         set.arg(self.value_key(key))
             .arg(value)
@@ -272,11 +276,12 @@ impl ShortLivedValues for RedisStore {
     }
     async fn compare_and_swap(
         &self,
-        key: &str,
+        key: &ValueKey,
         current: Option<&[u8]>,
         new: Option<&[u8]>,
         ttl: Duration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let flag = |present: bool| if present { "1" } else { "0" };
         let mut conn = self.commands.clone();
         let swapped: u64 = self
@@ -292,14 +297,17 @@ impl ShortLivedValues for RedisStore {
             .map_err(unavailable)?;
         Ok(swapped == 1)
     }
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+    async fn get(&self, key: &ValueKey) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let key = key.as_str();
         self.query(redis::cmd("GET").arg(self.value_key(key))).await
     }
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+    async fn take(&self, key: &ValueKey) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let key = key.as_str();
         self.query(redis::cmd("GETDEL").arg(self.value_key(key)))
             .await
     }
-    async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
+    async fn delete(&self, key: &ValueKey) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let removed: u64 = self
             .query(redis::cmd("DEL").arg(self.value_key(key)))
             .await?;
@@ -309,7 +317,8 @@ impl ShortLivedValues for RedisStore {
 
 #[async_trait]
 impl Counters for RedisStore {
-    async fn incr(&self, key: &str, window: Duration) -> Result<u64, EphemeralError> {
+    async fn incr(&self, key: &CounterKey, window: Duration) -> Result<u64, EphemeralError> {
+        let key = key.as_str();
         let mut conn = self.commands.clone();
         self.incr_in_window
             .key(self.value_key(key))
@@ -318,7 +327,8 @@ impl Counters for RedisStore {
             .await
             .map_err(unavailable)
     }
-    async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
+    async fn decr(&self, key: &CounterKey) -> Result<(), EphemeralError> {
+        let key = key.as_str();
         let mut conn = self.commands.clone();
         self.decr_if_positive
             .key(self.value_key(key))
@@ -327,14 +337,24 @@ impl Counters for RedisStore {
             .map(drop)
             .map_err(unavailable)
     }
-    async fn reset(&self, key: &str) -> Result<bool, EphemeralError> {
-        ShortLivedValues::delete(self, key).await
+    async fn reset(&self, key: &CounterKey) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
+        let removed: u64 = self
+            .query(redis::cmd("DEL").arg(self.value_key(key)))
+            .await?;
+        Ok(removed > 0)
     }
 }
 
 #[async_trait]
 impl RevokedSets for RedisStore {
-    async fn revoke(&self, set: &str, id: &str, ttl: Duration) -> Result<(), EphemeralError> {
+    async fn revoke(
+        &self,
+        set: &RevokedSet,
+        id: &str,
+        ttl: Duration,
+    ) -> Result<(), EphemeralError> {
+        let set = set.as_str();
         let mut command = redis::cmd("SET");
         command
             .arg(self.revoked_key(set, id))
@@ -343,7 +363,8 @@ impl RevokedSets for RedisStore {
             .arg(millis(ttl));
         self.query::<()>(&command).await
     }
-    async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
+    async fn is_revoked(&self, set: &RevokedSet, id: &str) -> Result<bool, EphemeralError> {
+        let set = set.as_str();
         let found: u64 = self
             .query(redis::cmd("EXISTS").arg(self.revoked_key(set, id)))
             .await?;
@@ -353,7 +374,8 @@ impl RevokedSets for RedisStore {
 
 #[async_trait]
 impl Broadcast for RedisStore {
-    async fn publish(&self, channel: &str, message: &str) -> Result<(), EphemeralError> {
+    async fn publish(&self, channel: Channel, message: &str) -> Result<(), EphemeralError> {
+        let channel = channel.name();
         self.query::<()>(
             redis::cmd("PUBLISH")
                 .arg(self.channel(channel))
@@ -361,7 +383,8 @@ impl Broadcast for RedisStore {
         )
         .await
     }
-    async fn subscribe(&self, channel: &str) -> Result<Invalidations, EphemeralError> {
+    async fn subscribe(&self, channel: Channel) -> Result<Invalidations, EphemeralError> {
+        let channel = channel.name();
         redis_subscription::subscribe(
             self.client.clone(),
             self.channel(channel),

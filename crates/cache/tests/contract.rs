@@ -10,7 +10,10 @@
 use std::sync::Arc;
 
 use keyward_cache::{MemoryStore, RedisStore};
-use keyward_core::{Counters, RevokedSets, ShortLivedValues};
+use keyward_core::{
+    CounterKey, CounterKind, Counters, RevokedSet, RevokedSets, ShortLivedValues, TenantId,
+    ValueKey, ValueKind,
+};
 use keyward_testkit::cache_contract::{self, SharedStore, fresh_prefix};
 
 const REDIS_URL_VAR: &str = "KEYWARD_TEST_REDIS_URL";
@@ -133,6 +136,8 @@ on_every_backend! {
         subscribers_receive_only_later_messages(node);
     stores_under_different_prefixes_never_see_each_other_on_every_backend =>
         prefixes_are_isolated(node, other_prefix);
+    keys_of_different_tenants_and_the_platform_never_meet_on_every_backend =>
+        owners_are_isolated(node);
     ping_answers_on_every_backend =>
         ping_answers(node);
 }
@@ -143,14 +148,18 @@ async fn purge_prefix_deletes_only_its_own_keys_on_redis() {
     let mine = redis_store(&url, &fresh_prefix()).await;
     let theirs = redis_store(&url, &fresh_prefix()).await;
     let minute = std::time::Duration::from_secs(60);
-    mine.put("a", b"1", minute).await.unwrap();
-    mine.incr("b", minute).await.unwrap();
-    mine.revoke("jti", "c", minute).await.unwrap();
-    theirs.put("a", b"1", minute).await.unwrap();
+    let tenant = TenantId::generate();
+    let a = ValueKey::new(ValueKind::Session, tenant, "a");
+    let b = CounterKey::new(CounterKind::DeviceLookups, tenant, "b");
+    let set = RevokedSet::access_tokens(tenant);
+    mine.put(&a, b"1", minute).await.unwrap();
+    mine.incr(&b, minute).await.unwrap();
+    mine.revoke(&set, "c", minute).await.unwrap();
+    theirs.put(&a, b"1", minute).await.unwrap();
 
     assert_eq!(mine.purge_prefix().await.unwrap(), 3);
-    assert_eq!(mine.get("a").await.unwrap(), None);
-    assert!(!mine.is_revoked("jti", "c").await.unwrap());
-    assert_eq!(theirs.get("a").await.unwrap(), Some(b"1".to_vec()));
+    assert_eq!(mine.get(&a).await.unwrap(), None);
+    assert!(!mine.is_revoked(&set, "c").await.unwrap());
+    assert_eq!(theirs.get(&a).await.unwrap(), Some(b"1".to_vec()));
     theirs.purge_prefix().await.unwrap();
 }

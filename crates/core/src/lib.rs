@@ -27,8 +27,9 @@ pub use amr::Amr;
 pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditRecorder, DiscardAudit};
 pub use clock::{Clock, SystemClock};
 pub use ephemeral::{
-    Broadcast, CacheHealth, Counters, EphemeralError, EphemeralStore, Invalidations, RevokedSets,
-    ShortLivedValues,
+    Broadcast, CacheHealth, Channel, CounterKey, CounterKind, Counters, EphemeralError,
+    EphemeralStore, Invalidations, Owner, RevokedSet, RevokedSets, ShortLivedValues, ValueKey,
+    ValueKind,
 };
 pub use error::{ParseError, StoreError};
 pub use grant_type::{GrantType, TokenEndpointAuthMethod};

@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyward_core::{Counters, Email, TenantId, Username};
+use keyward_core::{CounterKey, CounterKind, Counters, Email, TenantId, Username};
 
 use crate::hashing_queue::{HashingQueue, Turn};
 use crate::password::{PasswordError, PasswordHasher};
@@ -93,8 +93,8 @@ impl std::fmt::Debug for PasswordLogin {
 
 /// The counters one attempt reserved a count on.
 struct Reservation {
-    user_key: String,
-    ip_key: Option<String>,
+    user_key: CounterKey,
+    ip_key: Option<CounterKey>,
 }
 
 impl PasswordLogin {
@@ -177,9 +177,10 @@ impl PasswordLogin {
         identifier: &str,
         remote_ip: Option<IpAddr>,
     ) -> Result<Reservation, LoginRefusal> {
-        let user_key = format!(
-            "login_failures:user:{tenant}:{}",
-            identifier.trim().to_lowercase()
+        let user_key = CounterKey::new(
+            CounterKind::LoginFailuresByUser,
+            tenant,
+            identifier.trim().to_lowercase(),
         );
         let window = self.limits.window;
         if self
@@ -192,8 +193,13 @@ impl PasswordLogin {
             self.counters.decr(&user_key).await.map_err(unavailable)?;
             return Err(LoginRefusal::Throttled);
         }
-        let ip_key =
-            remote_ip.map(|ip| format!("login_failures:ip:{tenant}:{}", ip.to_canonical()));
+        let ip_key = remote_ip.map(|ip| {
+            CounterKey::new(
+                CounterKind::LoginFailuresByAddress,
+                tenant,
+                ip.to_canonical(),
+            )
+        });
         if let Some(ip_key) = &ip_key
             && self
                 .counters

@@ -5,7 +5,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyward_core::{EphemeralError, Page, PageRequest, StoreError, UserId};
+use keyward_core::{
+    CounterKey, CounterKind, EphemeralError, Page, PageRequest, StoreError, UserId,
+};
 
 use super::*;
 use crate::hashing_queue::QueueLimits;
@@ -84,20 +86,20 @@ struct Counters(Mutex<HashMap<String, u64>>);
 
 #[async_trait]
 impl keyward_core::Counters for Counters {
-    async fn incr(&self, key: &str, _: Duration) -> Result<u64, EphemeralError> {
+    async fn incr(&self, key: &CounterKey, _: Duration) -> Result<u64, EphemeralError> {
         let mut map = self.0.lock().unwrap();
-        let n = map.entry(key.to_owned()).or_default();
+        let n = map.entry(key.as_str().to_owned()).or_default();
         *n += 1;
         Ok(*n)
     }
-    async fn decr(&self, key: &str) -> Result<(), EphemeralError> {
-        if let Some(n) = self.0.lock().unwrap().get_mut(key) {
+    async fn decr(&self, key: &CounterKey) -> Result<(), EphemeralError> {
+        if let Some(n) = self.0.lock().unwrap().get_mut(key.as_str()) {
             *n = n.saturating_sub(1);
         }
         Ok(())
     }
-    async fn reset(&self, key: &str) -> Result<bool, EphemeralError> {
-        Ok(self.0.lock().unwrap().remove(key).is_some())
+    async fn reset(&self, key: &CounterKey) -> Result<bool, EphemeralError> {
+        Ok(self.0.lock().unwrap().remove(key.as_str()).is_some())
     }
 }
 
@@ -270,12 +272,18 @@ async fn a_success_clears_the_users_failures() {
         .verify(f.tenant, "ada", "correct horse battery", None)
         .await
         .unwrap();
-    let key = format!("login_failures:user:{}:ada", f.tenant);
-    assert!(f.counters.0.lock().unwrap().get(&key).is_none());
+    let key = CounterKey::new(CounterKind::LoginFailuresByUser, f.tenant, "ada");
+    assert!(f.counters.0.lock().unwrap().get(key.as_str()).is_none());
 }
 
-fn count(key: &str, f: &Fixture) -> u64 {
-    f.counters.0.lock().unwrap().get(key).copied().unwrap_or(0)
+fn count(key: &CounterKey, f: &Fixture) -> u64 {
+    f.counters
+        .0
+        .lock()
+        .unwrap()
+        .get(key.as_str())
+        .copied()
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -299,7 +307,7 @@ async fn concurrent_attempts_are_checked_no_more_often_than_the_limit() {
         .filter(|r| **r == LoginRefusal::InvalidCredentials)
         .count();
     assert_eq!(checked, 3, "{refused:?}");
-    let key = format!("login_failures:user:{}:ada", f.tenant);
+    let key = CounterKey::new(CounterKind::LoginFailuresByUser, f.tenant, "ada");
     assert_eq!(count(&key, &f), 3, "throttled reservations are given back");
 }
 
@@ -339,7 +347,7 @@ async fn a_success_gives_the_address_its_reservation_back() {
         .verify(f.tenant, "ada", "correct horse battery", Some(ip))
         .await
         .unwrap();
-    let key = format!("login_failures:ip:{}:{ip}", f.tenant);
+    let key = CounterKey::new(CounterKind::LoginFailuresByAddress, f.tenant, ip);
     assert_eq!(count(&key, &f), 1, "only the failure counts");
 }
 
@@ -359,8 +367,8 @@ async fn a_full_queue_refuses_at_once_and_counts_nothing() {
         .await
         .err();
     assert_eq!(refused, Some(LoginRefusal::Busy));
-    let user_key = format!("login_failures:user:{}:ada", f.tenant);
-    let ip_key = format!("login_failures:ip:{}:{ip}", f.tenant);
+    let user_key = CounterKey::new(CounterKind::LoginFailuresByUser, f.tenant, "ada");
+    let ip_key = CounterKey::new(CounterKind::LoginFailuresByAddress, f.tenant, ip);
     assert_eq!((count(&user_key, &f), count(&ip_key, &f)), (0, 0));
     drop(held);
     assert!(

@@ -18,7 +18,7 @@
 //! index is changed the same way (`user_sessions`). A read racing a logout or an admin
 //! revocation therefore either happens before it or finds nothing.
 
-use keyward_core::Amr;
+use keyward_core::{Amr, ValueKey, ValueKind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,12 +146,12 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
-pub(crate) fn session_key(tenant: TenantId, id: &str) -> String {
-    format!("session:{tenant}:{id}")
+pub(crate) fn session_key(tenant: TenantId, id: &str) -> ValueKey {
+    ValueKey::new(ValueKind::Session, tenant, id)
 }
 
-fn clients_key(tenant: TenantId, id: &str) -> String {
-    format!("session_clients:{tenant}:{id}")
+fn clients_key(tenant: TenantId, id: &str) -> ValueKey {
+    ValueKey::new(ValueKind::SessionClients, tenant, id)
 }
 
 /// How often a read-modify-write of a shared record is retried when another writer changed it
@@ -366,7 +366,7 @@ pub(crate) fn serialising(e: serde_json::Error) -> SessionError {
 }
 
 /// Drops an unreadable record; a failure to do so only delays its TTL.
-async fn discard(cache: &dyn EphemeralStore, key: &str) {
+async fn discard(cache: &dyn EphemeralStore, key: &ValueKey) {
     let _ = cache.delete(key).await;
 }
 

@@ -10,7 +10,7 @@
 //! counted from its last change.
 
 use chrono::{DateTime, Utc};
-use keyward_core::{TenantId, UserId};
+use keyward_core::{TenantId, UserId, ValueKey, ValueKind};
 
 use crate::session::{
     BrowserSession, EndedSession, MAX_SWAPS, SessionError, Sessions, plausible_id, serialising,
@@ -18,8 +18,8 @@ use crate::session::{
 };
 
 /// (Named apart from the `user_sessions:` index of old versions, which listed secrets.)
-fn index_key(tenant: TenantId, user: UserId) -> String {
-    format!("user_browser_sessions:{tenant}:{user}")
+fn index_key(tenant: TenantId, user: UserId) -> ValueKey {
+    ValueKey::new(ValueKind::UserSessions, tenant, user)
 }
 
 impl Sessions {

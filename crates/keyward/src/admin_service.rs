@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use keyward_admin::{Admin, AdminPorts, Announcer};
 use keyward_authz::Authorizer;
 use keyward_core::ephemeral::channel;
-use keyward_core::{Broadcast, ClientId, TenantId};
+use keyward_core::{Broadcast, Channel, ClientId, TenantId};
 use keyward_store::SqlCasbinAdapter;
 
 use crate::failure::Failure;
@@ -18,9 +18,9 @@ use crate::startup::Platform;
 pub struct CacheAnnouncer(pub Arc<dyn Broadcast>);
 
 impl CacheAnnouncer {
-    async fn publish(&self, channel: &str, message: &str) {
+    async fn publish(&self, channel: Channel, message: &str) {
         if let Err(e) = self.0.publish(channel, message).await {
-            tracing::warn!(error = %e, channel, "could not announce an admin change to other nodes");
+            tracing::warn!(error = %e, channel = channel.name(), "could not announce an admin change to other nodes");
         }
     }
 }
@@ -28,14 +28,14 @@ impl CacheAnnouncer {
 #[async_trait]
 impl Announcer for CacheAnnouncer {
     async fn tenant_changed(&self, tenant: TenantId) {
-        self.publish(channel::TENANTS, &tenant.to_string()).await;
+        self.publish(Channel::Tenants, &tenant.to_string()).await;
     }
     async fn client_changed(&self, tenant: TenantId, client: &ClientId) {
-        self.publish(channel::CLIENTS, &channel::client_message(tenant, client))
+        self.publish(Channel::Clients, &channel::client_message(tenant, client))
             .await;
     }
     async fn keys_changed(&self, tenant: TenantId) {
-        self.publish(channel::KEYS, &tenant.to_string()).await;
+        self.publish(Channel::Keys, &tenant.to_string()).await;
     }
 }
 

@@ -396,16 +396,8 @@ impl Platform {
     }
 }
 
-impl Platform {
-    /// Waits for `store` readiness: database and cache answer.
-    /// Each dependency is checked at the same time as the others, each with its own
-    /// `timeout`, so one that hangs is named alone.
-    pub async fn readiness(&self, timeout: Duration) -> Vec<(&'static str, Result<(), String>)> {
-        readiness(&self.store, self.cache.as_ref(), timeout).await
-    }
-}
-
-/// The database and the cache, each checked with its own `timeout`, at the same time.
+/// The database and the cache, each checked with its own `timeout`, at the same time, so one
+/// that hangs is named alone.
 pub async fn readiness(
     store: &SqlStore,
     cache: &dyn keyward_core::CacheHealth,

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyward_core::secret::try_random_token;
-use keyward_core::{EphemeralError, RevokedSets, Scope, TenantId};
+use keyward_core::{EphemeralError, RevokedSet, RevokedSets, Scope, TenantId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -27,8 +27,8 @@ pub const TYP: &str = "at+jwt";
 const ALGS: [SigningAlg; 3] = [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa];
 
 /// The revoked-id set of a tenant's access tokens (by jti) in the ephemeral store.
-pub fn revoked_set(tenant: TenantId) -> String {
-    format!("access_token:{tenant}")
+pub fn revoked_set(tenant: TenantId) -> RevokedSet {
+    RevokedSet::access_tokens(tenant)
 }
 
 #[derive(Serialize)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use keyward_core::secret::try_random_token;
-use keyward_core::{ClientId, EphemeralStore, Scope, TenantId};
+use keyward_core::{ClientId, EphemeralStore, Scope, TenantId, ValueKey, ValueKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::OAuthError;
@@ -68,16 +68,16 @@ pub struct UsedCode {
     pub refresh_token_hash: Option<String>,
 }
 
-fn code_key(tenant: TenantId, hash: &str) -> String {
-    format!("code:{tenant}:{hash}")
+fn code_key(tenant: TenantId, hash: &str) -> ValueKey {
+    ValueKey::new(ValueKind::AuthorizationCode, tenant, hash)
 }
 
-fn replayed_key(tenant: TenantId, hash: &str) -> String {
-    format!("code-replayed:{tenant}:{hash}")
+fn replayed_key(tenant: TenantId, hash: &str) -> ValueKey {
+    ValueKey::new(ValueKind::CodeReplayed, tenant, hash)
 }
 
-fn used_key(tenant: TenantId, hash: &str) -> String {
-    format!("code-used:{tenant}:{hash}")
+fn used_key(tenant: TenantId, hash: &str) -> ValueKey {
+    ValueKey::new(ValueKind::CodeUse, tenant, hash)
 }
 
 /// Stores `grant` under a fresh code and returns the code (shown once).

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use keyward_core::TokenEndpointAuthMethod;
+use keyward_core::{TokenEndpointAuthMethod, ValueKey, ValueKind};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -285,9 +285,10 @@ impl TokenService {
             .and_then(Value::as_i64)
             .unwrap_or_default();
         let ttl = u64::try_from(exp - self.clock.now().timestamp()).unwrap_or(0) + 1;
-        let key = format!(
-            "client_assertion:{}:{}:{jti}",
-            tenant.tenant.id, client.client_id
+        let key = ValueKey::new(
+            ValueKind::ClientAssertion,
+            tenant.tenant.id,
+            format_args!("{}:{jti}", client.client_id),
         );
         let fresh = self
             .cache

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use keyward_core::secret::try_random_token;
-use keyward_core::{ClientId, EphemeralStore, GrantType, Scope, TenantId, UserId};
+use keyward_core::{
+    ClientId, EphemeralStore, GrantType, Scope, TenantId, UserId, ValueKey, ValueKind,
+};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
@@ -136,20 +138,20 @@ pub(crate) fn generate_user_code() -> Result<String, OAuthError> {
     Ok(code)
 }
 
-pub(crate) fn request_key(tenant: TenantId, device_hash: &str) -> String {
-    format!("device:{tenant}:{device_hash}")
+pub(crate) fn request_key(tenant: TenantId, device_hash: &str) -> ValueKey {
+    ValueKey::new(ValueKind::DeviceRequest, tenant, device_hash)
 }
 
-pub(crate) fn decision_key(tenant: TenantId, device_hash: &str) -> String {
-    format!("device_decision:{tenant}:{device_hash}")
+pub(crate) fn decision_key(tenant: TenantId, device_hash: &str) -> ValueKey {
+    ValueKey::new(ValueKind::DeviceDecision, tenant, device_hash)
 }
 
-pub(crate) fn pace_key(tenant: TenantId, device_hash: &str) -> String {
-    format!("device_pace:{tenant}:{device_hash}")
+pub(crate) fn pace_key(tenant: TenantId, device_hash: &str) -> ValueKey {
+    ValueKey::new(ValueKind::DevicePace, tenant, device_hash)
 }
 
-fn user_code_key(tenant: TenantId, user_code: &str) -> String {
-    format!("device_user_code:{tenant}:{user_code}")
+fn user_code_key(tenant: TenantId, user_code: &str) -> ValueKey {
+    ValueKey::new(ValueKind::DeviceUserCode, tenant, user_code)
 }
 
 /// How long the keys of a request created at `created_at`, expiring at `expires_at`, live.

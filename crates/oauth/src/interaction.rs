@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use keyward_core::{
-    ClientId, EphemeralError, EphemeralStore, Scope, ShortLivedValues, TenantId, UserId,
+    ClientId, CounterKey, CounterKind, EphemeralError, EphemeralStore, Scope, ShortLivedValues,
+    TenantId, UserId, ValueKey, ValueKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -73,13 +74,17 @@ pub async fn admit(
     address: Option<IpAddr>,
     limit: InteractionLimit,
 ) -> Result<bool, EphemeralError> {
-    let key = format!("interactions_started:{tenant}:{}", address_bucket(address));
+    let key = CounterKey::new(
+        CounterKind::InteractionsStarted,
+        tenant,
+        address_bucket(address),
+    );
     Ok(cache.incr(&key, limit.window).await? <= limit.per_address)
 }
 
-/// The ephemeral-store key of an interaction.
-pub fn interaction_key(id: &str) -> String {
-    format!("interaction:{id}")
+/// The ephemeral-store key of a tenant's interaction.
+pub fn interaction_key(tenant: TenantId, id: &str) -> ValueKey {
+    ValueKey::new(ValueKind::Interaction, tenant, id)
 }
 
 /// Interaction ids are URL-safe random strings; anything else is not looked up.
@@ -101,7 +106,7 @@ pub async fn load(
     if !valid_id(id) {
         return Ok(None);
     }
-    let Some(raw) = values.get(&interaction_key(id)).await? else {
+    let Some(raw) = values.get(&interaction_key(tenant, id)).await? else {
         return Ok(None);
     };
     Ok(serde_json::from_slice::<Interaction>(&raw)
@@ -128,7 +133,11 @@ pub async fn record_denial(
     let raw =
         serde_json::to_vec(&denied).map_err(|e| EphemeralError::Unavailable(e.to_string()))?;
     values
-        .put(&interaction_key(&interaction.id), &raw, left)
+        .put(
+            &interaction_key(interaction.tenant_id, &interaction.id),
+            &raw,
+            left,
+        )
         .await?;
     Ok(true)
 }

@@ -274,7 +274,13 @@ impl Cache {
 
 #[async_trait]
 impl keyward_core::ShortLivedValues for Cache {
-    async fn put(&self, key: &str, value: &[u8], _: StdDuration) -> Result<(), EphemeralError> {
+    async fn put(
+        &self,
+        key: &keyward_core::ValueKey,
+        value: &[u8],
+        _: StdDuration,
+    ) -> Result<(), EphemeralError> {
+        let key = key.as_str();
         self.values
             .lock()
             .unwrap()
@@ -283,10 +289,11 @@ impl keyward_core::ShortLivedValues for Cache {
     }
     async fn put_if_absent(
         &self,
-        key: &str,
+        key: &keyward_core::ValueKey,
         value: &[u8],
         _: StdDuration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let mut values = self.values.lock().unwrap();
         if values.contains_key(key) {
             return Ok(false);
@@ -296,10 +303,11 @@ impl keyward_core::ShortLivedValues for Cache {
     }
     async fn put_if_present(
         &self,
-        key: &str,
+        key: &keyward_core::ValueKey,
         value: &[u8],
         _: StdDuration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let mut values = self.values.lock().unwrap();
         match values.get_mut(key) {
             Some(held) => {
@@ -311,11 +319,12 @@ impl keyward_core::ShortLivedValues for Cache {
     }
     async fn compare_and_swap(
         &self,
-        key: &str,
+        key: &keyward_core::ValueKey,
         current: Option<&[u8]>,
         new: Option<&[u8]>,
         _: StdDuration,
     ) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         let mut values = self.values.lock().unwrap();
         if values.get(key).map(Vec::as_slice) != current {
             return Ok(false);
@@ -326,40 +335,58 @@ impl keyward_core::ShortLivedValues for Cache {
         };
         Ok(true)
     }
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+    async fn get(&self, key: &keyward_core::ValueKey) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let key = key.as_str();
         Ok(self.values.lock().unwrap().get(key).cloned())
     }
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+    async fn take(&self, key: &keyward_core::ValueKey) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let key = key.as_str();
         Ok(self.values.lock().unwrap().remove(key))
     }
-    async fn delete(&self, key: &str) -> Result<bool, EphemeralError> {
+    async fn delete(&self, key: &keyward_core::ValueKey) -> Result<bool, EphemeralError> {
+        let key = key.as_str();
         Ok(self.values.lock().unwrap().remove(key).is_some())
     }
 }
 
 #[async_trait]
 impl keyward_core::Counters for Cache {
-    async fn incr(&self, _: &str, _: StdDuration) -> Result<u64, EphemeralError> {
+    async fn incr(
+        &self,
+        _: &keyward_core::CounterKey,
+        _: StdDuration,
+    ) -> Result<u64, EphemeralError> {
         Ok(1)
     }
-    async fn decr(&self, _: &str) -> Result<(), EphemeralError> {
+    async fn decr(&self, _: &keyward_core::CounterKey) -> Result<(), EphemeralError> {
         Ok(())
     }
-    async fn reset(&self, _: &str) -> Result<bool, EphemeralError> {
+    async fn reset(&self, _: &keyward_core::CounterKey) -> Result<bool, EphemeralError> {
         Ok(false)
     }
 }
 
 #[async_trait]
 impl keyward_core::RevokedSets for Cache {
-    async fn revoke(&self, set: &str, id: &str, _: StdDuration) -> Result<(), EphemeralError> {
+    async fn revoke(
+        &self,
+        set: &keyward_core::RevokedSet,
+        id: &str,
+        _: StdDuration,
+    ) -> Result<(), EphemeralError> {
+        let set = set.as_str();
         self.revoked
             .lock()
             .unwrap()
             .push((set.to_owned(), id.to_owned()));
         Ok(())
     }
-    async fn is_revoked(&self, set: &str, id: &str) -> Result<bool, EphemeralError> {
+    async fn is_revoked(
+        &self,
+        set: &keyward_core::RevokedSet,
+        id: &str,
+    ) -> Result<bool, EphemeralError> {
+        let set = set.as_str();
         Ok(self
             .revoked
             .lock()
@@ -371,10 +398,10 @@ impl keyward_core::RevokedSets for Cache {
 
 #[async_trait]
 impl keyward_core::Broadcast for Cache {
-    async fn publish(&self, _: &str, _: &str) -> Result<(), EphemeralError> {
+    async fn publish(&self, _: keyward_core::Channel, _: &str) -> Result<(), EphemeralError> {
         Ok(())
     }
-    async fn subscribe(&self, _: &str) -> Result<Invalidations, EphemeralError> {
+    async fn subscribe(&self, _: keyward_core::Channel) -> Result<Invalidations, EphemeralError> {
         Err(EphemeralError::Unavailable("no channels in tests".into()))
     }
 }
@@ -623,7 +650,8 @@ pub fn request<'a>(
 }
 
 impl Cache {
-    pub fn is_revoked_for_tests(&self, set: &str, id: &str) -> bool {
+    pub fn is_revoked_for_tests(&self, set: &keyward_core::RevokedSet, id: &str) -> bool {
+        let set = set.as_str();
         self.revoked
             .lock()
             .unwrap()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
-use keyward_core::Tenant;
+use keyward_core::{CounterKey, CounterKind, Tenant};
 use keyward_oauth::authorize::AuthenticatedSubject;
 use keyward_oauth::device_authorization::{DecisionOutcome, DeviceRequest};
 use keyward_oauth::directory::TenantEntry;
@@ -116,7 +116,10 @@ async fn throttle(
     match server
         .pages
         .cache
-        .incr(&format!("device_lookups:{}:{ip}", tenant.id), LOOKUP_WINDOW)
+        .incr(
+            &CounterKey::new(CounterKind::DeviceLookups, tenant.id, ip),
+            LOOKUP_WINDOW,
+        )
         .await
     {
         Ok(n) => Ok(n <= LOOKUP_LIMIT),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keyward_authz::{Actor, AdminAction, Authorizer, POLICY_CHANNEL, TenantRole, follow};
+use keyward_authz::{Actor, AdminAction, Authorizer, TenantRole, follow};
 use keyward_cache::{MemoryStore, RedisStore};
 use keyward_core::{EphemeralStore, TenantId};
 use keyward_store::{SqlCasbinAdapter, SqlStore};
@@ -58,7 +58,10 @@ where
 
 async fn node(store: &SqlStore, cache: &Arc<dyn EphemeralStore>) -> Arc<Authorizer> {
     let authz = Arc::new(Authorizer::new(SqlCasbinAdapter::new(store)).await.unwrap());
-    let messages = cache.subscribe(POLICY_CHANNEL).await.unwrap();
+    let messages = cache
+        .subscribe(keyward_core::Channel::Policy)
+        .await
+        .unwrap();
     tokio::spawn(follow(Arc::clone(&authz), messages));
     authz
 }
@@ -123,7 +126,10 @@ async fn policy_change_on_one_node_takes_effect_on_another_within_a_second() {
 #[tokio::test]
 async fn unchanged_policy_is_not_announced() {
     let cache: Arc<dyn EphemeralStore> = Arc::new(MemoryStore::new());
-    let mut messages = cache.subscribe(POLICY_CHANNEL).await.unwrap();
+    let mut messages = cache
+        .subscribe(keyward_core::Channel::Policy)
+        .await
+        .unwrap();
     let authz = Authorizer::new(casbin::MemoryAdapter::default())
         .await
         .unwrap();

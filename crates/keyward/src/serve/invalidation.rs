@@ -8,13 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use keyward_core::{Broadcast, TenantId};
+use keyward_core::{Broadcast, Channel, TenantId};
 use keyward_oauth::directory::Directory;
 use keyward_oauth::keyring::KeyRing;
-
-use keyward_core::ephemeral::channel::{
-    CLIENTS as CLIENTS_CHANNEL, KEYS as KEYS_CHANNEL, TENANTS as TENANTS_CHANNEL,
-};
 
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
@@ -25,30 +21,30 @@ struct Caches {
 }
 
 impl Caches {
-    fn apply(&self, channel: &str, message: &str) {
+    fn apply(&self, channel: Channel, message: &str) {
         match channel {
-            KEYS_CHANNEL => match message.parse::<TenantId>() {
+            Channel::Keys => match message.parse::<TenantId>() {
                 Ok(tenant) => self.keys.invalidate(tenant),
                 Err(_) => self.keys.invalidate_all(),
             },
-            TENANTS_CHANNEL => match message.parse::<TenantId>() {
+            Channel::Tenants => match message.parse::<TenantId>() {
                 Ok(tenant) => self.directory.invalidate_tenant(tenant),
                 Err(_) => self.directory.invalidate_all(),
             },
-            CLIENTS_CHANNEL => match message
+            Channel::Clients => match message
                 .split_once(':')
                 .and_then(|(t, c)| Some((t.parse::<TenantId>().ok()?, c)))
             {
                 Some((tenant, client)) => self.directory.invalidate_client(tenant, client),
                 None => self.directory.invalidate_all(),
             },
-            _ => {}
+            Channel::Policy => {}
         }
     }
 
-    fn drop_all(&self, channel: &str) {
+    fn drop_all(&self, channel: Channel) {
         match channel {
-            KEYS_CHANNEL => self.keys.invalidate_all(),
+            Channel::Keys => self.keys.invalidate_all(),
             _ => self.directory.invalidate_all(),
         }
     }
@@ -57,7 +53,7 @@ impl Caches {
 /// Spawns one listener per channel on the current runtime.
 pub fn spawn(cache: Arc<dyn Broadcast>, directory: Arc<Directory>, keys: Arc<KeyRing>) {
     let caches = Caches { directory, keys };
-    for channel in [KEYS_CHANNEL, CLIENTS_CHANNEL, TENANTS_CHANNEL] {
+    for channel in [Channel::Keys, Channel::Clients, Channel::Tenants] {
         let cache = cache.clone();
         let caches = caches.clone();
         tokio::spawn(async move {
@@ -67,10 +63,13 @@ pub fn spawn(cache: Arc<dyn Broadcast>, directory: Arc<Directory>, keys: Arc<Key
                         while let Some(message) = messages.next().await {
                             caches.apply(channel, &message);
                         }
-                        tracing::warn!(channel, "invalidation subscription ended; resubscribing");
+                        tracing::warn!(
+                            channel = channel.name(),
+                            "invalidation subscription ended; resubscribing"
+                        );
                     }
                     Err(e) => {
-                        tracing::warn!(channel, error = %e, "cannot subscribe to invalidations")
+                        tracing::warn!(channel = channel.name(), error = %e, "cannot subscribe to invalidations")
                     }
                 }
                 caches.drop_all(channel);

@@ -20,11 +20,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyward_authz::Authorizer;
-use keyward_core::{Clock, EphemeralStore};
+use keyward_core::{Clock, EphemeralStore, Owner, ValueKey, ValueKind};
 use keyward_store::SqlStore;
 
 /// Present in the cache while its revoked sets hold every live revocation of the database.
-const REFILLED_MARKER: &str = "resync:revoked-sets";
+fn refilled_marker() -> ValueKey {
+    ValueKey::new(
+        ValueKind::RevocationsRefilled,
+        Owner::Platform,
+        "revoked-sets",
+    )
+}
 /// The marker outlives any gap between rounds by far; each refill writes it again.
 const MARKER_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
@@ -45,7 +51,7 @@ impl Resync {
     pub async fn revocations(&self) -> Result<bool, String> {
         let present = self
             .cache
-            .get(REFILLED_MARKER)
+            .get(&refilled_marker())
             .await
             .map_err(|e| format!("reading the resync marker: {e}"))?;
         if present.is_some() {
@@ -57,7 +63,7 @@ impl Resync {
                 .await
                 .map_err(|e| format!("refilling the revoked sets: {e}"))?;
         self.cache
-            .put(REFILLED_MARKER, b"1", MARKER_TTL)
+            .put(&refilled_marker(), b"1", MARKER_TTL)
             .await
             .map_err(|e| format!("writing the resync marker: {e}"))?;
         tracing::info!(
@@ -152,7 +158,7 @@ async fn follow_policy_channel(this: Arc<Resync>) {
     // The policy was loaded just before the first subscription; after any gap, reload.
     let mut after_gap = false;
     loop {
-        match this.cache.subscribe(keyward_authz::POLICY_CHANNEL).await {
+        match this.cache.subscribe(keyward_core::Channel::Policy).await {
             Ok(messages) => {
                 if after_gap && let Err(e) = this.authorizer.reload().await {
                     tracing::warn!(error = %e, "policy reload after resubscribing failed");

@@ -213,7 +213,12 @@ impl AuthorizationEndpoint {
                 "this sign-in request has expired; start again from the application",
             )
         };
-        let raw = match self.tokens.cache.get(&interaction_key(id)).await {
+        let raw = match self
+            .tokens
+            .cache
+            .get(&interaction_key(tenant.tenant.id, id))
+            .await
+        {
             Ok(Some(raw)) => raw,
             Ok(None) => return expired(),
             Err(e) => {
@@ -506,7 +511,11 @@ impl AuthorizationEndpoint {
         }
         self.tokens
             .cache
-            .put(&interaction_key(&interaction.id), &raw, ttl)
+            .put(
+                &interaction_key(interaction.tenant_id, &interaction.id),
+                &raw,
+                ttl,
+            )
             .await
             .map_err(|e| unavailable("storing an interaction", e))?;
         Ok(Some(interaction))
@@ -515,7 +524,11 @@ impl AuthorizationEndpoint {
     /// Deletes the interaction once the request has its final answer.
     async fn forget(&self, p: &Pending<'_>) {
         if let Some(i) = &p.interaction
-            && let Err(e) = self.tokens.cache.delete(&interaction_key(&i.id)).await
+            && let Err(e) = self
+                .tokens
+                .cache
+                .delete(&interaction_key(i.tenant_id, &i.id))
+                .await
         {
             tracing::warn!(error = %e, "deleting a finished interaction failed");
         }

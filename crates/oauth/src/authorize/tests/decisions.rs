@@ -17,7 +17,7 @@ async fn signed_out_browser_needs_login_or_gets_login_required() {
     assert_eq!(interaction.login_hint.as_deref(), Some("ada"));
     assert!(
         w.cache
-            .get(&interaction_key(&interaction.id))
+            .get(&interaction_key(interaction.tenant_id, &interaction.id))
             .await
             .unwrap()
             .is_some()
@@ -45,7 +45,7 @@ async fn signed_out_browser_needs_login_or_gets_login_required() {
     assert_eq!(param(&params, "state"), Some("s1"));
     assert!(
         w.cache
-            .get(&interaction_key(&interaction.id))
+            .get(&interaction_key(interaction.tenant_id, &interaction.id))
             .await
             .unwrap()
             .is_none()
@@ -96,7 +96,7 @@ async fn third_party_clients_need_consent_and_denial_is_access_denied() {
     interaction.consent_denied = true;
     w.cache
         .put(
-            &interaction_key(&interaction.id),
+            &interaction_key(interaction.tenant_id, &interaction.id),
             &serde_json::to_vec(&interaction).unwrap(),
             INTERACTION_TTL,
         )
