@@ -115,6 +115,9 @@ pub enum ValueKind {
     UserSessions,
     /// Present while the revoked sets hold every live revocation of the database (resync).
     RevocationsRefilled,
+    /// A sign-in sent to an upstream identity provider and not yet back, by its `state`
+    /// (keyward-federation).
+    UpstreamLogin,
 }
 
 impl ValueKind {
@@ -133,6 +136,7 @@ impl ValueKind {
             Self::SessionClients => "session_clients",
             Self::UserSessions => "user_browser_sessions",
             Self::RevocationsRefilled => "revocations_refilled",
+            Self::UpstreamLogin => "upstream_login",
         }
     }
 }
